@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Provision this machine for the harness: Debian packages (Docker engine, QEMU user-mode with
+# binfmt_misc handlers, debootstrap, ccache-free host tools), a running dockerd, and the Python
+# virtual environment with the pinned dependencies. Idempotent: what is present is left alone,
+# so a second run takes about a second.
+#
+# Usage: ci/provision.sh [--no-engine] [--no-venv] [--podman]
+#   --no-engine   skip the Debian packages and dockerd (only the Python environment)
+#   --no-venv     skip the Python environment
+#   --podman      also install Debian's podman
+# Environment: CI_VENV (default: <repo>/.venv), CI_DOCKERD_LOG (default: /var/log/ci-dockerd.log)
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv=${CI_VENV:-$repo/.venv}
+dockerd_log=${CI_DOCKERD_LOG:-/var/log/ci-dockerd.log}
+want_engine=1
+want_venv=1
+want_podman=0
+for arg in "$@"; do
+    case $arg in
+        --no-engine) want_engine=0 ;;
+        --no-venv) want_venv=0 ;;
+        --podman) want_podman=1 ;;
+        -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "provision: unknown option '$arg' (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+say() { printf 'provision: %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        say "need root for: $* (run this script as root or install sudo)"
+        exit 3
+    fi
+}
+
+# Debian packages, keyed by a command each one provides.
+declare -A pkg_for=(
+    [dockerd]=docker.io
+    [qemu-aarch64-static]=qemu-user-static
+    [update-binfmts]=binfmt-support
+    [debootstrap]=debootstrap
+    [shellcheck]=shellcheck
+)
+
+install_packages() {
+    local missing=() cmd
+    for cmd in "${!pkg_for[@]}"; do
+        command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${pkg_for[$cmd]}")
+    done
+    if [ "$want_podman" -eq 1 ] && ! command -v podman >/dev/null 2>&1; then
+        missing+=(podman)
+    fi
+    if [ "${#missing[@]}" -eq 0 ]; then
+        return
+    fi
+    say "installing Debian packages: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
+register_binfmt() {
+    if [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
+        as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || true
+    fi
+    if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+        say "registering QEMU binfmt_misc handlers"
+        as_root update-binfmts --enable >/dev/null 2>&1 || true
+        # binfmt-support's own import covers every format qemu-user-static ships.
+        local fmt
+        for fmt in /usr/share/binfmts/qemu-*; do
+            as_root update-binfmts --import "$(basename "$fmt")" >/dev/null 2>&1 || true
+        done
+    fi
+    if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+        say "warning: QEMU binfmt_misc handlers could not be registered; foreign platforms will not run"
+    fi
+}
+
+engine_up() {
+    timeout 5 docker version --format '{{.Server.Version}}' >/dev/null 2>&1
+}
+
+start_dockerd() {
+    if engine_up; then
+        return
+    fi
+    if [ -n "${DOCKER_HOST:-}" ]; then
+        say "DOCKER_HOST=$DOCKER_HOST does not answer; not starting a local engine for it"
+        exit 4
+    fi
+    say "starting dockerd (log: $dockerd_log)"
+    # cgroup v1 on these machines: dockerd mounts what it needs itself.
+    as_root bash -c "nohup setsid dockerd >>'$dockerd_log' 2>&1 </dev/null &"
+    local i
+    for i in $(seq 1 60); do
+        if engine_up; then
+            say "dockerd is up after ${i}x0.5 s"
+            return
+        fi
+        sleep 0.5
+    done
+    say "dockerd did not come up within 30 s; see $dockerd_log"
+    tail -n 20 "$dockerd_log" >&2 || true
+    exit 4
+}
+
+make_venv() {
+    local req=$repo/ci/requirements.txt stamp=$venv/.requirements.sha256 want
+    want=$(sha256sum "$req" | cut -d' ' -f1)
+    if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+        return
+    fi
+    say "creating Python environment in $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
+    echo "$want" >"$stamp"
+}
+
+if [ "$want_engine" -eq 1 ]; then
+    install_packages
+    register_binfmt
+    start_dockerd
+fi
+if [ "$want_venv" -eq 1 ]; then
+    make_venv
+fi
