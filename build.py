@@ -1,0 +1,26 @@
+#!/usr/bin/env python3
+"""Build and test the project in per-platform containers. See README.md and --help."""
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+VENV = HERE / ".venv"
+
+# Prefer the project's environment (made by ci/provision.sh) over whatever python3 is first.
+if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.resolve():
+    python = str(VENV / "bin" / "python")
+    os.execv(python, [python, str(Path(__file__).resolve()), *sys.argv[1:]])
+
+try:
+    import colorlog, docker, filelock, psutil  # noqa: E401, F401
+except ImportError as exc:
+    sys.stderr.write(f"build.py: missing Python dependency ({exc.name}); run ci/provision.sh first\n")
+    sys.exit(2)
+
+sys.path.insert(0, str(HERE))
+from ci.cli import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,328 @@
+"""Command line: argv -> options -> work. The one place where errors become exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import shlex
+import sys
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+import psutil
+
+from ci import harness, log as ci_log, plan
+from ci.errors import (
+    BuildDirConflictError,
+    ExitCode,
+    HarnessError,
+    SourceMissingError,
+    UsageError,
+)
+from ci.functions import defined_functions, resolve_command
+from ci.platforms import Platform, discover, select
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUILD_DIR_STAMP = ".ciharness-platform"
+
+EXAMPLES = """\
+examples:
+  ./build.py -l                                   list the platforms
+  ./build.py -p amd64                             build the image if needed, then build + test
+  ./build.py -p amd64 -- bash -c 'exit 7'         any command (build.py exits 7)
+  ./build.py -p amd64 unittest_xsum               a function of runtime_functions.sh
+  ./build.py -p amd64 -i                          a shell with the same mounts, env and user
+  ./build.py -p amd64 --print-docker-run -- make  print the equivalent `docker run` line
+  ./build.py -p amd64 --source ~/src/zlib         any CMake project, nothing added to it
+  ./build.py -p amd64 -e CMAKE_ARGS=-DFOO=ON      pass environment (values may contain '=')
+
+exit codes: 0 success; a run's own exit status passes through; 2 bad command line;
+  64 malformed -e; 65 invalid platform name; 66 unknown platform; 67 unknown runtime function;
+  68 source dir missing; 69 engine unreachable; 70 base image unavailable; 71 image build
+  failed; 72 image missing with --run-only; 73 build dir holds another platform's outputs;
+  74 bad platform definition; 75 container could not be created or was lost; 99 internal error;
+  128+N killed by signal N.
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message, hint="see ./build.py --help")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(
+        prog="build.py",
+        description="Build and test a compiled project in per-platform containers.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("-p", "--platform", action="append", default=[], metavar="NAME[,NAME...]",
+                   help="platform(s) to run; repeatable or comma separated")
+    p.add_argument("-l", "--list", action="store_true", help="list the platforms, one per line")
+    p.add_argument("-b", "--build-only", action="store_true", help="only make sure the image exists")
+    p.add_argument("-R", "--run-only", action="store_true",
+                   help="use the existing image; never build (fails if it is missing)")
+    p.add_argument("--no-cache", action="store_true", help="rebuild the image from scratch")
+    p.add_argument("-i", "--interactive", action="store_true",
+                   help="open a shell (or run the command) interactively in the same container setup")
+    p.add_argument("--print-docker-run", action="store_true",
+                   help="print the equivalent `docker run` line instead of running")
+    p.add_argument("-e", "--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="set an environment variable in the container; repeatable")
+    p.add_argument("--source", type=Path, metavar="DIR",
+                   help="CMake source tree to build (default: xsum/ next to build.py)")
+    p.add_argument("--writable-source", action="store_true",
+                   help="mount the source tree read-write (default: read-only)")
+    p.add_argument("--build-dir", type=Path, metavar="DIR",
+                   help="build output dir (default: ./build, or ./build.<platform> for several)")
+    p.add_argument("--ccache-dir", type=Path, metavar="DIR",
+                   help="ccache dir (default: $CCACHE_DIR, else ~/.cache/ciharness/ccache)")
+    p.add_argument("--build-jobs", type=int, metavar="N",
+                   help="parallel compile jobs in the container (default: from cores and memory)")
+    p.add_argument("--docker-dir", type=Path, metavar="DIR", default=REPO_ROOT / "docker",
+                   help="where Dockerfile.build.<platform> files live (default: docker/)")
+    p.add_argument("--runtime-functions", type=Path, metavar="FILE",
+                   default=REPO_ROOT / "runtime_functions.sh",
+                   help="the script whose functions runs call (default: runtime_functions.sh)")
+    p.add_argument("--lock-timeout", type=float, default=3600.0, metavar="SECONDS",
+                   help="how long to wait for another run's image build (default: 3600)")
+    p.add_argument("--debug", action="store_true", help="verbose logs and tracebacks")
+    p.add_argument("words", nargs="*", metavar="FUNCTION [ARG...]",
+                   help="runtime function and its arguments; or `-- COMMAND...` for any command")
+    return p
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Options:
+    platforms: list[str]
+    list: bool
+    build_only: bool
+    run_only: bool
+    no_cache: bool
+    interactive: bool
+    print_docker_run: bool
+    env: list[str]
+    source: Path | None
+    writable_source: bool
+    build_dir: Path | None
+    ccache_dir: Path | None
+    build_jobs: int | None
+    docker_dir: Path
+    runtime_functions: Path
+    lock_timeout: float
+    debug: bool
+    words: list[str]
+    raw: list[str]
+
+
+def parse_args(argv: list[str]) -> Options:
+    """Split at the first '--': before it options and a runtime function, after it a command."""
+    if "--" in argv:
+        cut = argv.index("--")
+        before, raw = argv[:cut], argv[cut + 1 :]
+        if not raw:
+            raise UsageError("nothing after '--'", hint="give a command, e.g. -- make check")
+    else:
+        before, raw = argv, []
+    ns = build_parser().parse_intermixed_args(before)
+    platforms = [name.strip() for item in ns.platform for name in item.split(",") if name.strip()]
+    if ns.build_only and ns.run_only:
+        raise UsageError("-b/--build-only and -R/--run-only contradict each other")
+    if ns.build_jobs is not None and ns.build_jobs < 1:
+        raise UsageError(f"--build-jobs must be at least 1, not {ns.build_jobs}")
+    if not ns.list and not platforms:
+        raise UsageError("no platform given", hint="choose one with -p NAME; list them with ./build.py -l")
+    return Options(
+        platforms=platforms,
+        list=ns.list,
+        build_only=ns.build_only,
+        run_only=ns.run_only,
+        no_cache=ns.no_cache,
+        interactive=ns.interactive,
+        print_docker_run=ns.print_docker_run,
+        env=ns.env,
+        source=ns.source,
+        writable_source=ns.writable_source,
+        build_dir=ns.build_dir,
+        ccache_dir=ns.ccache_dir,
+        build_jobs=ns.build_jobs,
+        docker_dir=ns.docker_dir,
+        runtime_functions=ns.runtime_functions,
+        lock_timeout=ns.lock_timeout,
+        debug=ns.debug,
+        words=ns.words,
+        raw=raw,
+    )
+
+
+def default_ccache_dir(env: Mapping[str, str], home: Path) -> Path:
+    if env.get("CCACHE_DIR"):
+        return Path(env["CCACHE_DIR"])
+    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else home / ".cache"
+    return base / "ciharness" / "ccache"
+
+
+def build_dir_for(opts: Options, platform: Platform, cwd: Path, several: bool) -> Path:
+    if opts.build_dir is not None:
+        base = opts.build_dir if opts.build_dir.is_absolute() else cwd / opts.build_dir
+        return base.parent / f"{base.name}.{platform.name}" if several else base
+    return cwd / (f"build.{platform.name}" if several else "build")
+
+
+def default_jobs(cpus: int, available_bytes: int) -> int:
+    """One compile job per core, but no more than one per 1 GiB of available memory."""
+    return max(1, min(cpus, available_bytes // (1 << 30)))
+
+
+def stamp_text(platform: Platform, source: Path) -> str:
+    return f"platform={platform.name}\nsource={source}\n"
+
+
+def check_build_dir(build_dir: Path, platform: Platform, source: Path) -> None:
+    """A build dir holds one platform's (and one source tree's) outputs, never two."""
+    stamp = build_dir / BUILD_DIR_STAMP
+    if not stamp.is_file():
+        return
+    have = stamp.read_text(encoding="utf-8")
+    if have != stamp_text(platform, source):
+        owner = dict(line.split("=", 1) for line in have.splitlines() if "=" in line)
+        raise BuildDirConflictError(
+            f"{build_dir} holds outputs of platform {owner.get('platform', '?')} from "
+            f"{owner.get('source', '?')}; refusing to mix them with {platform.name} from {source}",
+            hint=f"use --build-dir DIR for this run, or remove {build_dir} yourself",
+        )
+
+
+def prepare_dir(path: Path) -> None:
+    """Create as the invoking user, so the engine never creates it root-owned."""
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def list_platforms(platforms: dict[str, Platform], out: list[str]) -> None:
+    out.extend(platforms)
+
+
+def run(opts: Options, env: Mapping[str, str]) -> int:
+    known = discover(opts.docker_dir)
+    if opts.list:
+        for name in known:
+            print(name)
+        return ExitCode.OK
+    chosen = select(opts.platforms, known)
+    user_env = plan.parse_env(opts.env)
+    source = (opts.source or REPO_ROOT / "xsum").expanduser().resolve()
+    if not source.is_dir():
+        raise SourceMissingError(
+            f"source dir {source} does not exist or is not a directory",
+            hint="pass an existing CMake source tree with --source DIR",
+        )
+    functions = defined_functions(opts.runtime_functions.read_text(encoding="utf-8"))
+    interactive_default = ["bash"] if opts.interactive and not opts.words and not opts.raw else []
+    commands = {
+        p.name: resolve_command(p, opts.words, opts.raw or interactive_default, functions)
+        for p in chosen
+    }
+    cwd = Path.cwd()
+    several = len(chosen) > 1
+    build_dirs = {p.name: build_dir_for(opts, p, cwd, several) for p in chosen}
+    for p in chosen:
+        check_build_dir(build_dirs[p.name], p, source)
+    ccache_dir = (opts.ccache_dir or default_ccache_dir(env, Path.home())).expanduser().resolve()
+    jobs = opts.build_jobs or default_jobs(psutil.cpu_count() or 1, psutil.virtual_memory().available)
+
+    from ci.engine import Engine  # the SDK is only needed once Docker is
+
+    engine = Engine.connect(env.get("DOCKER_HOST") or None)
+    run_id = uuid.uuid4().hex[:12]
+    me = psutil.Process()
+    status = 0
+    with harness.signals_raise():
+        for p in chosen:
+            ref = harness.ensure_image(
+                engine,
+                p,
+                opts.docker_dir,
+                no_cache=opts.no_cache,
+                run_only=opts.run_only,
+                lock_timeout=opts.lock_timeout,
+            )
+            if opts.build_only:
+                print(ref)
+                continue
+            build_dir = build_dirs[p.name]
+            spec = plan.plan_run(
+                plan.RunInputs(
+                    platform=p,
+                    image=ref,
+                    command=commands[p.name],
+                    source_dir=source,
+                    build_dir=build_dir,
+                    ccache_dir=ccache_dir,
+                    runtime_functions=opts.runtime_functions.resolve(),
+                    user_env=user_env,
+                    uid=os.getuid(),
+                    gid=os.getgid(),
+                    run_id=run_id,
+                    owner_pid=me.pid,
+                    owner_start=me.create_time(),
+                    jobs=jobs,
+                    writable_source=opts.writable_source,
+                    interactive=opts.interactive,
+                    tty=opts.interactive and sys.stdin.isatty(),
+                )
+            )
+            if opts.print_docker_run:
+                print(shlex.join(plan.docker_run_argv(spec)))
+                continue
+            prepare_dir(build_dir)
+            prepare_dir(ccache_dir)
+            (build_dir / BUILD_DIR_STAMP).write_text(stamp_text(p, source), encoding="utf-8")
+            log.info("running %s in %s", " ".join(spec.command), ref)
+            if opts.interactive:
+                code = harness.run_interactive(spec)
+            else:
+                code = harness.run_container(engine, spec)
+            if code != 0:
+                log.error("%s: exited with status %d", p.name, code)
+                status = status or code
+    return status
+
+
+def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
+    environ = os.environ if env is None else env
+    debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
+    ci_log.setup(debug)
+    try:
+        opts = parse_args(argv)
+        return run(opts, environ)
+    except HarnessError as exc:
+        log.error("%s", exc.message)
+        if exc.hint:
+            log.error("hint: %s", exc.hint)
+        if debug:
+            log.exception("traceback")
+        return int(exc.code)
+    except harness.Interrupted as exc:
+        log.error("interrupted by %s; containers removed", signal_name(exc.signum))
+        return 128 + exc.signum
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the one place an unexpected error becomes an exit code
+        log.error("internal error: %s: %s", type(exc).__name__, exc)
+        if debug:
+            log.exception("traceback")
+        else:
+            log.error("hint: run again with --debug for a traceback, and report it")
+        return int(ExitCode.INTERNAL)
+
+
+def signal_name(signum: int) -> str:
+    import signal
+
+    return signal.Signals(signum).name

@@ -1,0 +1,47 @@
+"""Read Dockerfile text: instructions as logical lines, and what COPY and ADD read."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+
+def logical_lines(text: str) -> list[str]:
+    """Dockerfile instructions with continuation lines joined and comments dropped."""
+    lines: list[str] = []
+    current = ""
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if not current and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        lines.append(current + stripped)
+        current = ""
+    if current.strip():
+        lines.append(current)
+    return lines
+
+
+def copied_sources(dockerfile_text: str) -> list[str]:
+    """Context paths (or URLs) that COPY and ADD instructions read, in order."""
+    sources: list[str] = []
+    for line in logical_lines(dockerfile_text):
+        keyword, _, rest = line.partition(" ")
+        if keyword.upper() not in ("COPY", "ADD"):
+            continue
+        rest = rest.strip()
+        args: list[str]
+        if rest.startswith("["):
+            args = [str(a) for a in json.loads(rest)]
+        else:
+            args = shlex.split(rest)
+        flags = [a for a in args if a.startswith("--")]
+        if any(f.startswith("--from") for f in flags):
+            continue  # copies from another build stage, not from the context
+        paths = [a for a in args if not a.startswith("--")]
+        sources.extend(paths[:-1])
+    return sources

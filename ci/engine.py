@@ -1,0 +1,189 @@
+"""Do: the only module that imports the Docker SDK. Builds, pulls, runs, streams, removes.
+
+It knows nothing about platforms or projects: it executes a RunSpec and builds a context.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from ci.errors import ContainerError, EngineUnreachableError, ImageBuildError
+from ci.plan import RunSpec
+
+log = logging.getLogger(__name__)
+
+Output = Callable[[bytes, bool], None]  # (chunk, is_stderr)
+
+
+def write_through(chunk: bytes, is_stderr: bool) -> None:
+    stream = sys.stderr.buffer if is_stderr else sys.stdout.buffer
+    stream.write(chunk)
+    stream.flush()
+
+
+START_HINT = (
+    "start one with `sudo ci/provision.sh` (installs and starts dockerd), "
+    "or point DOCKER_HOST at a running engine"
+)
+
+
+class Engine:
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+        self.api = client.api
+
+    @classmethod
+    def connect(cls, base_url: str | None = None, timeout: float = 5.0) -> Engine:
+        """Connect and ping; an engine that is down is reported within `timeout` seconds."""
+        where = base_url or "the default engine (DOCKER_HOST or unix:///var/run/docker.sock)"
+        try:
+            if base_url:
+                client = docker.DockerClient(base_url=base_url, timeout=int(timeout))
+            else:
+                client = docker.from_env(timeout=int(timeout))
+            client.ping()
+        except docker.errors.DockerException as exc:
+            reason = str(exc)
+            hint = START_HINT
+            if "Permission denied" in reason or "PermissionError" in reason:
+                hint = "add your user to the docker group (sudo usermod -aG docker $USER) and log in again"
+            raise EngineUnreachableError(
+                f"cannot reach the Docker engine at {where}: {_short(reason)}", hint=hint
+            ) from exc
+        except requests.exceptions.RequestException as exc:
+            raise EngineUnreachableError(
+                f"cannot reach the Docker engine at {where}: {_short(str(exc))}", hint=START_HINT
+            ) from exc
+        # Builds and runs can take hours: no read timeout after the ping.
+        client.api.timeout = None
+        return cls(client)
+
+    # -- images ---------------------------------------------------------------------------
+
+    def image_exists(self, ref: str) -> bool:
+        try:
+            self.api.inspect_image(ref)
+        except docker.errors.ImageNotFound:
+            return False
+        return True
+
+    def image_platform(self, ref: str) -> str:
+        info = self.api.inspect_image(ref)
+        platform = f"{info.get('Os', 'linux')}/{info.get('Architecture', '')}"
+        if info.get("Variant"):
+            platform += f"/{info['Variant']}"
+        return platform
+
+    def pull(self, ref: str, platform: str) -> str | None:
+        """Pull ref; None on success, else the reason it failed (never raises for that)."""
+        repository, _, tag = ref.rpartition(":")
+        try:
+            for event in self.api.pull(repository, tag=tag, platform=platform, stream=True, decode=True):
+                if "error" in event:
+                    return str(event["error"])
+        except docker.errors.APIError as exc:
+            return _short(str(exc.explanation or exc))
+        except requests.exceptions.RequestException as exc:
+            return _short(str(exc))
+        return None
+
+    def build(
+        self,
+        *,
+        context: Path,
+        dockerfile: str,
+        tag: str,
+        platform: str,
+        labels: dict[str, str],
+        no_cache: bool,
+        output: Output = write_through,
+    ) -> None:
+        """Build with every step streamed live; raises ImageBuildError with the engine's words."""
+        try:
+            events: Iterator[dict[str, Any]] = self.api.build(
+                path=str(context),
+                dockerfile=dockerfile,
+                tag=tag,
+                platform=platform,
+                labels=labels,
+                nocache=no_cache,
+                rm=True,
+                forcerm=True,
+                pull=False,
+                decode=True,
+            )
+            for event in events:
+                if "stream" in event:
+                    output(str(event["stream"]).encode(), False)
+                elif "status" in event and "id" not in event:
+                    output((str(event["status"]) + "\n").encode(), False)
+                if "error" in event:
+                    raise ImageBuildError(f"building {tag} failed: {_short(str(event['error']))}")
+        except docker.errors.APIError as exc:
+            raise ImageBuildError(f"building {tag} failed: {_short(str(exc.explanation or exc))}") from exc
+        except requests.exceptions.RequestException as exc:
+            raise ImageBuildError(f"building {tag} failed: lost the engine: {_short(str(exc))}") from exc
+
+    # -- containers -----------------------------------------------------------------------
+
+    def create(self, spec: RunSpec) -> str:
+        try:
+            container = self.api.create_container(
+                image=spec.image,
+                command=list(spec.command),
+                name=spec.name,
+                user=spec.user,
+                working_dir=spec.workdir,
+                environment=[f"{k}={v}" for k, v in spec.env],
+                labels=dict(spec.labels),
+                stdin_open=spec.interactive,
+                tty=spec.tty,
+                platform=spec.docker_platform,
+                host_config=self.api.create_host_config(
+                    binds=[m.flag() for m in spec.mounts],
+                    init=True,
+                    privileged=spec.privileged,
+                ),
+            )
+        except docker.errors.APIError as exc:
+            raise ContainerError(f"cannot create the container: {_short(str(exc.explanation or exc))}") from exc
+        return str(container["Id"])
+
+    def start_and_stream(self, container_id: str, output: Output = write_through) -> int:
+        """Start the container, stream its output until it ends, return its exit status."""
+        try:
+            stream = self.api.attach(container_id, stream=True, logs=True, demux=True)
+            self.api.start(container_id)
+            for out, err in stream:
+                if out:
+                    output(out, False)
+                if err:
+                    output(err, True)
+            result = self.api.wait(container_id)
+        except docker.errors.APIError as exc:
+            raise ContainerError(f"the container failed: {_short(str(exc.explanation or exc))}") from exc
+        except requests.exceptions.RequestException as exc:
+            raise ContainerError(f"lost the engine while the container ran: {_short(str(exc))}") from exc
+        return int(result.get("StatusCode", 1))
+
+    def remove(self, container_id: str) -> None:
+        with contextlib.suppress(docker.errors.NotFound):
+            self.api.remove_container(container_id, force=True)
+
+    def containers(self, label_filters: list[str]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.api.containers(all=True, filters={"label": label_filters})
+        return found
+
+
+def _short(text: str) -> str:
+    """The engine's message on one line."""
+    return " ".join(text.split())[:500]

@@ -1,0 +1,212 @@
+"""Do: resolve images (find, pull bases, bootstrap, build with retries) and run containers.
+
+Decisions come from ci.plan and ci.baseimage; Docker calls go through ci.engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import FrameType
+
+import filelock
+
+from ci import bootstrap, plan
+from ci.baseimage import base_images, bootstrap_recipe
+from ci.engine import Engine, Output, write_through
+from ci.errors import BaseImageUnavailableError, ImageBuildError, ImageMissingError
+from ci.platforms import Platform
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_MARKERS = (
+    "Temporary failure resolving",
+    "Could not connect to",
+    "Connection timed out",
+    "Connection reset by peer",
+    "Hash Sum mismatch",
+    "503  Service Unavailable",
+    "502  Bad Gateway",
+    "Failed to fetch",
+    "TLS handshake timeout",
+    "i/o timeout",
+    "lost the engine",
+)
+
+
+def is_transient(message: str) -> bool:
+    return any(marker in message for marker in TRANSIENT_MARKERS)
+
+
+def with_retries(
+    action: Callable[[], None],
+    *,
+    attempts: int,
+    delay: float,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Run action; retry transient ImageBuildErrors with doubling delays, then report clearly."""
+    for attempt in range(1, attempts + 1):
+        try:
+            action()
+            return
+        except ImageBuildError as exc:
+            if not is_transient(exc.message):
+                raise
+            if attempt == attempts:
+                raise ImageBuildError(
+                    f"{exc.message} (transient failure, gave up after {attempts} attempts)",
+                    hint="the network or a mirror is failing; run again later",
+                ) from exc
+            log.warning("%s failed with a transient error, retrying in %.0f s (%d/%d)", what, delay, attempt, attempts)
+            sleep(delay)
+            delay *= 2
+
+
+def lock_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = base / "ciharness" / "locks"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def locked(name: str, what: str, timeout: float) -> Iterator[None]:
+    lock = filelock.FileLock(str(lock_dir() / f"{name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        log.info("waiting for %s (held by another build.py run)", what)
+        lock.acquire(timeout=timeout)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def ensure_bases(engine: Engine, platform: Platform, output: Output) -> None:
+    text = platform.dockerfile.read_text(encoding="utf-8")
+    mirror = os.environ.get("CI_DEBIAN_MIRROR", "") or None
+    for base in base_images(text, platform.docker_platform):
+        if engine.image_exists(base.name):
+            continue
+        log.info("base image %s is not here; trying to pull it", base.name)
+        reason = engine.pull(base.name, base.docker_platform)
+        if reason is None:
+            continue
+        recipe = bootstrap_recipe(base, mirror) if mirror else bootstrap_recipe(base)
+        if recipe is None:
+            raise BaseImageUnavailableError(
+                f"base image {base.name} is not here, cannot be pulled ({reason}), and is not a "
+                "Debian image that can be bootstrapped",
+                hint="load it with `docker load`, or base the Dockerfile on debian:<suite>",
+            )
+        log.info("pull failed (%s); bootstrapping instead", reason)
+        with locked(f"bootstrap-{base.name.replace('/', '_').replace(':', '_')}", f"bootstrap of {base.name}", 3600):
+            if not engine.image_exists(base.name):
+                bootstrap.bootstrap(recipe, engine, output)
+
+
+def ensure_image(
+    engine: Engine,
+    platform: Platform,
+    context: Path,
+    *,
+    no_cache: bool,
+    run_only: bool,
+    lock_timeout: float,
+    output: Output = write_through,
+    attempts: int = 3,
+    retry_delay: float = 2.0,
+) -> plan.ImageRef:
+    """The platform's image, built only when its content-hash tag is not present."""
+    ref = plan.image_ref(platform, context)
+    if run_only:
+        if not engine.image_exists(str(ref)):
+            raise ImageMissingError(
+                f"image {ref} for {platform.name} does not exist and --run-only forbids building it",
+                hint=f"build it first: ./build.py -p {platform.name} -b",
+            )
+        return ref
+    if not no_cache and engine.image_exists(str(ref)):
+        log.debug("image %s is current", ref)
+        return ref
+    with locked(f"image-{platform.name}-{ref.tag}", f"the image build of {ref}", lock_timeout):
+        if not no_cache and engine.image_exists(str(ref)):
+            return ref  # another run built it while we waited
+        ensure_bases(engine, platform, output)
+        log.info("building image %s from %s", ref, platform.dockerfile.name)
+        started = time.monotonic()
+
+        def build() -> None:
+            engine.build(
+                context=context,
+                dockerfile=platform.dockerfile.relative_to(context).as_posix(),
+                tag=str(ref),
+                platform=platform.docker_platform,
+                labels=plan.image_labels(platform, ref),
+                no_cache=no_cache,
+                output=output,
+            )
+
+        with_retries(build, attempts=attempts, delay=retry_delay, what=f"building {ref}")
+        log.info("built %s in %.1f s", ref, time.monotonic() - started)
+    return ref
+
+
+class Interrupted(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def signals_raise() -> Iterator[None]:
+    """Turn SIGINT, SIGTERM and SIGHUP into Interrupted so `finally` blocks remove containers."""
+    wanted = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, _raise_interrupted) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def run_container(engine: Engine, spec: plan.RunSpec, output: Output = write_through) -> int:
+    """Run spec to completion; the container is removed whatever happens."""
+    wanted = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    # No signal may land between creating the container and knowing its id.
+    signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+    container_id = ""
+    try:
+        try:
+            container_id = engine.create(spec)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, wanted)
+        return engine.start_and_stream(container_id, output)
+    finally:
+        if container_id:
+            engine.remove(container_id)
+
+
+def run_interactive(spec: plan.RunSpec) -> int:
+    """Hand the terminal to `docker run -it`: the printed line is exactly what runs."""
+    argv = plan.docker_run_argv(spec)
+    log.debug("exec: %s", " ".join(argv))
+    # The terminal sends Ctrl-C to docker too; let it decide, and wait for it.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return subprocess.call(argv)
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,232 @@
+"""Decide everything about a run without touching Docker: image tags, mounts, env, labels.
+
+The RunSpec built here is what ci.engine executes and what --print-docker-run prints, so the
+two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+
+from ci.dockerfile import copied_sources
+from ci.errors import BadEnvError, PlatformDefinitionError
+from ci.functions import SCRIPT_IN_CONTAINER
+from ci.platforms import Platform
+
+# Bump when the way images are built changes, so every content-hash tag changes with it.
+IMAGE_SCHEMA = "1"
+IMAGE_REPOSITORY_PREFIX = "ciharness/"
+LABEL_PREFIX = "io.ciharness."
+
+SOURCE_IN_CONTAINER = "/work/src"
+BUILD_IN_CONTAINER = "/work/build"
+CCACHE_IN_CONTAINER = "/work/ccache"
+
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+# ---------------------------------------------------------------------------------------------
+# Images
+
+
+def _context_files(context: Path, pattern: str, dockerfile: Path) -> list[Path]:
+    if re.match(r"^[a-z]+://", pattern):
+        return []
+    base = context.resolve()
+    matches = sorted(base.glob(pattern.lstrip("/"))) if any(c in pattern for c in "*?[") else [
+        base / pattern.lstrip("/")
+    ]
+    files: list[Path] = []
+    for match in matches:
+        resolved = match.resolve()
+        if base not in (resolved, *resolved.parents):
+            raise PlatformDefinitionError(f"{dockerfile}: COPY/ADD source {pattern!r} is outside {context}")
+        if resolved.is_dir():
+            files.extend(p for p in sorted(resolved.rglob("*")) if p.is_file())
+        elif resolved.is_file():
+            files.append(resolved)
+        else:
+            raise PlatformDefinitionError(
+                f"{dockerfile}: COPY/ADD source {pattern!r} does not exist in {context}"
+            )
+    return files
+
+
+def content_hash(platform: Platform, context: Path) -> str:
+    """sha256 over the Dockerfile, every file it COPYs or ADDs, and the platform it targets."""
+    text = platform.dockerfile.read_text(encoding="utf-8")
+    digest = hashlib.sha256()
+    digest.update(f"schema {IMAGE_SCHEMA}\nplatform {platform.docker_platform}\n".encode())
+    digest.update(b"dockerfile\n" + text.encode() + b"\n")
+    base = context.resolve()
+    for pattern in copied_sources(text):
+        digest.update(f"source {pattern}\n".encode())
+        for path in _context_files(context, pattern, platform.dockerfile):
+            rel = path.relative_to(base).as_posix()
+            mode = "x" if path.stat().st_mode & 0o111 else "-"
+            digest.update(f"file {rel} {mode} {path.stat().st_size}\n".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ImageRef:
+    repository: str
+    tag: str
+
+    def __str__(self) -> str:
+        return f"{self.repository}:{self.tag}"
+
+
+def image_ref(platform: Platform, context: Path) -> ImageRef:
+    return ImageRef(
+        repository=IMAGE_REPOSITORY_PREFIX + platform.name,
+        tag=content_hash(platform, context)[:16],
+    )
+
+
+def image_labels(platform: Platform, ref: ImageRef) -> dict[str, str]:
+    return {
+        LABEL_PREFIX + "platform": platform.name,
+        LABEL_PREFIX + "content-hash": ref.tag,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs
+
+
+def parse_env(pairs: list[str]) -> dict[str, str]:
+    """NAME=VALUE pairs from -e; the value may itself contain '='."""
+    env: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not ENV_NAME_RE.match(name):
+            raise BadEnvError(
+                f"malformed -e {pair!r}: expected NAME=VALUE with NAME made of letters, digits "
+                "and '_', not starting with a digit",
+                hint="for example: -e CMAKE_ARGS=-DFOO=ON",
+            )
+        env[name] = value
+    return env
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Mount:
+    source: Path
+    target: str
+    read_only: bool = False
+
+    def flag(self) -> str:
+        return f"{self.source}:{self.target}" + (":ro" if self.read_only else "")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunSpec:
+    """One container run, complete: what the engine executes and what gets printed."""
+
+    platform: str
+    image: str
+    docker_platform: str
+    command: tuple[str, ...]
+    name: str
+    user: str
+    workdir: str
+    mounts: tuple[Mount, ...]
+    env: tuple[tuple[str, str], ...]
+    labels: tuple[tuple[str, str], ...]
+    interactive: bool = False
+    tty: bool = False
+    privileged: bool = False
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunInputs:
+    """What the caller knows about a run; plan_run turns it into a RunSpec."""
+
+    platform: Platform
+    image: ImageRef
+    command: tuple[str, ...]
+    source_dir: Path
+    build_dir: Path
+    ccache_dir: Path
+    runtime_functions: Path
+    user_env: Mapping[str, str]
+    uid: int
+    gid: int
+    run_id: str
+    owner_pid: int
+    owner_start: float
+    jobs: int
+    writable_source: bool = False
+    interactive: bool = False
+    tty: bool = False
+
+
+def plan_run(inputs: RunInputs) -> RunSpec:
+    platform = inputs.platform
+    env: dict[str, str] = {
+        "HOME": "/tmp",
+        "CCACHE_DIR": CCACHE_IN_CONTAINER,
+        "CCACHE_TEMPDIR": "/tmp/ccache-tmp",
+        "CI_PLATFORM": platform.name,
+        "CI_SOURCE_DIR": SOURCE_IN_CONTAINER,
+        "CI_BUILD_DIR": BUILD_IN_CONTAINER,
+        "CI_JOBS": str(inputs.jobs),
+        "CI_RUN_ID": inputs.run_id,
+    }
+    env.update(inputs.user_env)
+    labels = {
+        LABEL_PREFIX + "run-id": inputs.run_id,
+        LABEL_PREFIX + "owner-pid": str(inputs.owner_pid),
+        LABEL_PREFIX + "owner-start": f"{inputs.owner_start:.2f}",
+        LABEL_PREFIX + "platform": platform.name,
+    }
+    mounts = (
+        Mount(source=inputs.source_dir, target=SOURCE_IN_CONTAINER, read_only=not inputs.writable_source),
+        Mount(source=inputs.build_dir, target=BUILD_IN_CONTAINER),
+        Mount(source=inputs.ccache_dir, target=CCACHE_IN_CONTAINER),
+        Mount(source=inputs.runtime_functions, target=SCRIPT_IN_CONTAINER, read_only=True),
+    )
+    return RunSpec(
+        platform=platform.name,
+        image=str(inputs.image),
+        docker_platform=platform.docker_platform,
+        command=inputs.command,
+        name=f"ciharness-{platform.name}-{inputs.run_id}",
+        user=f"{inputs.uid}:{inputs.gid}",
+        workdir=BUILD_IN_CONTAINER,
+        mounts=mounts,
+        env=tuple(env.items()),
+        labels=tuple(sorted(labels.items())),
+        interactive=inputs.interactive,
+        tty=inputs.tty,
+        privileged=platform.privileged,
+    )
+
+
+def docker_run_argv(spec: RunSpec, program: str = "docker") -> list[str]:
+    """The `docker run` command line equivalent to executing spec through the engine."""
+    argv = [program, "run", "--rm", "--init", "--name", spec.name]
+    if spec.interactive:
+        argv.append("-i")
+    if spec.tty:
+        argv.append("-t")
+    if spec.privileged:
+        argv.append("--privileged")
+    argv += ["--platform", spec.docker_platform]
+    for key, value in spec.labels:
+        argv += ["--label", f"{key}={value}"]
+    argv += ["--user", spec.user, "--workdir", spec.workdir]
+    for mount in spec.mounts:
+        argv += ["--volume", mount.flag()]
+    for key, value in spec.env:
+        argv += ["--env", f"{key}={value}"]
+    argv.append(spec.image)
+    argv += list(spec.command)
+    return argv
