@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Build and test the project in per-platform containers. See README.md and --help."""
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -11,12 +12,11 @@ VENV = HERE / ".venv"
 # Prefer the project's environment (made by ci/provision.sh) over whatever python3 is first.
 if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.resolve():
     python = str(VENV / "bin" / "python")
-    os.execv(python, [python, str(Path(__file__).resolve()), *sys.argv[1:]])
+    os.execv(python, [python, str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
 
-try:
-    import colorlog, docker, filelock, psutil  # noqa: E401, F401
-except ImportError as exc:
-    sys.stderr.write(f"build.py: missing Python dependency ({exc.name}); run ci/provision.sh first\n")
+missing = [m for m in ("colorlog", "docker", "filelock", "psutil") if importlib.util.find_spec(m) is None]
+if missing:
+    sys.stderr.write(f"build.py: missing Python dependencies ({', '.join(missing)}); run ci/provision.sh\n")
     sys.exit(2)
 
 sys.path.insert(0, str(HERE))

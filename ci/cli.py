@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import os
 import shlex
+import signal
 import sys
 import uuid
 from collections.abc import Mapping
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import psutil
 
-from ci import harness, log as ci_log, plan
+from ci import harness, plan
+from ci import log as ci_log
 from ci.errors import (
     BuildDirConflictError,
     ExitCode,
@@ -62,46 +64,104 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("-p", "--platform", action="append", default=[], metavar="NAME[,NAME...]",
-                   help="platform(s) to run; repeatable or comma separated")
+    p.add_argument(
+        "-p",
+        "--platform",
+        action="append",
+        default=[],
+        metavar="NAME[,NAME...]",
+        help="platform(s) to run; repeatable or comma separated",
+    )
     p.add_argument("-l", "--list", action="store_true", help="list the platforms, one per line")
     p.add_argument("-b", "--build-only", action="store_true", help="only make sure the image exists")
-    p.add_argument("-R", "--run-only", action="store_true",
-                   help="use the existing image; never build (fails if it is missing)")
+    p.add_argument(
+        "-R",
+        "--run-only",
+        action="store_true",
+        help="use the existing image; never build (fails if it is missing)",
+    )
     p.add_argument("--no-cache", action="store_true", help="rebuild the image from scratch")
-    p.add_argument("-i", "--interactive", action="store_true",
-                   help="open a shell (or run the command) interactively in the same container setup")
-    p.add_argument("--print-docker-run", action="store_true",
-                   help="print the equivalent `docker run` line instead of running")
-    p.add_argument("-e", "--env", action="append", default=[], metavar="NAME=VALUE",
-                   help="set an environment variable in the container; repeatable")
-    p.add_argument("--source", type=Path, metavar="DIR",
-                   help="CMake source tree to build (default: xsum/ next to build.py)")
-    p.add_argument("--writable-source", action="store_true",
-                   help="mount the source tree read-write (default: read-only)")
-    p.add_argument("--build-dir", type=Path, metavar="DIR",
-                   help="build output dir (default: ./build, or ./build.<platform> for several)")
-    p.add_argument("--ccache-dir", type=Path, metavar="DIR",
-                   help="ccache dir (default: $CCACHE_DIR, else ~/.cache/ciharness/ccache)")
-    p.add_argument("--build-jobs", type=int, metavar="N",
-                   help="parallel compile jobs in the container (default: from cores and memory)")
-    p.add_argument("--docker-dir", type=Path, metavar="DIR", default=REPO_ROOT / "docker",
-                   help="where Dockerfile.build.<platform> files live (default: docker/)")
-    p.add_argument("--runtime-functions", type=Path, metavar="FILE",
-                   default=REPO_ROOT / "runtime_functions.sh",
-                   help="the script whose functions runs call (default: runtime_functions.sh)")
-    p.add_argument("--lock-timeout", type=float, default=3600.0, metavar="SECONDS",
-                   help="how long to wait for another run's image build (default: 3600)")
+    p.add_argument(
+        "-i",
+        "--interactive",
+        action="store_true",
+        help="open a shell (or run the command) interactively in the same container setup",
+    )
+    p.add_argument(
+        "--print-docker-run",
+        action="store_true",
+        help="print the equivalent `docker run` line instead of running",
+    )
+    p.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set an environment variable in the container; repeatable",
+    )
+    p.add_argument(
+        "--source",
+        type=Path,
+        metavar="DIR",
+        help="CMake source tree to build (default: xsum/ next to build.py)",
+    )
+    p.add_argument(
+        "--writable-source", action="store_true", help="mount the source tree read-write (default: read-only)"
+    )
+    p.add_argument(
+        "--build-dir",
+        type=Path,
+        metavar="DIR",
+        help="build output dir (default: ./build, or ./build.<platform> for several)",
+    )
+    p.add_argument(
+        "--ccache-dir",
+        type=Path,
+        metavar="DIR",
+        help="ccache dir (default: $CCACHE_DIR, else ~/.cache/ciharness/ccache)",
+    )
+    p.add_argument(
+        "--build-jobs",
+        type=int,
+        metavar="N",
+        help="parallel compile jobs in the container (default: from cores and memory)",
+    )
+    p.add_argument(
+        "--docker-dir",
+        type=Path,
+        metavar="DIR",
+        default=REPO_ROOT / "docker",
+        help="where Dockerfile.build.<platform> files live (default: docker/)",
+    )
+    p.add_argument(
+        "--runtime-functions",
+        type=Path,
+        metavar="FILE",
+        default=REPO_ROOT / "runtime_functions.sh",
+        help="the script whose functions runs call (default: runtime_functions.sh)",
+    )
+    p.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="how long to wait for another run's image build (default: 3600)",
+    )
     p.add_argument("--debug", action="store_true", help="verbose logs and tracebacks")
-    p.add_argument("words", nargs="*", metavar="FUNCTION [ARG...]",
-                   help="runtime function and its arguments; or `-- COMMAND...` for any command")
+    p.add_argument(
+        "words",
+        nargs="*",
+        metavar="FUNCTION [ARG...]",
+        help="runtime function and its arguments; or `-- COMMAND...` for any command",
+    )
     return p
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Options:
     platforms: list[str]
-    list: bool
+    list_platforms: bool
     build_only: bool
     run_only: bool
     no_cache: bool
@@ -140,7 +200,7 @@ def parse_args(argv: list[str]) -> Options:
         raise UsageError("no platform given", hint="choose one with -p NAME; list them with ./build.py -l")
     return Options(
         platforms=platforms,
-        list=ns.list,
+        list_platforms=ns.list,
         build_only=ns.build_only,
         run_only=ns.run_only,
         no_cache=ns.no_cache,
@@ -204,13 +264,9 @@ def prepare_dir(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
 
 
-def list_platforms(platforms: dict[str, Platform], out: list[str]) -> None:
-    out.extend(platforms)
-
-
 def run(opts: Options, env: Mapping[str, str]) -> int:
     known = discover(opts.docker_dir)
-    if opts.list:
+    if opts.list_platforms:
         for name in known:
             print(name)
         return ExitCode.OK
@@ -225,8 +281,7 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
     functions = defined_functions(opts.runtime_functions.read_text(encoding="utf-8"))
     interactive_default = ["bash"] if opts.interactive and not opts.words and not opts.raw else []
     commands = {
-        p.name: resolve_command(p, opts.words, opts.raw or interactive_default, functions)
-        for p in chosen
+        p.name: resolve_command(p, opts.words, opts.raw or interactive_default, functions) for p in chosen
     }
     cwd = Path.cwd()
     several = len(chosen) > 1
@@ -236,7 +291,7 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
     ccache_dir = (opts.ccache_dir or default_ccache_dir(env, Path.home())).expanduser().resolve()
     jobs = opts.build_jobs or default_jobs(psutil.cpu_count() or 1, psutil.virtual_memory().available)
 
-    from ci.engine import Engine  # the SDK is only needed once Docker is
+    from ci.engine import Engine  # noqa: PLC0415 (the SDK loads only once Docker is needed)
 
     engine = Engine.connect(env.get("DOCKER_HOST") or None)
     run_id = uuid.uuid4().hex[:12]
@@ -284,10 +339,7 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
             prepare_dir(ccache_dir)
             (build_dir / BUILD_DIR_STAMP).write_text(stamp_text(p, source), encoding="utf-8")
             log.info("running %s in %s", " ".join(spec.command), ref)
-            if opts.interactive:
-                code = harness.run_interactive(spec)
-            else:
-                code = harness.run_container(engine, spec)
+            code = harness.run_interactive(spec) if opts.interactive else harness.run_container(engine, spec)
             if code != 0:
                 log.error("%s: exited with status %d", p.name, code)
                 status = status or code
@@ -309,7 +361,7 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
             log.exception("traceback")
         return int(exc.code)
     except harness.Interrupted as exc:
-        log.error("interrupted by %s; containers removed", signal_name(exc.signum))
+        log.error("interrupted by %s; containers removed", signal.Signals(exc.signum).name)
         return 128 + exc.signum
     except KeyboardInterrupt:
         return 130
@@ -320,9 +372,3 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
         else:
             log.error("hint: run again with --debug for a traceback, and report it")
         return int(ExitCode.INTERNAL)
-
-
-def signal_name(signum: int) -> str:
-    import signal
-
-    return signal.Signals(signum).name

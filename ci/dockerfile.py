@@ -35,10 +35,7 @@ def copied_sources(dockerfile_text: str) -> list[str]:
             continue
         rest = rest.strip()
         args: list[str]
-        if rest.startswith("["):
-            args = [str(a) for a in json.loads(rest)]
-        else:
-            args = shlex.split(rest)
+        args = [str(a) for a in json.loads(rest)] if rest.startswith("[") else shlex.split(rest)
         flags = [a for a in args if a.startswith("--")]
         if any(f.startswith("--from") for f in flags):
             continue  # copies from another build stage, not from the context

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import docker
 import docker.errors
 import requests.exceptions
 
+import docker
 from ci.errors import ContainerError, EngineUnreachableError, ImageBuildError
 from ci.plan import RunSpec
 
@@ -64,20 +64,20 @@ class Engine:
                 f"cannot reach the Docker engine at {where}: {_short(str(exc))}", hint=START_HINT
             ) from exc
         # Builds and runs can take hours: no read timeout after the ping.
-        client.api.timeout = None
+        client.api.timeout = None  # type: ignore[assignment]
         return cls(client)
 
     # -- images ---------------------------------------------------------------------------
 
     def image_exists(self, ref: str) -> bool:
         try:
-            self.api.inspect_image(ref)
+            self.api.inspect_image(ref)  # type: ignore[no-untyped-call]
         except docker.errors.ImageNotFound:
             return False
         return True
 
     def image_platform(self, ref: str) -> str:
-        info = self.api.inspect_image(ref)
+        info = self.api.inspect_image(ref)  # type: ignore[no-untyped-call]
         platform = f"{info.get('Os', 'linux')}/{info.get('Architecture', '')}"
         if info.get("Variant"):
             platform += f"/{info['Variant']}"
@@ -155,7 +155,9 @@ class Engine:
                 ),
             )
         except docker.errors.APIError as exc:
-            raise ContainerError(f"cannot create the container: {_short(str(exc.explanation or exc))}") from exc
+            raise ContainerError(
+                f"cannot create the container: {_short(str(exc.explanation or exc))}"
+            ) from exc
         return str(container["Id"])
 
     def start_and_stream(self, container_id: str, output: Output = write_through) -> int:

@@ -39,9 +39,7 @@ def resolve_command(
     raw: everything after '--': any command.
     """
     if words and raw:
-        raise UsageError(
-            f"give either a runtime function ({words[0]!r}) or a command after '--', not both"
-        )
+        raise UsageError(f"give either a runtime function ({words[0]!r}) or a command after '--', not both")
     if raw:
         return tuple(raw)
     name = words[0] if words else default_function(platform, functions)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
 import subprocess
 import time
@@ -65,7 +66,9 @@ def with_retries(
                     f"{exc.message} (transient failure, gave up after {attempts} attempts)",
                     hint="the network or a mirror is failing; run again later",
                 ) from exc
-            log.warning("%s failed with a transient error, retrying in %.0f s (%d/%d)", what, delay, attempt, attempts)
+            log.warning(
+                "%s failed with a transient error, retrying in %.0f s (%d/%d)", what, delay, attempt, attempts
+            )
             sleep(delay)
             delay *= 2
 
@@ -109,7 +112,8 @@ def ensure_bases(engine: Engine, platform: Platform, output: Output) -> None:
                 hint="load it with `docker load`, or base the Dockerfile on debian:<suite>",
             )
         log.info("pull failed (%s); bootstrapping instead", reason)
-        with locked(f"bootstrap-{base.name.replace('/', '_').replace(':', '_')}", f"bootstrap of {base.name}", 3600):
+        lock_name = "bootstrap-" + re.sub(r"[^A-Za-z0-9_.-]", "_", base.name)
+        with locked(lock_name, f"bootstrap of {base.name}", 3600):
             if not engine.image_exists(base.name):
                 bootstrap.bootstrap(recipe, engine, output)
 

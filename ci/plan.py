@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -38,9 +37,11 @@ def _context_files(context: Path, pattern: str, dockerfile: Path) -> list[Path]:
     if re.match(r"^[a-z]+://", pattern):
         return []
     base = context.resolve()
-    matches = sorted(base.glob(pattern.lstrip("/"))) if any(c in pattern for c in "*?[") else [
-        base / pattern.lstrip("/")
-    ]
+    matches = (
+        sorted(base.glob(pattern.lstrip("/")))
+        if any(c in pattern for c in "*?[")
+        else [base / pattern.lstrip("/")]
+    )
     files: list[Path] = []
     for match in matches:
         resolved = match.resolve()
