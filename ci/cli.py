@@ -286,8 +286,9 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
     cwd = Path.cwd()
     several = len(chosen) > 1
     build_dirs = {p.name: build_dir_for(opts, p, cwd, several) for p in chosen}
-    for p in chosen:
-        check_build_dir(build_dirs[p.name], p, source)
+    if not opts.build_only:
+        for p in chosen:
+            check_build_dir(build_dirs[p.name], p, source)
     ccache_dir = (opts.ccache_dir or default_ccache_dir(env, Path.home())).expanduser().resolve()
     jobs = opts.build_jobs or default_jobs(psutil.cpu_count() or 1, psutil.virtual_memory().available)
 

@@ -122,10 +122,11 @@ class Engine:
                 decode=True,
             )
             for event in events:
+                # Build steps go to stderr: stdout carries only what the user asked for.
                 if "stream" in event:
-                    output(str(event["stream"]).encode(), False)
+                    output(str(event["stream"]).encode(), True)
                 elif "status" in event and "id" not in event:
-                    output((str(event["status"]) + "\n").encode(), False)
+                    output((str(event["status"]) + "\n").encode(), True)
                 if "error" in event:
                     raise ImageBuildError(f"building {tag} failed: {_short(str(event['error']))}")
         except docker.errors.APIError as exc:

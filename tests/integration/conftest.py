@@ -1,0 +1,115 @@
+"""Integration tier: every test here talks to the real Docker engine that ci/provision.sh starts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD_PY = REPO / "build.py"
+LABEL = "io.ciharness.run-id"
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def run_build_py(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    user: str | None = None,
+    timeout: float = 900,
+) -> Result:
+    argv = [sys.executable, str(BUILD_PY), *args]
+    if user is not None:
+        argv = ["runuser", "-u", user, "--", *argv]
+    full_env = dict(os.environ)
+    full_env.pop("CCACHE_DIR", None)
+    if env:
+        full_env.update(env)
+    if cwd is None:  # never the repo: its build/ belongs to the developer
+        cwd = Path(tempfile.mkdtemp(prefix="ciharness-it-"))
+        cwd.chmod(0o777)
+    started = time.monotonic()
+    proc = subprocess.run(
+        argv, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    try:
+        client = docker.from_env(timeout=10)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        message = f"NO DOCKER ENGINE: the integration tier cannot run ({exc}); run ci/provision.sh"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def amd64_image(docker_client: docker.DockerClient) -> str:
+    """The amd64 build image, built once per session (bootstrapping debian:bookworm if needed)."""
+    result = run_build_py("-p", "amd64", "-b", timeout=1800)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def no_leftovers(docker_client: docker.DockerClient) -> Iterator[None]:
+    """Fails the test if any container of ours exists after it."""
+    yield
+    left = docker_client.containers.list(all=True, filters={"label": LABEL})
+    assert left == [], f"containers left behind: {[c.name for c in left]}"
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> dict[str, Path]:
+    build = tmp_path / "build"
+    ccache = tmp_path / "ccache"
+    return {"build": build, "ccache": ccache, "cwd": tmp_path}
+
+
+def tiny_platforms(tmp_path: Path, dockerfiles: dict[str, str]) -> Path:
+    """A docker dir holding the given platforms, each a small Dockerfile."""
+    docker_dir = tmp_path / "docker"
+    docker_dir.mkdir(exist_ok=True)
+    for name, text in dockerfiles.items():
+        (docker_dir / f"Dockerfile.build.{name}").write_text(text, encoding="utf-8")
+    return docker_dir
+
+
+def snapshot(path: Path) -> dict[str, tuple[int, int]]:
+    """Every file under path with its size and mtime: to prove nothing was touched."""
+    if not path.exists():
+        return {}
+    return {
+        str(p.relative_to(path)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
+    }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.engine)

@@ -1,0 +1,99 @@
+"""Image resolution against the real engine: content-hash tags, no needless builds, failures."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import docker
+import pytest
+
+from tests.integration.conftest import run_build_py, tiny_platforms
+
+BUILT = "building image"
+
+
+def tiny(tmp_path: Path, marker: str, extra: str = "") -> Path:
+    """A one-layer platform on the bootstrapped base; unique per test so tags never collide."""
+    docker_dir = tiny_platforms(
+        tmp_path,
+        {
+            "tiny": "# ci.description: a test platform\nFROM debian:bookworm\n"
+            "COPY payload.txt /opt/payload.txt\n"
+            f"RUN echo {marker} > /opt/marker\n{extra}"
+        },
+    )
+    (docker_dir / "payload.txt").write_text("one\n")
+    return docker_dir
+
+
+@pytest.fixture
+def cleanup_images(docker_client: docker.DockerClient) -> list[str]:
+    refs: list[str] = []
+    yield refs  # type: ignore[misc]
+    for ref in refs:
+        try:
+            docker_client.images.remove(ref, force=True)
+        except docker.errors.ImageNotFound:
+            pass
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_existing_image_is_reused_and_content_changes_make_a_new_tag(
+    tmp_path: Path, cleanup_images: list[str], docker_client: docker.DockerClient
+) -> None:
+    docker_dir = tiny(tmp_path, uuid.uuid4().hex)
+    first = run_build_py("-p", "tiny", "--docker-dir", str(docker_dir), "-b")
+    assert first.returncode == 0, first.stderr
+    ref = first.stdout.strip()
+    cleanup_images.append(ref)
+    assert BUILT in first.stderr
+    labels = docker_client.images.get(ref).labels
+    assert labels["io.ciharness.platform"] == "tiny"
+
+    again = run_build_py("-p", "tiny", "--docker-dir", str(docker_dir), "-b")
+    assert again.returncode == 0
+    assert again.stdout.strip() == ref
+    assert BUILT not in again.stderr and "Step" not in again.stdout + again.stderr
+
+    (docker_dir / "payload.txt").write_text("two\n")
+    changed = run_build_py("-p", "tiny", "--docker-dir", str(docker_dir), "-b")
+    assert changed.returncode == 0
+    new_ref = changed.stdout.strip()
+    cleanup_images.append(new_ref)
+    assert new_ref != ref and BUILT in changed.stderr
+
+    forced = run_build_py("-p", "tiny", "--docker-dir", str(docker_dir), "-b", "--no-cache")
+    assert forced.returncode == 0
+    assert forced.stdout.strip() == new_ref
+    assert BUILT in forced.stderr
+    assert "Using cache" not in forced.stdout + forced.stderr
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_run_only_never_builds(tmp_path: Path, docker_client: docker.DockerClient) -> None:
+    docker_dir = tiny(tmp_path, uuid.uuid4().hex)
+    before = {i.id for i in docker_client.images.list(name="ciharness/tiny")}
+    result = run_build_py("-p", "tiny", "--docker-dir", str(docker_dir), "-R", "--", "true")
+    assert result.returncode == 72
+    assert "--run-only" in result.stderr and BUILT not in result.stderr
+    assert {i.id for i in docker_client.images.list(name="ciharness/tiny")} == before
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_failing_build_step_exits_71_with_the_engine_message(tmp_path: Path) -> None:
+    docker_dir = tiny(tmp_path, uuid.uuid4().hex, extra="RUN echo about to fail && exit 3\n")
+    result = run_build_py("-p", "tiny", "--docker-dir", str(docker_dir), "--", "true")
+    assert result.returncode == 71
+    assert "about to fail" in result.stderr  # build steps stream live
+    errors = [line for line in result.stderr.splitlines() if "ERROR" in line or "failed" in line]
+    assert any("returned a non-zero code: 3" in line for line in errors), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.usefixtures("no_leftovers")
+def test_base_image_that_cannot_be_found_pulled_or_bootstrapped_exits_70(tmp_path: Path) -> None:
+    docker_dir = tiny_platforms(tmp_path, {"nobase": "FROM example.invalid/nothing:1\nRUN true\n"})
+    result = run_build_py("-p", "nobase", "--docker-dir", str(docker_dir), "--", "true", timeout=120)
+    assert result.returncode == 70
+    assert "cannot be pulled" in result.stderr and "Traceback" not in result.stderr
