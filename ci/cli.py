@@ -19,6 +19,7 @@ from ci import harness, plan
 from ci import log as ci_log
 from ci.errors import (
     BuildDirConflictError,
+    DirNotWritableError,
     ExitCode,
     HarnessError,
     SourceMissingError,
@@ -47,7 +48,8 @@ exit codes: 0 success; a run's own exit status passes through; 2 bad command lin
   64 malformed -e; 65 invalid platform name; 66 unknown platform; 67 unknown runtime function;
   68 source dir missing; 69 engine unreachable; 70 base image unavailable; 71 image build
   failed; 72 image missing with --run-only; 73 build dir holds another platform's outputs;
-  74 bad platform definition; 75 container could not be created or was lost; 99 internal error;
+  74 bad platform definition; 75 container could not be created or was lost; 76 build or
+  ccache dir not writable; 99 internal error;
   128+N killed by signal N.
 """
 
@@ -259,9 +261,19 @@ def check_build_dir(build_dir: Path, platform: Platform, source: Path) -> None:
         )
 
 
-def prepare_dir(path: Path) -> None:
+def prepare_dir(path: Path, stamp: str | None = None) -> None:
     """Create as the invoking user, so the engine never creates it root-owned."""
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if stamp is not None:
+            (path / BUILD_DIR_STAMP).write_text(stamp, encoding="utf-8")
+        elif not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(f"Permission denied: '{path}'")
+    except OSError as exc:
+        raise DirNotWritableError(
+            f"cannot create or write {path}: {exc.strerror or exc}",
+            hint="choose a directory you can write with --build-dir / --ccache-dir",
+        ) from exc
 
 
 def run(opts: Options, env: Mapping[str, str]) -> int:
@@ -336,9 +348,8 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
             if opts.print_docker_run:
                 print(shlex.join(plan.docker_run_argv(spec)))
                 continue
-            prepare_dir(build_dir)
+            prepare_dir(build_dir, stamp_text(p, source))
             prepare_dir(ccache_dir)
-            (build_dir / BUILD_DIR_STAMP).write_text(stamp_text(p, source), encoding="utf-8")
             log.info("running %s in %s", " ".join(spec.command), ref)
             code = harness.run_interactive(spec) if opts.interactive else harness.run_container(engine, spec)
             if code != 0:

@@ -25,6 +25,7 @@ class ExitCode(enum.IntEnum):
     BUILD_DIR_CONFLICT = 73
     PLATFORM_DEFINITION = 74
     CONTAINER_FAILED = 75
+    DIR_NOT_WRITABLE = 76
     INTERNAL = 99
 
 
@@ -89,3 +90,7 @@ class PlatformDefinitionError(HarnessError):
 
 class ContainerError(HarnessError):
     code = ExitCode.CONTAINER_FAILED
+
+
+class DirNotWritableError(HarnessError):
+    code = ExitCode.DIR_NOT_WRITABLE

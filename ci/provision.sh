@@ -54,6 +54,9 @@ install_packages() {
     for cmd in "${!pkg_for[@]}"; do
         command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${pkg_for[$cmd]}")
     done
+    if ! /usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        missing+=(python3-venv)
+    fi
     if [ "$want_podman" -eq 1 ] && ! command -v podman >/dev/null 2>&1; then
         missing+=(podman)
     fi
@@ -112,15 +115,31 @@ start_dockerd() {
     exit 4
 }
 
+# The system interpreter, so every user on the machine (not only the one who provisioned) can run
+# build.py: a venv made from a per-user interpreter such as pyenv's is unusable by others.
+pick_python() {
+    local candidate
+    for candidate in "${CI_PYTHON:-}" /usr/bin/python3 python3; do
+        if [ -n "$candidate" ] && "$candidate" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+            command -v "$candidate"
+            return
+        fi
+    done
+    say "no Python 3 with venv found; install python3-venv"
+    exit 5
+}
+
 make_venv() {
-    local req=$repo/ci/requirements.txt stamp=$venv/.requirements.sha256 want
-    want=$(sha256sum "$req" | cut -d' ' -f1)
+    local req=$repo/ci/requirements.txt stamp=$venv/.requirements.sha256 want python
+    python=$(pick_python)
+    want="$(sha256sum "$req" | cut -d' ' -f1) $python"
     if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
         return
     fi
-    say "creating Python environment in $venv"
-    python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
+    say "creating Python environment in $venv with $python"
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" 2>&1 | { grep -v "is ignored: it is neither" || true; } >&2
     echo "$want" >"$stamp"
 }
 

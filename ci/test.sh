@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Run the project's checks tier by tier, provisioning what is missing first, and print how long
+# each tier took. Usage: ci/test.sh [TIER...]   (default: lint unit engine)
+#   lint    ruff, ruff format, mypy --strict, shellcheck
+#   unit    tests/unit: pure logic, no Docker
+#   engine  tests/integration: the real Docker engine (builds, runs, ownership, -i, errors)
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+tiers=("$@")
+[ "${#tiers[@]}" -gt 0 ] || tiers=(lint unit engine)
+
+start=$(date +%s)
+"$repo/ci/provision.sh"
+py=$repo/.venv/bin/python
+declare -a summary=("provision $(($(date +%s) - start)) s")
+
+pytest_tier() {
+    local status=0
+    "$py" -m pytest "$@" || status=$?
+    # pytest's 5 means "no tests collected": a tier that ran nothing has failed.
+    [ "$status" -ne 5 ] || echo "test.sh: no tests were collected for $*" >&2
+    return "$status"
+}
+
+run_tier() {
+    case $1 in
+        lint)
+            "$py" -m ruff check ci tests build.py
+            "$py" -m ruff format --check ci tests build.py
+            "$py" -m mypy
+            shellcheck runtime_functions.sh ci/*.sh docker/install/*.sh .ci/run
+            ;;
+        unit) pytest_tier tests/unit -q ;;
+        engine) pytest_tier tests/integration -q --timeout=1800 ;;
+        *) echo "test.sh: unknown tier '$1' (lint, unit, engine)" >&2; return 2 ;;
+    esac
+}
+
+failed=0
+for tier in "${tiers[@]}"; do
+    t0=$(date +%s)
+    echo "=== tier $tier" >&2
+    if run_tier "$tier"; then
+        summary+=("$tier ok $(($(date +%s) - t0)) s")
+    else
+        summary+=("$tier FAILED $(($(date +%s) - t0)) s")
+        failed=1
+    fi
+done
+echo "=== tiers: ${summary[*]/%/;} total $(($(date +%s) - start)) s" >&2
+exit "$failed"

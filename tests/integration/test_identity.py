@@ -1,0 +1,128 @@
+"""Who runs, and what they see: file ownership as a non-root user, --print-docker-run, -i."""
+
+from __future__ import annotations
+
+import os
+import pty
+import pwd
+import select
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import BUILD_PY, run_build_py
+
+TEST_USER = "ciharness-it"
+
+
+@pytest.fixture(scope="session")
+def docker_user() -> pwd.struct_passwd:
+    """A non-root user in the docker group, as a developer on a shared machine would be."""
+    if os.geteuid() != 0:
+        pytest.skip("NOT ROOT: cannot create the non-root test user; run the suite as root (CI does)")
+    try:
+        return pwd.getpwnam(TEST_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--create-home", "--groups", "docker", TEST_USER], check=True)
+        return pwd.getpwnam(TEST_USER)
+
+
+def owned_by(path: Path) -> set[int]:
+    return {p.lstat().st_uid for p in [path, *path.rglob("*")]}
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_non_root_user_gets_only_files_it_owns_and_the_same_image(
+    docker_user: pwd.struct_passwd, amd64_image: str
+) -> None:
+    work = Path(tempfile.mkdtemp(prefix="ciharness-user-"))  # pytest's tmp_path is root-only
+    os.chown(work, docker_user.pw_uid, docker_user.pw_gid)
+    try:
+        check_user_run(work, docker_user, amd64_image)
+    finally:
+        shutil.rmtree(work)
+
+
+def check_user_run(work: Path, docker_user: pwd.struct_passwd, amd64_image: str) -> None:
+    build, ccache = work / "build", work / "nested" / "ccache"
+    result = run_build_py(
+        "-p", "amd64", "--build-dir", str(build), "--ccache-dir", str(ccache),
+        user=TEST_USER, cwd=work,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (build / "xsum").is_file()
+    assert owned_by(build) == {docker_user.pw_uid}
+    assert owned_by(work / "nested") == {docker_user.pw_uid}
+    # The image does not depend on who built it: same content-hash tag for root and the user.
+    same = run_build_py("-p", "amd64", "-b", user=TEST_USER, cwd=work)
+    assert same.returncode == 0, same.stderr
+    assert same.stdout.strip() == amd64_image
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_printed_docker_run_line_runs_the_same_thing(tmp_path: Path) -> None:
+    dirs = ["--build-dir", str(tmp_path / "b"), "--ccache-dir", str(tmp_path / "c")]
+    probe = "id -u; id -g; pwd; echo $CI_PLATFORM $CCACHE_DIR $MY_VAR; ls /work; cat /proc/1/comm"
+    command = ["-e", "MY_VAR=a=b c", "--", "sh", "-c", probe]
+    printed = run_build_py("-p", "amd64", *dirs, "--print-docker-run", *command)
+    assert printed.returncode == 0, printed.stderr
+    line = printed.stdout.strip()
+    assert line.startswith("docker run --rm --init ") and "\n" not in line
+    assert not (tmp_path / "b").exists(), "--print-docker-run must not run anything"
+
+    (tmp_path / "b").mkdir()
+    (tmp_path / "c").mkdir()
+    by_hand = subprocess.run(shlex.split(line), capture_output=True, text=True, check=False)
+    assert by_hand.returncode == 0, by_hand.stderr
+    through_build_py = run_build_py("-p", "amd64", *dirs, *command)
+    assert through_build_py.returncode == 0, through_build_py.stderr
+    assert through_build_py.stdout == by_hand.stdout
+    assert "a=b c" in by_hand.stdout
+    assert by_hand.stdout.strip().endswith(("docker-init", "tini"))  # an init is PID 1 in both
+
+
+def drive_pty(argv: list[str], keystrokes: bytes, timeout: float = 60) -> tuple[int, str]:
+    """Run argv on a fresh pseudo-terminal, type keystrokes, return (status, everything shown)."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(argv, stdin=follower, stdout=follower, stderr=follower, close_fds=True)
+    os.close(follower)
+    shown = b""
+    typed = False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        if not typed and b"$ " in shown:
+            os.write(leader, keystrokes)
+            typed = True
+        if proc.poll() is not None and not ready:
+            break
+    os.close(leader)
+    status = proc.wait(timeout=10)
+    return status, shown.decode(errors="replace")
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_interactive_shell_has_the_run_setup_and_passes_the_exit_status(tmp_path: Path) -> None:
+    argv = [
+        sys.executable, str(BUILD_PY), "-p", "amd64", "-i",
+        "--build-dir", str(tmp_path / "b"), "--ccache-dir", str(tmp_path / "c"),
+    ]  # fmt: skip
+    env_line = b'PS1="$ " exec bash --norc -i\n'
+    script = b"echo user=$(id -u) dir=$PWD plat=$CI_PLATFORM sum=$((6*7)); exit 3\n"
+    status, shown = drive_pty(argv + ["--", "bash", "-c", env_line.decode().strip()], script)
+    assert f"user={os.getuid()} dir=/work/build plat=amd64 sum=42" in shown, shown
+    assert status == 3
