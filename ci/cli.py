@@ -351,7 +351,11 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
             prepare_dir(build_dir, stamp_text(p, source))
             prepare_dir(ccache_dir)
             log.info("running %s in %s", " ".join(spec.command), ref)
-            code = harness.run_interactive(spec) if opts.interactive else harness.run_container(engine, spec)
+            code = (
+                harness.run_interactive(engine, spec)
+                if opts.interactive
+                else harness.run_container(engine, spec)
+            )
             if code != 0:
                 log.error("%s: exited with status %d", p.name, code)
                 status = status or code

@@ -5,7 +5,6 @@ It knows nothing about platforms or projects: it executes a RunSpec and builds a
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -179,8 +178,14 @@ class Engine:
         return int(result.get("StatusCode", 1))
 
     def remove(self, container_id: str) -> None:
-        with contextlib.suppress(docker.errors.NotFound):
+        """Force-remove; a container already gone (or going) is not an error."""
+        try:
             self.api.remove_container(container_id, force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: removal already in progress
+                raise
 
     def containers(self, label_filters: list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.api.containers(all=True, filters={"label": label_filters})

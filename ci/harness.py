@@ -204,7 +204,7 @@ def run_container(engine: Engine, spec: plan.RunSpec, output: Output = write_thr
             engine.remove(container_id)
 
 
-def run_interactive(spec: plan.RunSpec) -> int:
+def run_interactive(engine: Engine, spec: plan.RunSpec) -> int:
     """Hand the terminal to `docker run -it`: the printed line is exactly what runs."""
     argv = plan.docker_run_argv(spec)
     log.debug("exec: %s", " ".join(argv))
@@ -214,3 +214,5 @@ def run_interactive(spec: plan.RunSpec) -> int:
         return subprocess.call(argv)
     finally:
         signal.signal(signal.SIGINT, previous)
+        # If the terminal went away (SIGHUP) the CLI may die before its --rm does its work.
+        engine.remove(spec.name)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import pty
+import re
+import select
 import subprocess
 import sys
 import tempfile
@@ -11,8 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import docker
 import pytest
+
+import docker
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_PY = REPO / "build.py"
@@ -113,3 +117,39 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.engine)
+
+
+def drive_pty(
+    argv: list[str],
+    keystrokes: bytes,
+    timeout: float = 60,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[int, str]:
+    """Run argv on a fresh pseudo-terminal, type keystrokes, return (status, everything shown)."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        argv, stdin=follower, stdout=follower, stderr=follower, close_fds=True, cwd=cwd, env=env
+    )
+    os.close(follower)
+    shown = b""
+    typed = False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        if not typed and re.search(rb"[#$] (\x1b\[[0-9;?]*[a-zA-Z])*$", shown):  # a shell prompt
+            os.write(leader, keystrokes)
+            typed = True
+        if proc.poll() is not None and not ready:
+            break
+    os.close(leader)
+    status = proc.wait(timeout=10)
+    return status, shown.decode(errors="replace")

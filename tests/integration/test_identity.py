@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import os
-import pty
 import pwd
-import select
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import BUILD_PY, run_build_py
+from tests.integration.conftest import BUILD_PY, drive_pty, run_build_py
 
 TEST_USER = "ciharness-it"
 
@@ -87,34 +84,6 @@ def test_printed_docker_run_line_runs_the_same_thing(tmp_path: Path) -> None:
     assert by_hand.stdout.strip().endswith(("docker-init", "tini"))  # an init is PID 1 in both
 
 
-def drive_pty(argv: list[str], keystrokes: bytes, timeout: float = 60) -> tuple[int, str]:
-    """Run argv on a fresh pseudo-terminal, type keystrokes, return (status, everything shown)."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(argv, stdin=follower, stdout=follower, stderr=follower, close_fds=True)
-    os.close(follower)
-    shown = b""
-    typed = False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            shown += chunk
-        if not typed and b"$ " in shown:
-            os.write(leader, keystrokes)
-            typed = True
-        if proc.poll() is not None and not ready:
-            break
-    os.close(leader)
-    status = proc.wait(timeout=10)
-    return status, shown.decode(errors="replace")
-
-
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_interactive_shell_has_the_run_setup_and_passes_the_exit_status(tmp_path: Path) -> None:
     argv = [
@@ -123,6 +92,6 @@ def test_interactive_shell_has_the_run_setup_and_passes_the_exit_status(tmp_path
     ]  # fmt: skip
     env_line = b'PS1="$ " exec bash --norc -i\n'
     script = b"echo user=$(id -u) dir=$PWD plat=$CI_PLATFORM sum=$((6*7)); exit 3\n"
-    status, shown = drive_pty(argv + ["--", "bash", "-c", env_line.decode().strip()], script)
+    status, shown = drive_pty([*argv, "--", "bash", "-c", env_line.decode().strip()], script)
     assert f"user={os.getuid()} dir=/work/build plat=amd64 sum=42" in shown, shown
     assert status == 3

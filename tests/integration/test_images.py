@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
-import docker
 import pytest
 
+import docker
 from tests.integration.conftest import run_build_py, tiny_platforms
 
 BUILT = "building image"
@@ -28,14 +30,12 @@ def tiny(tmp_path: Path, marker: str, extra: str = "") -> Path:
 
 
 @pytest.fixture
-def cleanup_images(docker_client: docker.DockerClient) -> list[str]:
+def cleanup_images(docker_client: docker.DockerClient) -> Iterator[list[str]]:
     refs: list[str] = []
-    yield refs  # type: ignore[misc]
+    yield refs
     for ref in refs:
-        try:
+        with contextlib.suppress(docker.errors.ImageNotFound):
             docker_client.images.remove(ref, force=True)
-        except docker.errors.ImageNotFound:
-            pass
 
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")

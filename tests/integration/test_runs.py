@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -25,7 +26,9 @@ def test_default_run_builds_xsum_and_passes_ctest_with_junit(dirs: dict[str, Pat
     assert suite.get("failures") == "0"
     names = {case.get("name") for case in suite.iter("testcase")}
     assert {"vectors.strings", "vectors.sanity", "vectors.million", "cli.crc32c"} <= names
-    described = subprocess.run(["file", str(dirs["build"] / "xsum")], capture_output=True, text=True)
+    described = subprocess.run(
+        ["file", str(dirs["build"] / "xsum")], capture_output=True, text=True, check=True
+    )
     assert "ELF 64-bit LSB" in described.stdout and "x86-64" in described.stdout
     assert any(dirs["ccache"].rglob("*")), "ccache dir stayed empty: compiles did not go through ccache"
 
@@ -56,9 +59,8 @@ def test_env_values_keep_equals_signs_and_reach_the_container(dirs: dict[str, Pa
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_mounts_user_and_workdir_are_the_documented_ones(dirs: dict[str, Path]) -> None:
-    import os
 
-    script = "id -u; id -g; pwd; test -w /work/build && echo build-rw; touch /work/src/x 2>/dev/null || echo src-ro"
+    script = "id -u; id -g; pwd; test -w /work/build && echo build-rw; touch /work/src/x 2>&- || echo src-ro"
     result = run_build_py("-p", "amd64", *common(dirs), "--", "sh", "-c", script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(os.getuid()), str(os.getgid()), "/work/build", "build-rw", "src-ro"]
@@ -82,7 +84,8 @@ def test_source_option_builds_another_cmake_tree_and_adds_nothing_to_it(
     )
     (src / "src" / "shout_test.cpp").write_text(
         "#include <string>\nstd::string shout(std::string);\n"
-        'int main(int argc, char **) { return shout(argc > 1 ? "ab" : "hi") == (argc > 1 ? "AB" : "HI") ? 0 : 1; }\n'
+        "int main(int argc, char **) {\n"
+        '  return shout(argc > 1 ? "ab" : "hi") == (argc > 1 ? "AB" : "HI") ? 0 : 1;\n}\n'
     )
     before = snapshot(src)
     result = run_build_py("-p", "amd64", *common(dirs), "--source", str(src))

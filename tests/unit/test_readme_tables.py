@@ -1,0 +1,33 @@
+"""The README's flag and exit-code tables, and its test command, match the code."""
+
+from __future__ import annotations
+
+import re
+
+from ci.cli import build_parser
+from ci.errors import ExitCode
+from tests.readme import README, REPO, block
+
+
+def test_flag_table_matches_the_parser() -> None:
+    documented = set(re.findall(r"^\| `(-[^`]+)` \|", README, re.MULTILINE))
+    documented_flags = {flag for cell in documented for flag in re.findall(r"--?[a-zA-Z][a-z-]*", cell)}
+    parser_flags = {
+        flag
+        for action in build_parser()._actions
+        for flag in action.option_strings
+        if flag not in ("-h", "--help")
+    }
+    assert documented_flags == parser_flags
+
+
+def test_exit_code_table_matches_the_code() -> None:
+    rows = dict(re.findall(r"^\| (\d+) \| (.+) \|$", README, re.MULTILINE))
+    assert {int(code) for code in rows} == {int(c) for c in ExitCode}
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    quick = block("quickstart")
+    assert len(quick) == 2
+    ci_run = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert f"exec {quick[1]}" in ci_run
