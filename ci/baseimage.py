@@ -8,6 +8,7 @@ per-architecture repositories such as ``arm32v7/debian:<suite>``. ci.bootstrap d
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 
 from ci.dockerfile import logical_lines
@@ -87,6 +88,41 @@ def base_images(dockerfile_text: str, default_platform: str) -> list[BaseImage]:
         if not any(b.name == image and b.docker_platform == platform for b in found):
             found.append(BaseImage(name=image, docker_platform=platform))
     return found
+
+
+OFFICIAL_DEBIAN = ("debian", "library/debian", "docker.io/debian", "docker.io/library/debian")
+FROM_RE = re.compile(r"^(\s*FROM\s+(?:--\S+\s+)*)(\S+)(.*)$", re.IGNORECASE)
+
+
+def local_name(image: str, docker_platform: str, host_platform: str) -> str:
+    """The name under which image for docker_platform lives in the local store.
+
+    One local tag holds one architecture, so the official Debian image for a foreign
+    architecture goes by Docker's per-architecture repository: debian:bookworm for linux/arm/v7
+    is arm32v7/debian:bookworm (the name Docker Hub also serves it under).
+    """
+    if docker_platform == host_platform or docker_platform not in ARCHITECTURES:
+        return image
+    repo, _, tag = with_default_tag(image).rpartition(":")
+    if repo not in OFFICIAL_DEBIAN:
+        return image
+    return f"{ARCHITECTURES[docker_platform][1]}/debian:{tag}"
+
+
+def rewrite_from(dockerfile_text: str, docker_platform: str, host_platform: str) -> str:
+    """The Dockerfile with FROM images renamed by local_name (the rest untouched)."""
+    out: list[str] = []
+    for line in dockerfile_text.splitlines(keepends=True):
+        match = FROM_RE.match(line)
+        if match and not line.lstrip().startswith("#"):
+            head, image, tail = match.groups()
+            flags = re.findall(r"--platform=(\S+)", head)
+            platform = flags[0] if flags else docker_platform
+            renamed = local_name(image, platform, host_platform)
+            out.append(head + renamed + tail + ("\n" if line.endswith("\n") else ""))
+        else:
+            out.append(line)
+    return "".join(out)
 
 
 def with_default_tag(image: str) -> str:

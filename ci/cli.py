@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import functools
 import logging
 import os
+import platform as platform_module
 import shlex
 import signal
 import sys
+import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
 import psutil
 
-from ci import harness, plan
+from ci import emulation, harness, multirun, plan, summary
 from ci import log as ci_log
 from ci.errors import (
     BuildDirConflictError,
@@ -26,7 +30,8 @@ from ci.errors import (
     UsageError,
 )
 from ci.functions import defined_functions, resolve_command
-from ci.platforms import Platform, discover, select
+from ci.platforms import Platform, discover, host_docker_platform, select
+from ci.summary import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,8 @@ BUILD_DIR_STAMP = ".ciharness-platform"
 EXAMPLES = """\
 examples:
   ./build.py -l                                   list the platforms
+  ./build.py -a -j 3                              every platform, 3 at a time, then a summary
+  ./build.py -p armv7,arm64,s390x                 cross-compile, test under qemu-user
   ./build.py -p amd64                             build the image if needed, then build + test
   ./build.py -p amd64 -- bash -c 'exit 7'         any command (build.py exits 7)
   ./build.py -p amd64 unittest_xsum               a function of runtime_functions.sh
@@ -49,7 +56,7 @@ exit codes: 0 success; a run's own exit status passes through; 2 bad command lin
   68 source dir missing; 69 engine unreachable; 70 base image unavailable; 71 image build
   failed; 72 image missing with --run-only; 73 build dir holds another platform's outputs;
   74 bad platform definition; 75 container could not be created or was lost; 76 build or
-  ccache dir not writable; 99 internal error;
+  ccache dir not writable; 77 emulation unavailable; 99 internal error;
   128+N killed by signal N.
 """
 
@@ -73,6 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME[,NAME...]",
         help="platform(s) to run; repeatable or comma separated",
+    )
+    p.add_argument("-a", "--all", action="store_true", help="run every platform")
+    p.add_argument(
+        "-j", "--jobs", type=int, metavar="N", help="platforms run at once (default: from cores and memory)"
+    )
+    p.add_argument("--fail-fast", action="store_true", help="when one platform fails, stop the others")
+    p.add_argument(
+        "--arch",
+        metavar="ARCH",
+        help="architecture the run executes on (e.g. arm64, linux/arm/v7); default: the platform's",
     )
     p.add_argument("-l", "--list", action="store_true", help="list the platforms, one per line")
     p.add_argument("-b", "--build-only", action="store_true", help="only make sure the image exists")
@@ -163,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Options:
     platforms: list[str]
+    all: bool
+    jobs: int | None
+    fail_fast: bool
+    arch: str | None
     list_platforms: bool
     build_only: bool
     run_only: bool
@@ -198,10 +219,18 @@ def parse_args(argv: list[str]) -> Options:
         raise UsageError("-b/--build-only and -R/--run-only contradict each other")
     if ns.build_jobs is not None and ns.build_jobs < 1:
         raise UsageError(f"--build-jobs must be at least 1, not {ns.build_jobs}")
-    if not ns.list and not platforms:
+    if ns.jobs is not None and ns.jobs < 1:
+        raise UsageError(f"-j/--jobs must be at least 1, not {ns.jobs}")
+    if ns.all and platforms:
+        raise UsageError("-a/--all and -p/--platform contradict each other")
+    if not ns.list and not platforms and not ns.all:
         raise UsageError("no platform given", hint="choose one with -p NAME; list them with ./build.py -l")
     return Options(
         platforms=platforms,
+        all=ns.all,
+        jobs=ns.jobs,
+        fail_fast=ns.fail_fast,
+        arch=ns.arch,
         list_platforms=ns.list,
         build_only=ns.build_only,
         run_only=ns.run_only,
@@ -277,12 +306,22 @@ def prepare_dir(path: Path, stamp: str | None = None) -> None:
 
 
 def run(opts: Options, env: Mapping[str, str]) -> int:
-    known = discover(opts.docker_dir)
+    docker_dir = opts.docker_dir.resolve()
+    known = discover(docker_dir)
     if opts.list_platforms:
         for name in known:
             print(name)
         return ExitCode.OK
-    chosen = select(opts.platforms, known)
+    chosen = select(list(known) if opts.all else opts.platforms, known)
+    host = host_docker_platform(platform_module.machine())
+    if opts.arch:
+        arch = emulation.normalize_arch(opts.arch)
+        chosen = [emulation.with_arch(p, arch) for p in chosen]
+    several = len(chosen) > 1
+    if several and opts.interactive:
+        raise UsageError("-i opens one shell: give one platform")
+    for p in chosen:
+        emulation.check(p, host)
     user_env = plan.parse_env(opts.env)
     source = (opts.source or REPO_ROOT / "xsum").expanduser().resolve()
     if not source.is_dir():
@@ -296,70 +335,125 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
         p.name: resolve_command(p, opts.words, opts.raw or interactive_default, functions) for p in chosen
     }
     cwd = Path.cwd()
-    several = len(chosen) > 1
     build_dirs = {p.name: build_dir_for(opts, p, cwd, several) for p in chosen}
-    if not opts.build_only:
+    if not (opts.build_only or opts.print_docker_run):
         for p in chosen:
             check_build_dir(build_dirs[p.name], p, source)
     ccache_dir = (opts.ccache_dir or default_ccache_dir(env, Path.home())).expanduser().resolve()
-    jobs = opts.build_jobs or default_jobs(psutil.cpu_count() or 1, psutil.virtual_memory().available)
+    cpus, available = psutil.cpu_count() or 1, psutil.virtual_memory().available
+    jobs = opts.build_jobs or default_jobs(cpus, available)
 
-    from ci.engine import Engine  # noqa: PLC0415 (the SDK loads only once Docker is needed)
+    from ci.engine import Engine, Output, write_through  # noqa: PLC0415 (the SDK loads only when needed)
 
     engine = Engine.connect(env.get("DOCKER_HOST") or None)
     run_id = uuid.uuid4().hex[:12]
     me = psutil.Process()
-    status = 0
+    live = harness.LiveContainers()
+
+    def work(p: Platform, output: Output) -> Outcome:
+        started = time.monotonic()
+        ref = harness.ensure_image(
+            engine,
+            p,
+            docker_dir,
+            no_cache=opts.no_cache,
+            run_only=opts.run_only,
+            lock_timeout=opts.lock_timeout,
+            host_platform=host,
+            output=output,
+        )
+        if opts.build_only:
+            print(ref, flush=True)
+            return Outcome(platform=p.name, status=0, seconds=time.monotonic() - started)
+        build_dir = build_dirs[p.name]
+        spec = plan.plan_run(
+            plan.RunInputs(
+                platform=p,
+                image=ref,
+                command=commands[p.name],
+                source_dir=source,
+                build_dir=build_dir,
+                ccache_dir=ccache_dir,
+                runtime_functions=opts.runtime_functions.resolve(),
+                user_env=user_env,
+                uid=os.getuid(),
+                gid=os.getgid(),
+                run_id=run_id,
+                owner_pid=me.pid,
+                owner_start=me.create_time(),
+                jobs=jobs,
+                writable_source=opts.writable_source,
+                interactive=opts.interactive,
+                tty=opts.interactive and sys.stdin.isatty(),
+            )
+        )
+        if opts.print_docker_run:
+            print(shlex.join(plan.docker_run_argv(spec)), flush=True)
+            return Outcome(platform=p.name, status=0, seconds=time.monotonic() - started)
+        prepare_dir(build_dir, stamp_text(p, source))
+        prepare_dir(ccache_dir)
+        stats_log = build_dir / plan.CCACHE_STATS_LOG
+        stats_log.unlink(missing_ok=True)  # ours: per-run ccache statistics
+        log.info("%s: running %s in %s", p.name, " ".join(spec.command), ref)
+        if opts.interactive:
+            status = harness.run_interactive(engine, spec)
+        else:
+            status = harness.run_container(engine, spec, live, output)
+        return collect_outcome(
+            p,
+            status,
+            time.monotonic() - started,
+            build_dir,
+            started_wall=time.time() - (time.monotonic() - started),
+        )
+
     with harness.signals_raise():
-        for p in chosen:
-            ref = harness.ensure_image(
-                engine,
-                p,
-                opts.docker_dir,
-                no_cache=opts.no_cache,
-                run_only=opts.run_only,
-                lock_timeout=opts.lock_timeout,
-            )
-            if opts.build_only:
-                print(ref)
-                continue
-            build_dir = build_dirs[p.name]
-            spec = plan.plan_run(
-                plan.RunInputs(
-                    platform=p,
-                    image=ref,
-                    command=commands[p.name],
-                    source_dir=source,
-                    build_dir=build_dir,
-                    ccache_dir=ccache_dir,
-                    runtime_functions=opts.runtime_functions.resolve(),
-                    user_env=user_env,
-                    uid=os.getuid(),
-                    gid=os.getgid(),
-                    run_id=run_id,
-                    owner_pid=me.pid,
-                    owner_start=me.create_time(),
-                    jobs=jobs,
-                    writable_source=opts.writable_source,
-                    interactive=opts.interactive,
-                    tty=opts.interactive and sys.stdin.isatty(),
-                )
-            )
-            if opts.print_docker_run:
-                print(shlex.join(plan.docker_run_argv(spec)))
-                continue
-            prepare_dir(build_dir, stamp_text(p, source))
-            prepare_dir(ccache_dir)
-            log.info("running %s in %s", " ".join(spec.command), ref)
-            code = (
-                harness.run_interactive(engine, spec)
-                if opts.interactive
-                else harness.run_container(engine, spec)
-            )
-            if code != 0:
-                log.error("%s: exited with status %d", p.name, code)
-                status = status or code
-    return status
+        try:
+            if not several:
+                outcome = work(chosen[0], write_through)
+                report(outcome)
+                return outcome.status
+            works = [(p.name, functools.partial(work, p)) for p in chosen]
+            parallel = opts.jobs or default_parallel(cpus, available)
+            outcomes = multirun.run_all(works, parallel=parallel, fail_fast=opts.fail_fast, live=live)
+        finally:
+            live.remove_all()
+    sys.stderr.write(summary.table(outcomes) + "\n")
+    return summary.overall_status(outcomes)
+
+
+def collect_outcome(
+    p: Platform, status: int, seconds: float, build_dir: Path, started_wall: float
+) -> Outcome:
+    """What the run left behind: its JUnit XML (if written by this run) and ccache stats log."""
+    tests = None
+    junit = build_dir / "junit" / f"ctest-{p.name}.xml"
+    if junit.is_file() and junit.stat().st_mtime >= started_wall - 1:
+        with contextlib.suppress(ValueError, SyntaxError):
+            tests = summary.junit_counts(junit.read_text(encoding="utf-8"))
+    cache = None
+    stats_log = build_dir / plan.CCACHE_STATS_LOG
+    if stats_log.is_file():
+        cache = summary.ccache_counts(stats_log.read_text(encoding="utf-8", errors="replace"))
+    return Outcome(platform=p.name, status=status, seconds=seconds, tests=tests, cache=cache)
+
+
+def report(outcome: Outcome) -> None:
+    parts = [
+        f"{outcome.platform}: " + ("ok" if outcome.status == 0 else f"exited with status {outcome.status}")
+    ]
+    if outcome.tests:
+        parts.append(f"tests {outcome.tests.passed} passed, {outcome.tests.failed} failed")
+    if outcome.cache and outcome.cache.rate is not None:
+        c = outcome.cache
+        parts.append(f"ccache {c.hits} hits, {c.misses} misses ({c.rate:.0%})")
+    if outcome.tests or outcome.cache or outcome.status != 0:
+        (log.info if outcome.status == 0 else log.error)("%s", "; ".join(parts))
+
+
+def default_parallel(cpus: int, available_bytes: int) -> int:
+    """Platforms at once: one per core, at most one per 2 GiB of available memory."""
+    return max(1, min(cpus, available_bytes // (2 << 30)))
 
 
 def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:

@@ -26,6 +26,7 @@ class ExitCode(enum.IntEnum):
     PLATFORM_DEFINITION = 74
     CONTAINER_FAILED = 75
     DIR_NOT_WRITABLE = 76
+    EMULATION_UNAVAILABLE = 77
     INTERNAL = 99
 
 
@@ -94,3 +95,7 @@ class ContainerError(HarnessError):
 
 class DirNotWritableError(HarnessError):
     code = ExitCode.DIR_NOT_WRITABLE
+
+
+class EmulationUnavailableError(HarnessError):
+    code = ExitCode.EMULATION_UNAVAILABLE

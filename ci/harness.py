@@ -11,6 +11,8 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +21,7 @@ from types import FrameType
 import filelock
 
 from ci import bootstrap, plan
-from ci.baseimage import base_images, bootstrap_recipe
+from ci.baseimage import base_images, bootstrap_recipe, rewrite_from
 from ci.engine import Engine, Output, write_through
 from ci.errors import BaseImageUnavailableError, ImageBuildError, ImageMissingError
 from ci.platforms import Platform
@@ -94,10 +96,9 @@ def locked(name: str, what: str, timeout: float) -> Iterator[None]:
         lock.release()
 
 
-def ensure_bases(engine: Engine, platform: Platform, output: Output) -> None:
-    text = platform.dockerfile.read_text(encoding="utf-8")
+def ensure_bases(engine: Engine, dockerfile_text: str, platform: Platform, output: Output) -> None:
     mirror = os.environ.get("CI_DEBIAN_MIRROR", "") or None
-    for base in base_images(text, platform.docker_platform):
+    for base in base_images(dockerfile_text, platform.docker_platform):
         if engine.image_exists(base.name):
             continue
         log.info("base image %s is not here; trying to pull it", base.name)
@@ -126,6 +127,7 @@ def ensure_image(
     no_cache: bool,
     run_only: bool,
     lock_timeout: float,
+    host_platform: str,
     output: Output = write_through,
     attempts: int = 3,
     retry_delay: float = 2.0,
@@ -145,22 +147,29 @@ def ensure_image(
     with locked(f"image-{platform.name}-{ref.tag}", f"the image build of {ref}", lock_timeout):
         if not no_cache and engine.image_exists(str(ref)):
             return ref  # another run built it while we waited
-        ensure_bases(engine, platform, output)
-        log.info("building image %s from %s", ref, platform.dockerfile.name)
+        text = platform.dockerfile.read_text(encoding="utf-8")
+        rewritten = rewrite_from(text, platform.docker_platform, host_platform)
+        ensure_bases(engine, rewritten, platform, output)
+        log.info("building image %s from %s for %s", ref, platform.dockerfile.name, platform.docker_platform)
         started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="ciharness-dockerfile-") as tmp:
+            dockerfile = platform.dockerfile.resolve()
+            if rewritten != text:  # outside the context: the Docker SDK ships it alongside
+                dockerfile = Path(tmp) / platform.dockerfile.name
+                dockerfile.write_text(rewritten, encoding="utf-8")
 
-        def build() -> None:
-            engine.build(
-                context=context,
-                dockerfile=platform.dockerfile.relative_to(context).as_posix(),
-                tag=str(ref),
-                platform=platform.docker_platform,
-                labels=plan.image_labels(platform, ref),
-                no_cache=no_cache,
-                output=output,
-            )
+            def build() -> None:
+                engine.build(
+                    context=context,
+                    dockerfile=str(dockerfile),
+                    tag=str(ref),
+                    platform=platform.docker_platform,
+                    labels=plan.image_labels(platform, ref),
+                    no_cache=no_cache,
+                    output=output,
+                )
 
-        with_retries(build, attempts=attempts, delay=retry_delay, what=f"building {ref}")
+            with_retries(build, attempts=attempts, delay=retry_delay, what=f"building {ref}")
         log.info("built %s in %.1f s", ref, time.monotonic() - started)
     return ref
 
@@ -187,21 +196,60 @@ def signals_raise() -> Iterator[None]:
             signal.signal(s, handler)
 
 
-def run_container(engine: Engine, spec: plan.RunSpec, output: Output = write_through) -> int:
+class Cancelled(Exception):
+    """The run was stopped (a signal, or --fail-fast) before its container started."""
+
+
+class LiveContainers:
+    """Every container this process has created and not yet removed, across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: dict[str, Engine] = {}
+        self.closed = False
+
+    def add(self, container_id: str, engine: Engine) -> bool:
+        """Register a new container; False once remove_all has run (the caller must not start it)."""
+        with self._lock:
+            if self.closed:
+                return False
+            self._live[container_id] = engine
+            return True
+
+    def discard(self, container_id: str) -> None:
+        with self._lock:
+            self._live.pop(container_id, None)
+
+    def remove_all(self) -> None:
+        with self._lock:
+            self.closed = True
+            live = list(self._live.items())
+        for container_id, engine in live:
+            engine.remove(container_id)
+            self.discard(container_id)
+
+
+def run_container(
+    engine: Engine, spec: plan.RunSpec, live: LiveContainers, output: Output = write_through
+) -> int:
     """Run spec to completion; the container is removed whatever happens."""
     wanted = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    # No signal may land between creating the container and knowing its id.
+    # No signal may land between creating the container and registering it.
     signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
     container_id = ""
     try:
         try:
             container_id = engine.create(spec)
+            registered = live.add(container_id, engine)
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, wanted)
+        if not registered:
+            raise Cancelled("stopped before its container started")
         return engine.start_and_stream(container_id, output)
     finally:
         if container_id:
             engine.remove(container_id)
+            live.discard(container_id)
 
 
 def run_interactive(engine: Engine, spec: plan.RunSpec) -> int:

@@ -25,6 +25,9 @@ LABEL_PREFIX = "io.ciharness."
 SOURCE_IN_CONTAINER = "/work/src"
 BUILD_IN_CONTAINER = "/work/build"
 CCACHE_IN_CONTAINER = "/work/ccache"
+# Per-run ccache statistics (CCACHE_STATSLOG), in the build dir: the cache's own counters are
+# shared by every concurrent run and so say nothing about one run.
+CCACHE_STATS_LOG = ".ciharness-ccache-stats.log"
 
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -175,6 +178,7 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         "HOME": "/tmp",
         "CCACHE_DIR": CCACHE_IN_CONTAINER,
         "CCACHE_TEMPDIR": "/tmp/ccache-tmp",
+        "CCACHE_STATSLOG": f"{BUILD_IN_CONTAINER}/{CCACHE_STATS_LOG}",
         "CI_PLATFORM": platform.name,
         "CI_SOURCE_DIR": SOURCE_IN_CONTAINER,
         "CI_BUILD_DIR": BUILD_IN_CONTAINER,

@@ -22,6 +22,7 @@ DOCKER_PLATFORM_RE = re.compile(r"^linux/[a-z0-9]+(?:/v[0-9]+)?$")
 
 KNOWN_KEYS = {
     "docker-platform": "the platform the image is built for and runs as, e.g. linux/arm/v7",
+    "target": "the architecture of the binaries built and tested (default: docker-platform)",
     "emulated": "yes when the image's own userland needs QEMU on an x86-64 host",
     "description": "one line shown by --list --verbose",
     "privileged": "yes to run containers with --privileged (never the default)",
@@ -33,6 +34,7 @@ class Platform:
     name: str
     dockerfile: Path
     docker_platform: str = "linux/amd64"
+    target: str = "linux/amd64"
     emulated: bool = False
     description: str = ""
     privileged: bool = False
@@ -77,14 +79,17 @@ def parse_dockerfile(name: str, path: Path, text: str) -> Platform:
             )
         fields[key] = value
     docker_platform = fields.get("docker-platform", "linux/amd64")
-    if not DOCKER_PLATFORM_RE.match(docker_platform):
-        raise PlatformDefinitionError(
-            f"{path}: ci.docker-platform {docker_platform!r} is not of the form linux/ARCH[/VARIANT]"
-        )
+    target = fields.get("target", docker_platform)
+    for key, value in (("docker-platform", docker_platform), ("target", target)):
+        if not DOCKER_PLATFORM_RE.match(value):
+            raise PlatformDefinitionError(
+                f"{path}: ci.{key} {value!r} is not of the form linux/ARCH[/VARIANT]"
+            )
     return Platform(
         name=name,
         dockerfile=path,
         docker_platform=docker_platform,
+        target=target,
         emulated=_parse_bool(fields.get("emulated", "no"), "emulated", path),
         description=fields.get("description", ""),
         privileged=_parse_bool(fields.get("privileged", "no"), "privileged", path),
@@ -120,3 +125,21 @@ def select(requested: list[str], known: dict[str, Platform]) -> list[Platform]:
         if known[name] not in chosen:
             chosen.append(known[name])
     return chosen
+
+
+# `uname -m` -> Docker platform, for the machines the harness runs on.
+MACHINE_PLATFORMS = {
+    "x86_64": "linux/amd64",
+    "amd64": "linux/amd64",
+    "i686": "linux/386",
+    "aarch64": "linux/arm64",
+    "arm64": "linux/arm64",
+    "armv7l": "linux/arm/v7",
+    "s390x": "linux/s390x",
+    "ppc64le": "linux/ppc64le",
+    "riscv64": "linux/riscv64",
+}
+
+
+def host_docker_platform(machine: str) -> str:
+    return MACHINE_PLATFORMS.get(machine, f"linux/{machine}")

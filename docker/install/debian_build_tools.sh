@@ -1,10 +1,5 @@
 #!/usr/bin/env bash
-# Install the native build tools every build image needs, plus any extra packages named as
-# arguments. apt's own retries cover flaky mirrors; lists and caches are dropped afterwards.
+# The native build tools every build image has: GCC, CMake, Ninja, ccache, file. The same
+# layer in every Dockerfile, so the engine builds it once and shares it.
 set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-apt_opts=(-o Acquire::Retries=5 -o APT::Install-Recommends=false -y -q)
-apt-get "${apt_opts[@]}" update
-apt-get "${apt_opts[@]}" install ca-certificates cmake ninja-build ccache make file "$@"
-apt-get clean
-rm -rf /var/lib/apt/lists/*
+exec "$(dirname "$0")/debian_packages.sh" ca-certificates gcc g++ cmake ninja-build ccache make file

@@ -1,0 +1,103 @@
+"""Do: run several platforms at once, each output line prefixed, then report every outcome.
+
+Containers started by any worker are tracked in one registry, so a signal (handled in the main
+thread) or --fail-fast can remove them all.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from ci.engine import Output
+from ci.harness import Interrupted, LiveContainers
+from ci.summary import Outcome
+
+log = logging.getLogger(__name__)
+
+_write_lock = threading.Lock()
+
+
+class PrefixedOutput:
+    """An Output that writes whole lines, each starting with '[platform] '."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix.encode()
+        self.pending = {False: b"", True: b""}
+
+    def __call__(self, chunk: bytes, is_stderr: bool) -> None:
+        data = self.pending[is_stderr] + chunk
+        *lines, rest = data.split(b"\n")
+        self.pending[is_stderr] = rest
+        if lines:
+            self._write(b"".join(self.prefix + line + b"\n" for line in lines), is_stderr)
+
+    def flush(self) -> None:
+        for is_stderr, rest in self.pending.items():
+            if rest:
+                self._write(self.prefix + rest + b"\n", is_stderr)
+            self.pending[is_stderr] = b""
+
+    @staticmethod
+    def _write(data: bytes, is_stderr: bool) -> None:
+        stream = sys.stderr.buffer if is_stderr else sys.stdout.buffer
+        with _write_lock:
+            stream.write(data)
+            stream.flush()
+
+
+Work = Callable[[Output], Outcome]
+
+
+def run_all(
+    works: Sequence[tuple[str, Work]],
+    *,
+    parallel: int,
+    fail_fast: bool,
+    live: LiveContainers,
+) -> list[Outcome]:
+    """Run every platform's work, at most `parallel` at once; outcomes in the order given."""
+    outcomes: dict[str, Outcome] = {}
+    stop = threading.Event()
+
+    def one(name: str, work: Work) -> Outcome:
+        if stop.is_set():
+            return Outcome(platform=name, status=1, seconds=0.0, error="not run (--fail-fast)")
+        output = PrefixedOutput(f"[{name}] ")
+        started = time.monotonic()
+        try:
+            outcome = work(output)
+        except Exception as exc:
+            message = getattr(exc, "message", str(exc))
+            code = int(getattr(exc, "code", 1))
+            log.error("%s: %s", name, message)
+            outcome = Outcome(
+                platform=name, status=code, seconds=time.monotonic() - started, error=message[:60]
+            )
+        finally:
+            output.flush()
+        if outcome.status != 0 and fail_fast and not stop.is_set():
+            stop.set()
+            log.error("%s failed; --fail-fast stops the others", name)
+            live.remove_all()
+        return outcome
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        futures = {pool.submit(one, name, work): name for name, work in works}
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = concurrent.futures.wait(pending, timeout=0.5)
+                for future in done:
+                    outcomes[futures[future]] = future.result()
+        except Interrupted:
+            stop.set()
+            live.remove_all()
+            for future in futures:
+                future.cancel()
+            raise
+    return [outcomes[name] for name, _ in works]
