@@ -385,6 +385,7 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
                 writable_source=opts.writable_source,
                 interactive=opts.interactive,
                 tty=opts.interactive and sys.stdin.isatty(),
+                emulated=bool(emulation.needed(p, host)),
             )
         )
         if opts.print_docker_run:

@@ -170,6 +170,7 @@ class RunInputs:
     writable_source: bool = False
     interactive: bool = False
     tty: bool = False
+    emulated: bool = False
 
 
 def plan_run(inputs: RunInputs) -> RunSpec:
@@ -180,6 +181,8 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         "CCACHE_TEMPDIR": "/tmp/ccache-tmp",
         "CCACHE_STATSLOG": f"{BUILD_IN_CONTAINER}/{CCACHE_STATS_LOG}",
         "CI_PLATFORM": platform.name,
+        "CI_TARGET_PLATFORM": platform.target,
+        "CI_EMULATED": "1" if inputs.emulated else "0",
         "CI_SOURCE_DIR": SOURCE_IN_CONTAINER,
         "CI_BUILD_DIR": BUILD_IN_CONTAINER,
         "CI_JOBS": str(inputs.jobs),

@@ -12,7 +12,7 @@ CCACHE_MISSES = {"cache_miss"}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class TestCounts:
+class TestTally:
     passed: int
     failed: int
     skipped: int
@@ -34,18 +34,18 @@ class Outcome:
     platform: str
     status: int
     seconds: float
-    tests: TestCounts | None = None
+    tests: TestTally | None = None
     cache: CacheCounts | None = None
     error: str = ""
 
 
-def junit_counts(xml_text: str) -> TestCounts:
+def junit_counts(xml_text: str) -> TestTally:
     root = ET.fromstring(xml_text)  # noqa: S314 (our own ctest output)
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     tests = sum(int(s.get("tests", "0")) for s in suites)
     failed = sum(int(s.get("failures", "0")) + int(s.get("errors", "0")) for s in suites)
     skipped = sum(int(s.get("skipped", "0")) + int(s.get("disabled", "0")) for s in suites)
-    return TestCounts(passed=tests - failed - skipped, failed=failed, skipped=skipped)
+    return TestTally(passed=tests - failed - skipped, failed=failed, skipped=skipped)
 
 
 def ccache_counts(stats_log: str) -> CacheCounts:

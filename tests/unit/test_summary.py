@@ -1,0 +1,74 @@
+"""What a finished run reports: JUnit counts, per-run ccache counts, the summary table."""
+
+from __future__ import annotations
+
+from ci import summary
+from ci.summary import CacheCounts, Outcome, TestTally
+
+JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="ctest.armv7" tests="5" failures="1" disabled="1" skipped="0" time="0">
+  <testcase name="a" classname="armv7.a" status="run"/>
+</testsuite>
+"""
+
+STATS_LOG = """# /work/src/a.c
+cache_miss
+# /work/src/b.c
+direct_cache_hit
+# /work/src/c.c
+preprocessed_cache_hit
+# /work/src/d.c
+direct_cache_hit
+"""
+
+
+def test_junit_counts() -> None:
+    assert summary.junit_counts(JUNIT) == TestTally(passed=3, failed=1, skipped=1)
+
+
+def test_junit_counts_over_several_suites() -> None:
+    doc = f"<testsuites>{JUNIT.split('?>', 1)[1]}{JUNIT.split('?>', 1)[1]}</testsuites>"
+    assert summary.junit_counts(doc) == TestTally(passed=6, failed=2, skipped=2)
+
+
+def test_ccache_counts_are_this_runs_only() -> None:
+    counts = summary.ccache_counts(STATS_LOG)
+    assert (counts.hits, counts.misses) == (3, 1)
+    assert counts.rate == 0.75
+    assert summary.ccache_counts("").rate is None
+
+
+def test_table_has_a_row_per_platform_with_status_tests_and_cache() -> None:
+    text = summary.table(
+        [
+            Outcome(platform="amd64", status=0, seconds=3.21, tests=TestTally(passed=12, failed=0, skipped=0),
+                    cache=CacheCounts(hits=6, misses=0)),
+            Outcome(platform="s390x", status=8, seconds=10.0, tests=TestTally(passed=11, failed=1, skipped=0)),
+            Outcome(platform="riscv64", status=71, seconds=1.0, error="image build failed"),
+        ]
+    )  # fmt: skip
+    lines = text.splitlines()
+    assert lines[0].split() == [
+        "platform",
+        "status",
+        "time",
+        "tests",
+        "passed/failed",
+        "ccache",
+        "hit",
+        "rate",
+    ]
+    assert lines[2].split() == ["amd64", "ok", "3.2", "s", "12/0", "100%", "(6/6)"]
+    assert lines[3].split()[:3] == ["s390x", "failed", "(8)"]
+    assert "image build failed" in lines[4]
+
+
+def test_overall_status_is_the_first_failure() -> None:
+    ok = Outcome(platform="a", status=0, seconds=0)
+    assert summary.overall_status([ok, ok]) == 0
+    assert (
+        summary.overall_status(
+            [ok, Outcome(platform="b", status=3, seconds=0), Outcome(platform="c", status=4, seconds=0)]
+        )
+        == 3
+    )
