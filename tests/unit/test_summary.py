@@ -43,7 +43,8 @@ def test_table_has_a_row_per_platform_with_status_tests_and_cache() -> None:
         [
             Outcome(platform="amd64", status=0, seconds=3.21, tests=TestTally(passed=12, failed=0, skipped=0),
                     cache=CacheCounts(hits=6, misses=0)),
-            Outcome(platform="s390x", status=8, seconds=10.0, tests=TestTally(passed=11, failed=1, skipped=0)),
+            Outcome(platform="s390x", status=8, seconds=10.0,
+                    tests=TestTally(passed=11, failed=1, skipped=0)),
             Outcome(platform="riscv64", status=71, seconds=1.0, error="image build failed"),
         ]
     )  # fmt: skip
