@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import logging
 import os
 import platform as platform_module
@@ -19,11 +20,12 @@ from pathlib import Path
 
 import psutil
 
-from ci import emulation, harness, multirun, plan, summary
+from ci import cleanup, emulation, harness, multirun, plan, summary
 from ci import log as ci_log
 from ci.errors import (
     BuildDirConflictError,
     DirNotWritableError,
+    DockerSocketMountError,
     ExitCode,
     HarnessError,
     SourceMissingError,
@@ -56,7 +58,8 @@ exit codes: 0 success; a run's own exit status passes through; 2 bad command lin
   68 source dir missing; 69 engine unreachable; 70 base image unavailable; 71 image build
   failed; 72 image missing with --run-only; 73 build dir holds another platform's outputs;
   74 bad platform definition; 75 container could not be created or was lost; 76 build or
-  ccache dir not writable; 77 emulation unavailable; 99 internal error;
+  ccache dir not writable; 77 emulation unavailable; 78 a mount would expose the Docker
+  socket; 79 gave up waiting for a lock; 124 --timeout expired; 99 internal error;
   128+N killed by signal N.
 """
 
@@ -161,11 +164,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="the script whose functions runs call (default: runtime_functions.sh)",
     )
     p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="kill and remove a run's container after this long (exit 124)",
+    )
+    p.add_argument(
+        "--cleanup",
+        action="store_true",
+        help="remove containers of runs whose build.py is gone, then exit",
+    )
+    p.add_argument(
         "--lock-timeout",
         type=float,
         default=3600.0,
         metavar="SECONDS",
-        help="how long to wait for another run's image build (default: 3600)",
+        help="how long to wait for another run's image build or build dir (default: 3600)",
     )
     p.add_argument("--debug", action="store_true", help="verbose logs and tracebacks")
     p.add_argument(
@@ -199,6 +213,8 @@ class Options:
     docker_dir: Path
     runtime_functions: Path
     lock_timeout: float
+    timeout: float | None
+    cleanup: bool
     debug: bool
     words: list[str]
     raw: list[str]
@@ -223,7 +239,9 @@ def parse_args(argv: list[str]) -> Options:
         raise UsageError(f"-j/--jobs must be at least 1, not {ns.jobs}")
     if ns.all and platforms:
         raise UsageError("-a/--all and -p/--platform contradict each other")
-    if not ns.list and not platforms and not ns.all:
+    if ns.timeout is not None and ns.timeout <= 0:
+        raise UsageError(f"--timeout must be more than 0 seconds, not {ns.timeout:g}")
+    if not ns.list and not ns.cleanup and not platforms and not ns.all:
         raise UsageError("no platform given", hint="choose one with -p NAME; list them with ./build.py -l")
     return Options(
         platforms=platforms,
@@ -246,6 +264,8 @@ def parse_args(argv: list[str]) -> Options:
         docker_dir=ns.docker_dir,
         runtime_functions=ns.runtime_functions,
         lock_timeout=ns.lock_timeout,
+        timeout=ns.timeout,
+        cleanup=ns.cleanup,
         debug=ns.debug,
         words=ns.words,
         raw=raw,
@@ -306,6 +326,8 @@ def prepare_dir(path: Path, stamp: str | None = None) -> None:
 
 
 def run(opts: Options, env: Mapping[str, str]) -> int:
+    if opts.cleanup:
+        return run_cleanup(env)
     docker_dir = opts.docker_dir.resolve()
     known = discover(docker_dir)
     if opts.list_platforms:
@@ -340,6 +362,8 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
         for p in chosen:
             check_build_dir(build_dirs[p.name], p, source)
     ccache_dir = (opts.ccache_dir or default_ccache_dir(env, Path.home())).expanduser().resolve()
+    check_no_socket_mount([source, ccache_dir, *build_dirs.values()], env)
+    passthrough = {k: env[k] for k in cleanup.JENKINS_VARIABLES if k in env}
     cpus, available = psutil.cpu_count() or 1, psutil.virtual_memory().available
     jobs = opts.build_jobs or default_jobs(cpus, available)
 
@@ -348,7 +372,15 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
     engine = Engine.connect(env.get("DOCKER_HOST") or None)
     run_id = uuid.uuid4().hex[:12]
     me = psutil.Process()
+    host_name = cleanup.this_host()
     live = harness.LiveContainers()
+    if not (opts.build_only or opts.print_docker_run):
+        reaped = cleanup.reap_orphans(engine, host_name)
+        if reaped:
+            log.warning("removed %d container(s) left by dead runs: %s", len(reaped), ", ".join(reaped))
+        # Held open (never written) until this process ends, however it ends.
+        watchdog_pipe = cleanup.start_watchdog(run_id, env)
+        log.debug("watchdog started (pipe fd %d)", watchdog_pipe)
 
     def work(p: Platform, output: Output) -> Outcome:
         started = time.monotonic()
@@ -381,6 +413,8 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
                 run_id=run_id,
                 owner_pid=me.pid,
                 owner_start=me.create_time(),
+                owner_host=host_name,
+                passthrough_env=passthrough,
                 jobs=jobs,
                 writable_source=opts.writable_source,
                 interactive=opts.interactive,
@@ -389,17 +423,24 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
             )
         )
         if opts.print_docker_run:
-            print(shlex.join(plan.docker_run_argv(spec)), flush=True)
+            print(shlex.join(plan.docker_run_argv(spec, mask_secrets=True)), flush=True)
+            masked = [k for k, _ in spec.env if plan.is_secret(k)]
+            if masked:
+                log.warning(
+                    "values of %s not printed: export them before running this line", ", ".join(masked)
+                )
             return Outcome(platform=p.name, status=0, seconds=time.monotonic() - started)
         prepare_dir(build_dir, stamp_text(p, source))
         prepare_dir(ccache_dir)
         stats_log = build_dir / plan.CCACHE_STATS_LOG
-        stats_log.unlink(missing_ok=True)  # ours: per-run ccache statistics
-        log.info("%s: running %s in %s", p.name, " ".join(spec.command), ref)
-        if opts.interactive:
-            status = harness.run_interactive(engine, spec)
-        else:
-            status = harness.run_container(engine, spec, live, output)
+        lock_name = "build-dir-" + hashlib.sha256(str(build_dir).encode()).hexdigest()[:16]
+        with harness.locked(lock_name, f"the build dir {build_dir}", opts.lock_timeout):
+            stats_log.unlink(missing_ok=True)  # ours: per-run ccache statistics
+            log.info("%s: running %s in %s", p.name, " ".join(spec.command), ref)
+            if opts.interactive:
+                status = harness.run_interactive(engine, spec)
+            else:
+                status = harness.run_container(engine, spec, live, output, timeout=opts.timeout)
         return collect_outcome(
             p,
             status,
@@ -421,6 +462,33 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
             live.remove_all()
     sys.stderr.write(summary.table(outcomes) + "\n")
     return summary.overall_status(outcomes)
+
+
+def run_cleanup(env: Mapping[str, str]) -> int:
+    from ci.engine import Engine  # noqa: PLC0415
+
+    engine = Engine.connect(env.get("DOCKER_HOST") or None)
+    removed = cleanup.reap_orphans(engine, cleanup.this_host())
+    print(f"removed {len(removed)} orphaned container(s)" + (": " + ", ".join(removed) if removed else ""))
+    return ExitCode.OK
+
+
+DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
+
+
+def check_no_socket_mount(paths: list[Path], env: Mapping[str, str]) -> None:
+    """No mount may expose the engine's socket: that would hand the container root on the host."""
+    sockets = [Path(s) for s in DOCKER_SOCKETS]
+    if env.get("DOCKER_HOST", "").startswith("unix://"):
+        sockets.append(Path(env["DOCKER_HOST"][len("unix://") :]))
+    for path in paths:
+        for sock in sockets:
+            resolved = sock.resolve() if sock.exists() else sock
+            if path in (resolved, sock) or path in resolved.parents or path in sock.parents:
+                raise DockerSocketMountError(
+                    f"refusing to mount {path}: it contains the Docker socket {sock}",
+                    hint="choose a source, build or ccache dir that does not contain the engine's socket",
+                )
 
 
 def collect_outcome(

@@ -186,6 +186,9 @@ class Engine:
         except docker.errors.APIError as exc:
             if exc.status_code != 409:  # 409: removal already in progress
                 raise
+        except requests.exceptions.RequestException as exc:
+            # The engine is gone (restarting?): the watchdog or the next run reaps it.
+            log.warning("could not remove container %s: %s", container_id[:12], _short(str(exc)))
 
     def containers(self, label_filters: list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.api.containers(all=True, filters={"label": label_filters})

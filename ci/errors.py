@@ -27,6 +27,9 @@ class ExitCode(enum.IntEnum):
     CONTAINER_FAILED = 75
     DIR_NOT_WRITABLE = 76
     EMULATION_UNAVAILABLE = 77
+    DOCKER_SOCKET_MOUNT = 78
+    LOCK_TIMEOUT = 79
+    RUN_TIMEOUT = 124
     INTERNAL = 99
 
 
@@ -99,3 +102,15 @@ class DirNotWritableError(HarnessError):
 
 class EmulationUnavailableError(HarnessError):
     code = ExitCode.EMULATION_UNAVAILABLE
+
+
+class DockerSocketMountError(HarnessError):
+    code = ExitCode.DOCKER_SOCKET_MOUNT
+
+
+class LockTimeoutError(HarnessError):
+    code = ExitCode.LOCK_TIMEOUT
+
+
+class RunTimeoutError(HarnessError):
+    code = ExitCode.RUN_TIMEOUT

@@ -23,7 +23,14 @@ import filelock
 from ci import bootstrap, plan
 from ci.baseimage import base_images, bootstrap_recipe, rewrite_from
 from ci.engine import Engine, Output, write_through
-from ci.errors import BaseImageUnavailableError, ImageBuildError, ImageMissingError
+from ci.errors import (
+    BaseImageUnavailableError,
+    ContainerError,
+    ImageBuildError,
+    ImageMissingError,
+    LockTimeoutError,
+    RunTimeoutError,
+)
 from ci.platforms import Platform
 
 log = logging.getLogger(__name__)
@@ -88,8 +95,14 @@ def locked(name: str, what: str, timeout: float) -> Iterator[None]:
     try:
         lock.acquire(timeout=0)
     except filelock.Timeout:
-        log.info("waiting for %s (held by another build.py run)", what)
-        lock.acquire(timeout=timeout)
+        log.info("waiting up to %.0f s for %s (held by another build.py run)", timeout, what)
+        try:
+            lock.acquire(timeout=timeout)
+        except filelock.Timeout as exc:
+            raise LockTimeoutError(
+                f"gave up waiting for {what} after {timeout:.0f} s",
+                hint="another build.py run holds it; wait for it or raise --lock-timeout",
+            ) from exc
     try:
         yield
     finally:
@@ -230,9 +243,17 @@ class LiveContainers:
 
 
 def run_container(
-    engine: Engine, spec: plan.RunSpec, live: LiveContainers, output: Output = write_through
+    engine: Engine,
+    spec: plan.RunSpec,
+    live: LiveContainers,
+    output: Output = write_through,
+    timeout: float | None = None,
 ) -> int:
-    """Run spec to completion; the container is removed whatever happens."""
+    """Run spec to completion; the container is removed whatever happens.
+
+    With a timeout, the container is killed and removed when it runs longer, and RunTimeoutError
+    is raised.
+    """
     wanted = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
     # No signal may land between creating the container and registering it.
     signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
@@ -245,7 +266,32 @@ def run_container(
             signal.pthread_sigmask(signal.SIG_UNBLOCK, wanted)
         if not registered:
             raise Cancelled("stopped before its container started")
-        return engine.start_and_stream(container_id, output)
+        expired = threading.Event()
+        timer = None
+        if timeout:
+            cid = container_id
+
+            def expire() -> None:
+                expired.set()
+                engine.remove(cid)
+
+            timer = threading.Timer(timeout, expire)
+            timer.daemon = True
+            timer.start()
+        try:
+            status = engine.start_and_stream(container_id, output)
+        except ContainerError:
+            if not expired.is_set():
+                raise
+        finally:
+            if timer:
+                timer.cancel()
+        if expired.is_set():
+            raise RunTimeoutError(
+                f"{spec.platform}: the run exceeded --timeout {timeout:g} s; "
+                "its container was killed and removed"
+            )
+        return status
     finally:
         if container_id:
             engine.remove(container_id)

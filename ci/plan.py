@@ -171,6 +171,16 @@ class RunInputs:
     interactive: bool = False
     tty: bool = False
     emulated: bool = False
+    owner_host: str = ""
+    passthrough_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+# Names whose values are never printed (logs, --print-docker-run).
+SECRET_RE = re.compile(r"TOKEN|PASSWORD|PASSWD|SECRET|KEY|CREDENTIAL", re.IGNORECASE)
+
+
+def is_secret(name: str) -> bool:
+    return bool(SECRET_RE.search(name))
 
 
 def plan_run(inputs: RunInputs) -> RunSpec:
@@ -188,8 +198,10 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         "CI_JOBS": str(inputs.jobs),
         "CI_RUN_ID": inputs.run_id,
     }
+    env.update(inputs.passthrough_env)
     env.update(inputs.user_env)
     labels = {
+        LABEL_PREFIX + "owner-host": inputs.owner_host,
         LABEL_PREFIX + "run-id": inputs.run_id,
         LABEL_PREFIX + "owner-pid": str(inputs.owner_pid),
         LABEL_PREFIX + "owner-start": f"{inputs.owner_start:.2f}",
@@ -218,8 +230,12 @@ def plan_run(inputs: RunInputs) -> RunSpec:
     )
 
 
-def docker_run_argv(spec: RunSpec, program: str = "docker") -> list[str]:
-    """The `docker run` command line equivalent to executing spec through the engine."""
+def docker_run_argv(spec: RunSpec, program: str = "docker", mask_secrets: bool = False) -> list[str]:
+    """The `docker run` command line equivalent to executing spec through the engine.
+
+    With mask_secrets, variables whose names look secret are written as `--env NAME` (docker
+    then takes the value from the caller's environment), so their values are never printed.
+    """
     argv = [program, "run", "--rm", "--init", "--name", spec.name]
     if spec.interactive:
         argv.append("-i")
@@ -234,7 +250,7 @@ def docker_run_argv(spec: RunSpec, program: str = "docker") -> list[str]:
     for mount in spec.mounts:
         argv += ["--volume", mount.flag()]
     for key, value in spec.env:
-        argv += ["--env", f"{key}={value}"]
+        argv += ["--env", key if mask_secrets and is_secret(key) else f"{key}={value}"]
     argv.append(spec.image)
     argv += list(spec.command)
     return argv
