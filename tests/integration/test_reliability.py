@@ -1,0 +1,219 @@
+"""No container outlives its run, whatever kills it; concurrency, timeouts, cleanup, faults."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import docker
+import psutil
+import pytest
+
+from tests.integration.conftest import BUILD_PY, LABEL, run_build_py
+
+CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS", "50"))
+
+
+def ours(client: docker.DockerClient, **labels: str) -> list[str]:
+    filters = [LABEL] + [f"io.ciharness.{k.replace('_', '-')}={v}" for k, v in labels.items()]
+    return [c.name for c in client.containers.list(all=True, filters={"label": filters})]
+
+
+def wait_until_none(client: docker.DockerClient, seconds: float, **labels: str) -> float:
+    """Seconds until no container with labels exists; fails after `seconds`."""
+    started = time.monotonic()
+    while ours(client, **labels):
+        if time.monotonic() - started > seconds:
+            pytest.fail(f"containers still there after {seconds} s: {ours(client, **labels)}")
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def start(tmp: Path, *command: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.Popen(
+        [sys.executable, str(BUILD_PY), "-p", "amd64", "--build-dir", str(tmp / "b"), "--", *command],
+        cwd=tmp,
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.usefixtures("amd64_image")
+def test_chaos_signals_at_random_moments_leave_no_container(
+    docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    rng = random.Random(int(os.environ.get("CHAOS_SEED", "4")))
+    tally: dict[str, int] = {}
+    for trial in range(CHAOS_TRIALS):
+        sig = rng.choice([signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+        delay = rng.uniform(0.0, 1.2)  # start-up, image resolution, creation, running
+        proc = start(tmp_path, "sleep", "30")
+        time.sleep(delay)
+        proc.send_signal(sig)
+        status = proc.wait(timeout=20)
+        limit = 5.0 if sig == signal.SIGKILL else 1.5
+        wait_until_none(docker_client, limit, owner_pid=str(proc.pid))
+        if sig == signal.SIGKILL:
+            assert status == -signal.SIGKILL
+        else:
+            # 128+N once build.py's handlers are in; before its first line runs, the default
+            # action (death by the signal) is all there is, and no container exists yet.
+            assert status in (128 + sig, -sig), (
+                trial,
+                sig,
+                delay,
+                status,
+                proc.stderr.read() if proc.stderr else b"",
+            )
+        tally[sig.name] = tally.get(sig.name, 0) + 1
+    assert sum(tally.values()) == CHAOS_TRIALS
+    assert ours(docker_client) == []
+
+
+@pytest.mark.usefixtures("amd64_image")
+def test_jenkins_process_tree_killer_reaches_the_container(
+    docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    cookie = uuid.uuid4().hex
+    proc = start(tmp_path, "sleep", "120", env={"JENKINS_NODE_COOKIE": cookie, "BUILD_TAG": "jenkins-job-1"})
+    deadline = time.monotonic() + 30
+    while not ours(docker_client, owner_pid=str(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    # Play Jenkins: kill every process whose environment carries the build's cookie.
+    killed = []
+    for p in psutil.process_iter(["pid", "name"]):
+        try:
+            if p.pid != os.getpid() and p.environ().get("JENKINS_NODE_COOKIE") == cookie:
+                p.kill()
+                killed.append(p.info["name"])
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    assert "sleep" in killed, killed  # the process inside the container was reachable
+    assert proc.wait(timeout=10) == -signal.SIGKILL
+    wait_until_none(docker_client, 10, owner_pid=str(proc.pid))
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_timeout_kills_and_removes_the_container(tmp_path: Path) -> None:
+    result = run_build_py(
+        "-p", "amd64", "--build-dir", str(tmp_path / "b"), "--timeout", "2", "--", "sleep", "60"
+    )
+    assert result.returncode == 124
+    assert result.seconds < 15
+    assert "--timeout 2 s" in result.stderr
+
+
+@pytest.mark.usefixtures("amd64_image")
+def test_cleanup_removes_orphans_only(
+    docker_client: docker.DockerClient, amd64_image: str, tmp_path: Path
+) -> None:
+    me = psutil.Process()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    host = __import__("socket").gethostname()
+
+    def make(name: str, labels: dict[str, str]) -> None:
+        docker_client.containers.create(amd64_image, ["sleep", "60"], name=name, labels=labels)
+
+    tag = uuid.uuid4().hex[:8]
+    base = {"io.ciharness.run-id": tag, "io.ciharness.owner-host": host, "io.ciharness.platform": "amd64"}
+    make(
+        f"orphan-{tag}", {**base, "io.ciharness.owner-pid": str(dead.pid), "io.ciharness.owner-start": "1.0"}
+    )
+    make(
+        f"live-{tag}",
+        {
+            **base,
+            "io.ciharness.owner-pid": str(me.pid),
+            "io.ciharness.owner-start": f"{me.create_time():.2f}",
+        },
+    )
+    make(
+        f"elsewhere-{tag}",
+        {
+            **base,
+            "io.ciharness.owner-host": "another-host",
+            "io.ciharness.owner-pid": "1",
+            "io.ciharness.owner-start": "1.0",
+        },
+    )
+    make(f"notours-{tag}", {"owner": "someone"})
+    try:
+        result = run_build_py("--cleanup")
+        assert result.returncode == 0, result.stderr
+        assert f"orphan-{tag}" in result.stdout
+        names = {c.name for c in docker_client.containers.list(all=True)}
+        assert f"orphan-{tag}" not in names
+        assert {f"live-{tag}", f"elsewhere-{tag}", f"notours-{tag}"} <= names
+        # Every run reaps at start too.
+        make(
+            f"orphan2-{tag}",
+            {**base, "io.ciharness.owner-pid": str(dead.pid), "io.ciharness.owner-start": "1.0"},
+        )
+        run = run_build_py("-p", "amd64", "--build-dir", str(tmp_path / "b"), "--", "true")
+        assert run.returncode == 0 and f"orphan2-{tag}" in run.stderr
+        assert f"orphan2-{tag}" not in {c.name for c in docker_client.containers.list(all=True)}
+    finally:
+        for name in ("orphan", "live", "elsewhere", "notours", "orphan2"):
+            try:
+                docker_client.containers.get(f"{name}-{tag}").remove(force=True)
+            except docker.errors.NotFound:
+                pass
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_eight_concurrent_runs_share_one_ccache(tmp_path: Path, amd64_image: str) -> None:
+    ccache = tmp_path / "ccache"
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(BUILD_PY),
+                "-p",
+                "amd64",
+                "--build-dir",
+                str(tmp_path / f"b{i}"),
+                "--ccache-dir",
+                str(ccache),
+                "--build-jobs",
+                "1",
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        for i in range(8)
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=900) == 0, proc.stderr.read() if proc.stderr else b""
+    stats = subprocess.run(
+        ["docker", "run", "--rm", "-u", f"{os.getuid()}:{os.getgid()}", "-e", "CCACHE_DIR=/c",
+         "-v", f"{ccache}:/c", amd64_image, "ccache", "--print-stats"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    counters = dict(line.split("\t", 1) for line in stats.splitlines() if "\t" in line)
+    error_counters = [k for k in counters if "error" in k or k in ("internal_error", "bad_output_file")]
+    assert all(counters[k].strip() == "0" for k in error_counters), {k: counters[k] for k in error_counters}
+    assert int(counters.get("direct_cache_hit", "0")) + int(counters.get("preprocessed_cache_hit", "0")) > 0
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_secrets_are_masked_in_the_printed_line(tmp_path: Path) -> None:
+    result = run_build_py(
+        "-p", "amd64", "--build-dir", str(tmp_path / "b"), "--print-docker-run",
+        "-e", "API_TOKEN=hunter2", "-e", "PLAIN=visible", "--", "true",
+    )  # fmt: skip
+    assert result.returncode == 0
+    assert "hunter2" not in result.stdout + result.stderr
+    assert "--env API_TOKEN " in result.stdout and "PLAIN=visible" in result.stdout
+    assert "--privileged" not in result.stdout and "docker.sock" not in result.stdout
