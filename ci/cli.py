@@ -358,11 +358,11 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
     }
     cwd = Path.cwd()
     build_dirs = {p.name: build_dir_for(opts, p, cwd, several) for p in chosen}
+    ccache_dir = (opts.ccache_dir or default_ccache_dir(env, Path.home())).expanduser().resolve()
+    check_no_socket_mount([source, ccache_dir, *build_dirs.values()], env)
     if not (opts.build_only or opts.print_docker_run):
         for p in chosen:
             check_build_dir(build_dirs[p.name], p, source)
-    ccache_dir = (opts.ccache_dir or default_ccache_dir(env, Path.home())).expanduser().resolve()
-    check_no_socket_mount([source, ccache_dir, *build_dirs.values()], env)
     passthrough = {k: env[k] for k in cleanup.JENKINS_VARIABLES if k in env}
     cpus, available = psutil.cpu_count() or 1, psutil.virtual_memory().available
     jobs = opts.build_jobs or default_jobs(cpus, available)
@@ -533,9 +533,8 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
         opts = parse_args(argv)
         return run(opts, environ)
     except HarnessError as exc:
-        log.error("%s", exc.message)
-        if exc.hint:
-            log.error("hint: %s", exc.hint)
+        # One line: what is wrong, and how to fix it.
+        log.error("%s", f"{exc.message} (hint: {exc.hint})" if exc.hint else exc.message)
         if debug:
             log.exception("traceback")
         return int(exc.code)
@@ -545,9 +544,12 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the one place an unexpected error becomes an exit code
-        log.error("internal error: %s: %s", type(exc).__name__, exc)
         if debug:
-            log.exception("traceback")
+            log.exception("internal error: %s: %s", type(exc).__name__, exc)
         else:
-            log.error("hint: run again with --debug for a traceback, and report it")
+            log.error(
+                "internal error: %s: %s (hint: run again with --debug for a traceback, and report it)",
+                type(exc).__name__,
+                exc,
+            )
         return int(ExitCode.INTERNAL)

@@ -95,7 +95,7 @@ def dirs(tmp_path: Path) -> dict[str, Path]:
 def tiny_platforms(tmp_path: Path, dockerfiles: dict[str, str]) -> Path:
     """A docker dir holding the given platforms, each a small Dockerfile."""
     docker_dir = tmp_path / "docker"
-    docker_dir.mkdir(exist_ok=True)
+    docker_dir.mkdir(parents=True, exist_ok=True)
     for name, text in dockerfiles.items():
         (docker_dir / f"Dockerfile.build.{name}").write_text(text, encoding="utf-8")
     return docker_dir
