@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -92,7 +93,105 @@ def cross_vs_native(repeat: int, work: Path) -> list[Figure]:
     ]
 
 
+def our_containers(owner_pid: int) -> list[str]:
+    out = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=io.ciharness.owner-pid={owner_pid}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return out.split()
+
+
+def seconds_to_no_container(sig: signal.Signals, work: Path) -> float:
+    proc = subprocess.Popen(
+        [
+            PYTHON,
+            str(REPO / "build.py"),
+            "-p",
+            "amd64",
+            "--build-dir",
+            str(work / "sig"),
+            "--",
+            "sleep",
+            "60",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not our_containers(proc.pid):
+        if time.monotonic() > deadline:
+            raise SystemExit("bench: the run's container never appeared")
+        time.sleep(0.05)
+    time.sleep(0.3)
+    started = time.monotonic()
+    proc.send_signal(sig)
+    while our_containers(proc.pid):
+        time.sleep(0.02)
+    seconds = time.monotonic() - started
+    proc.wait()
+    return seconds
+
+
+def signals(repeat: int, work: Path) -> list[Figure]:
+    build_py("-p", "amd64", "-b")
+    term = median_of(max(repeat, 5), lambda: seconds_to_no_container(signal.SIGTERM, work))
+    kill = median_of(max(repeat, 5), lambda: seconds_to_no_container(signal.SIGKILL, work))
+    return [
+        Figure(name="R1", what="SIGTERM to build.py -> no container left (median)", value=term, unit=" s",
+               target="< 1.5", met=term < 1.5, detail={"seconds": term}),
+        Figure(name="R2", what="SIGKILL of build.py -> no container left (median)", value=kill, unit=" s",
+               target="< 5", met=kill < 5, detail={"seconds": kill}),
+    ]  # fmt: skip
+
+
+def overhead(repeat: int, work: Path) -> list[Figure]:
+    image = subprocess.run(
+        [PYTHON, str(REPO / "build.py"), "-p", "amd64", "-b"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    build_dir = work / "p1"
+
+    def raw() -> float:
+        started = time.monotonic()
+        subprocess.run(["docker", "run", "--rm", image, "true"], check=True, capture_output=True)
+        return time.monotonic() - started
+
+    harness = median_of(
+        max(repeat, 5), lambda: build_py("-p", "amd64", "--build-dir", str(build_dir), "--", "true")
+    )
+    plain = median_of(max(repeat, 5), raw)
+
+    sys.path.insert(0, str(REPO))
+    from ci import harness as ci_harness  # noqa: PLC0415
+    from ci.engine import Engine  # noqa: PLC0415
+    from ci.platforms import discover, host_docker_platform  # noqa: PLC0415
+
+    engine = Engine.connect()
+    amd64 = discover(REPO / "docker")["amd64"]
+
+    def resolve() -> float:
+        started = time.monotonic()
+        ci_harness.ensure_image(
+            engine, amd64, REPO / "docker", no_cache=False, run_only=False, lock_timeout=10,
+            host_platform=host_docker_platform(platform.machine()),
+        )  # fmt: skip
+        return time.monotonic() - started
+
+    resolution = median_of(max(repeat, 5), resolve)
+    return [
+        Figure(name="P1", what="build.py -- true, minus raw docker run --rm IMAGE true (median)",
+               value=harness - plain, unit=" s", target="<= 0.3", met=harness - plain <= 0.3,
+               detail={"build_py_s": harness, "docker_run_s": plain}),
+        Figure(name="P4", what="unchanged rerun resolves its image, no docker build (median)",
+               value=resolution, unit=" s", target="< 0.2", met=resolution < 0.2,
+               detail={"seconds": resolution}),
+    ]  # fmt: skip
+
+
 BENCHMARKS: dict[str, Callable[[int, Path], list[Figure]]] = {
+    "P1": overhead,
+    "R": signals,
     "B3": cross_vs_native,
 }
 

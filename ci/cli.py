@@ -314,8 +314,10 @@ def prepare_dir(path: Path, stamp: str | None = None) -> None:
     """Create as the invoking user, so the engine never creates it root-owned."""
     try:
         path.mkdir(parents=True, exist_ok=True)
-        if stamp is not None:
-            (path / BUILD_DIR_STAMP).write_text(stamp, encoding="utf-8")
+        if stamp is not None:  # atomically: a run killed mid-write must not leave half a stamp
+            partial = path / f"{BUILD_DIR_STAMP}.{os.getpid()}"
+            partial.write_text(stamp, encoding="utf-8")
+            partial.replace(path / BUILD_DIR_STAMP)
         elif not os.access(path, os.W_OK | os.X_OK):
             raise PermissionError(f"Permission denied: '{path}'")
     except OSError as exc:

@@ -60,3 +60,19 @@ def test_quick_start_and_usage_commands_work_from_a_fresh_clone(fresh_clone: Pat
         if "--print-docker-run" in command:
             assert shlex.split(result.stdout)[-2:] == ["make", "check"]
     assert (fresh_clone / "build.zlib" / "junit" / "ctest-amd64.xml").is_file()
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_benchmark_command_runs_and_writes_its_figures(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [str(REPO / "ci" / "bench.py"), "--only", "P1", "--repeat", "1", "--json", str(out)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    import json
+
+    figures = {f["name"]: f for f in json.loads(out.read_text())["figures"]}
+    assert set(figures) == {"P1", "P4"}
+    assert all(isinstance(f["met"], bool) and f["value"] > 0 for f in figures.values())
+    assert "P1" in result.stdout and "machine:" in result.stdout

@@ -20,5 +20,5 @@ def no_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every way ci.engine (or anything else) could open a client raises AssertionError."""
     for name in ("DockerClient", "APIClient", "from_env"):
         monkeypatch.setattr(docker, name, _refuse)
-    monkeypatch.setattr(docker.client, "from_env", _refuse)
-    monkeypatch.setattr(docker.client, "DockerClient", _refuse)
+    for name in ("DockerClient", "APIClient", "from_env"):
+        monkeypatch.setattr(docker.client, name, _refuse)

@@ -1,0 +1,97 @@
+"""Dockerfile text: logical lines, and the context paths COPY and ADD read."""
+
+from __future__ import annotations
+
+import pytest
+
+from ci.dockerfile import copied_sources, logical_lines
+
+# -- logical_lines ----------------------------------------------------------------------------
+
+
+def test_logical_lines_drops_comments_and_blank_lines() -> None:
+    text = "# syntax comment\n\nFROM debian:bookworm\n   # indented comment\n\n  RUN true  \n"
+    assert logical_lines(text) == ["FROM debian:bookworm", "RUN true"]
+
+
+def test_continuations_are_joined_into_one_instruction() -> None:
+    text = "FROM x\nRUN apt-get update && \\\n    apt-get install -y \\\n        cmake\nENV A=1\n"
+    lines = logical_lines(text)
+    assert len(lines) == 3
+    assert lines[1].split() == ["RUN", "apt-get", "update", "&&", "apt-get", "install", "-y", "cmake"]
+    assert lines[2] == "ENV A=1"
+
+
+def test_comment_lines_inside_a_continuation_are_dropped() -> None:
+    text = "RUN a \\\n# explain b\n    b \\\n  # explain c\n    c\n"
+    assert [line.split() for line in logical_lines(text)] == [["RUN", "a", "b", "c"]]
+
+
+def test_a_continuation_at_the_end_of_the_file_is_kept() -> None:
+    assert [line.split() for line in logical_lines("FROM x\nRUN a \\\n    b \\")] == [["FROM", "x"], ["RUN", "a", "b"]]
+
+
+def test_hash_inside_an_instruction_is_not_a_comment() -> None:
+    assert logical_lines("RUN echo '#not a comment'\n") == ["RUN echo '#not a comment'"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: an empty line inside a continuation ends the instruction; Docker skips it",
+)
+def test_empty_line_inside_a_continuation_is_skipped() -> None:
+    assert [line.split() for line in logical_lines("RUN a \\\n\n    b\n")] == [["RUN", "a", "b"]]
+
+
+# -- copied_sources ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("COPY install/ /opt/ci/install/", ["install/"]),
+        ("COPY a b c /dst/", ["a", "b", "c"]),
+        ("ADD tools.tar.gz /opt/", ["tools.tar.gz"]),
+        ("copy lower /dst", ["lower"]),  # instructions are case-insensitive
+        ("COPY --chown=1000:1000 src /dst", ["src"]),
+        ("COPY --chown=ci:ci --chmod=0755 run.sh /usr/local/bin/", ["run.sh"]),
+        ("ADD --link --chmod=644 a b /dst/", ["a", "b"]),
+        ('COPY ["with space", "b", "/dst/"]', ["with space", "b"]),
+        ('ADD ["x.tar", "/dst"]', ["x.tar"]),
+        ("COPY 'quoted name' /dst", ["quoted name"]),
+        ("COPY toolchains/*.cmake /opt/", ["toolchains/*.cmake"]),
+        ("ADD https://example.org/x.tar.gz /opt/", ["https://example.org/x.tar.gz"]),
+        ("COPY --from=build /out/bin /usr/bin/", []),
+        ("COPY --from=0 /a /b", []),
+        ("COPY --from=debian:bookworm /etc/os-release /x", []),
+        ("COPY only-destination", []),
+        ("COPY a \\\n  # the second\n  b /dst/", ["a", "b"]),
+    ],
+)
+def test_copied_sources(text: str, want: list[str]) -> None:
+    assert copied_sources("FROM debian:bookworm\n" + text + "\n") == want
+
+
+def test_only_copy_and_add_are_read() -> None:
+    text = (
+        "FROM debian:bookworm AS build\n"
+        "RUN cp not-a-source /dst\n"
+        "COPY first /a/\n"
+        "ENV COPY=ignored\n"
+        "WORKDIR /src\n"
+        "# COPY commented /out\n"
+        "FROM build\n"
+        "COPY --from=build /a /b\n"
+        "ADD second /c/\n"
+    )
+    assert copied_sources(text) == ["first", "second"]
+
+
+@pytest.mark.xfail(strict=True, reason="bug: flags before the JSON form make it parse as shell words")
+def test_json_form_after_flags() -> None:
+    assert copied_sources('COPY --chown=1000:1000 ["a", "/dst/"]\n') == ["a"]
+
+
+@pytest.mark.xfail(strict=True, reason="bug: only a space is taken to end the instruction keyword")
+def test_tab_after_the_keyword() -> None:
+    assert copied_sources("COPY\ta /dst/\n") == ["a"]
