@@ -81,9 +81,10 @@ def base_images(dockerfile_text: str, default_platform: str) -> list[BaseImage]:
             raise PlatformDefinitionError(
                 f"FROM {image!r}: build arguments in FROM are not supported; name the image"
             )
+        earlier_stage = image.lower() in stages  # only stages named before this line count
         if len(args) >= 3 and args[1].upper() == "AS":
             stages.add(args[2].lower())
-        if image.lower() == "scratch" or image.lower() in stages:
+        if image.lower() == "scratch" or earlier_stage:
             continue
         if not any(b.name == image and b.docker_platform == platform for b in found):
             found.append(BaseImage(name=image, docker_platform=platform))

@@ -26,6 +26,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = str(REPO / ".venv" / "bin" / "python")
 
+# Run under the project's environment (made by ci/provision.sh), as build.py does.
+if (
+    __name__ == "__main__"
+    and Path(sys.prefix).resolve() != (REPO / ".venv").resolve()
+    and Path(PYTHON).exists()
+):
+    os.execv(PYTHON, [PYTHON, str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
+
 
 @dataclasses.dataclass
 class Figure:

@@ -12,10 +12,8 @@ def logical_lines(text: str) -> list[str]:
     current = ""
     for raw in text.splitlines():
         stripped = raw.strip()
-        if not current and (not stripped or stripped.startswith("#")):
-            continue
-        if stripped.startswith("#"):
-            continue
+        if not stripped or stripped.startswith("#"):
+            continue  # Docker skips these, even inside a continuation
         if stripped.endswith("\\"):
             current += stripped[:-1] + " "
             continue
@@ -30,15 +28,17 @@ def copied_sources(dockerfile_text: str) -> list[str]:
     """Context paths (or URLs) that COPY and ADD instructions read, in order."""
     sources: list[str] = []
     for line in logical_lines(dockerfile_text):
-        keyword, _, rest = line.partition(" ")
+        keyword, *remainder = line.split(None, 1)
         if keyword.upper() not in ("COPY", "ADD"):
             continue
-        rest = rest.strip()
-        args: list[str]
-        args = [str(a) for a in json.loads(rest)] if rest.startswith("[") else shlex.split(rest)
-        flags = [a for a in args if a.startswith("--")]
+        rest = remainder[0].strip() if remainder else ""
+        flags: list[str] = []
+        while rest.startswith("--"):  # flags come first, before either form of the arguments
+            flag, *after = rest.split(None, 1)
+            flags.append(flag)
+            rest = after[0].strip() if after else ""
         if any(f.startswith("--from") for f in flags):
             continue  # copies from another build stage, not from the context
-        paths = [a for a in args if not a.startswith("--")]
+        paths = [str(a) for a in json.loads(rest)] if rest.startswith("[") else shlex.split(rest)
         sources.extend(paths[:-1])
     return sources

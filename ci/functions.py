@@ -12,14 +12,18 @@ import re
 from ci.errors import UnknownFunctionError, UsageError
 from ci.platforms import Platform
 
-FUNCTION_RE = re.compile(r"^(?:function\s+)?([A-Za-z][A-Za-z0-9_]*)\s*\(\)", re.MULTILINE)
+# `name() {`, `function name {` and `function name() {`, indented or not.
+FUNCTION_RE = re.compile(
+    r"^\s*(?:function\s+([A-Za-z][A-Za-z0-9_]*)\s*(?:\(\s*\))?\s*[{(]|([A-Za-z][A-Za-z0-9_]*)\s*\(\s*\))",
+    re.MULTILINE,
+)
 SCRIPT_IN_CONTAINER = "/work/runtime_functions.sh"
 GENERIC_BUILD = "build_generic"
 
 
 def defined_functions(script_text: str) -> list[str]:
     """Public functions of runtime_functions.sh (names starting with '_' are helpers)."""
-    return sorted(set(FUNCTION_RE.findall(script_text)))
+    return sorted({a or b for a, b in FUNCTION_RE.findall(script_text)})
 
 
 def default_function(platform: Platform, functions: list[str]) -> str:

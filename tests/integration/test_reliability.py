@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -11,10 +12,10 @@ import time
 import uuid
 from pathlib import Path
 
-import docker
 import psutil
 import pytest
 
+import docker
 from tests.integration.conftest import BUILD_PY, LABEL, run_build_py
 
 CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS", "50"))
@@ -22,7 +23,7 @@ CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS", "50"))
 
 def ours(client: docker.DockerClient, **labels: str) -> list[str]:
     filters = [LABEL] + [f"io.ciharness.{k.replace('_', '-')}={v}" for k, v in labels.items()]
-    return [c.name for c in client.containers.list(all=True, filters={"label": filters})]
+    return [str(c.name) for c in client.containers.list(all=True, filters={"label": filters})]
 
 
 def wait_until_none(client: docker.DockerClient, seconds: float, **labels: str) -> float:
@@ -165,10 +166,8 @@ def test_cleanup_removes_orphans_only(
         assert f"orphan2-{tag}" not in {c.name for c in docker_client.containers.list(all=True)}
     finally:
         for name in ("orphan", "live", "elsewhere", "notours", "orphan2"):
-            try:
+            with contextlib.suppress(docker.errors.NotFound):
                 docker_client.containers.get(f"{name}-{tag}").remove(force=True)
-            except docker.errors.NotFound:
-                pass
 
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
@@ -191,7 +190,7 @@ def test_eight_concurrent_runs_share_one_ccache(tmp_path: Path, amd64_image: str
             cwd=tmp_path,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-        )  # fmt: skip
+        )
         for i in range(8)
     ]
     for proc in procs:

@@ -7,10 +7,10 @@ import subprocess
 import time
 from pathlib import Path
 
-import docker
 import psutil
 import pytest
 
+import docker
 from tests.integration.conftest import REPO
 from tests.integration.test_reliability import ours, start, wait_until_none
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from typing import NoReturn
 
 import pytest
@@ -18,7 +20,15 @@ def _refuse(*_args: object, **_kwargs: object) -> NoReturn:
 @pytest.fixture(autouse=True)
 def no_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every way ci.engine (or anything else) could open a client raises AssertionError."""
-    for name in ("DockerClient", "APIClient", "from_env"):
-        monkeypatch.setattr(docker, name, _refuse)
-    for name in ("DockerClient", "APIClient", "from_env"):
-        monkeypatch.setattr(docker.client, name, _refuse)
+    for module in (docker, docker.client):
+        for name in ("DockerClient", "APIClient", "from_env"):
+            monkeypatch.setattr(module, name, _refuse)
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """ci.cli.main() binds the 'ci' logger to the stderr of the moment (a capture): undo that."""
+    logger = logging.getLogger("ci")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved

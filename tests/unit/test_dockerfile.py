@@ -28,17 +28,16 @@ def test_comment_lines_inside_a_continuation_are_dropped() -> None:
 
 
 def test_a_continuation_at_the_end_of_the_file_is_kept() -> None:
-    assert [line.split() for line in logical_lines("FROM x\nRUN a \\\n    b \\")] == [["FROM", "x"], ["RUN", "a", "b"]]
+    assert [line.split() for line in logical_lines("FROM x\nRUN a \\\n    b \\")] == [
+        ["FROM", "x"],
+        ["RUN", "a", "b"],
+    ]
 
 
 def test_hash_inside_an_instruction_is_not_a_comment() -> None:
     assert logical_lines("RUN echo '#not a comment'\n") == ["RUN echo '#not a comment'"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an empty line inside a continuation ends the instruction; Docker skips it",
-)
 def test_empty_line_inside_a_continuation_is_skipped() -> None:
     assert [line.split() for line in logical_lines("RUN a \\\n\n    b\n")] == [["RUN", "a", "b"]]
 
@@ -87,11 +86,9 @@ def test_only_copy_and_add_are_read() -> None:
     assert copied_sources(text) == ["first", "second"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: flags before the JSON form make it parse as shell words")
 def test_json_form_after_flags() -> None:
     assert copied_sources('COPY --chown=1000:1000 ["a", "/dst/"]\n') == ["a"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: only a space is taken to end the instruction keyword")
 def test_tab_after_the_keyword() -> None:
     assert copied_sources("COPY\ta /dst/\n") == ["a"]

@@ -170,7 +170,6 @@ def test_sources_outside_the_context_are_refused(ctx: Context, source: str) -> N
         ctx.hash()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: ci.dockerfile misreads the JSON form after flags")
 def test_json_form_after_flags_is_hashed(ctx: Context) -> None:
     ctx.write("Dockerfile.build.amd64", 'FROM x\nCOPY --chmod=755 ["tool.sh", "/x"]\n')
     before = ctx.hash()
@@ -359,7 +358,9 @@ def test_docker_run_argv() -> None:
 
 
 def test_writable_source_volume_has_no_ro() -> None:
-    assert "/home/u/src:/work/src" in pairs(docker_run_argv(plan_run(inputs(writable_source=True))), "--volume")
+    assert "/home/u/src:/work/src" in pairs(
+        docker_run_argv(plan_run(inputs(writable_source=True))), "--volume"
+    )
 
 
 def test_command_words_follow_the_image_verbatim() -> None:
@@ -378,7 +379,9 @@ def test_command_words_follow_the_image_verbatim() -> None:
         (False, False, [], ["-i", "-t"]),
     ],
 )
-def test_interactive_and_tty_flags(interactive: bool, tty: bool, present: list[str], absent: list[str]) -> None:
+def test_interactive_and_tty_flags(
+    interactive: bool, tty: bool, present: list[str], absent: list[str]
+) -> None:
     argv = docker_run_argv(plan_run(inputs(interactive=interactive, tty=tty)))
     image_at = argv.index("ciharness/armv7:0123456789abcdef")
     for flag in present:

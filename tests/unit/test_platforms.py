@@ -115,7 +115,7 @@ def test_unknown_directive_is_an_error_that_lists_the_known_ones(tmp_path: Path)
 )
 def test_bad_directive_values(tmp_path: Path, directive: str, in_message: str) -> None:
     write(tmp_path, "p", f"{directive}\nFROM x\n")
-    with pytest.raises(PlatformDefinitionError, match="Dockerfile.build.p") as info:
+    with pytest.raises(PlatformDefinitionError, match=r"Dockerfile\.build\.p") as info:
         discover(tmp_path)
     assert in_message in info.value.message
 
