@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -60,6 +61,18 @@ def test_quick_start_and_usage_commands_work_from_a_fresh_clone(fresh_clone: Pat
         if "--print-docker-run" in command:
             assert shlex.split(result.stdout)[-2:] == ["make", "check"]
     assert (fresh_clone / "build.zlib" / "junit" / "ctest-amd64.xml").is_file()
+
+    shown_machine = {"test.armv7": "armv7l", "--arch arm64": "aarch64"}
+    for command in block("multiarch"):
+        # build/ belongs to one platform at a time (the README says so): start each from none.
+        shutil.rmtree(fresh_clone / "build", ignore_errors=True)
+        result = sh(command, fresh_clone, env)
+        assert result.returncode == 0, f"{command}\n{result.stderr[-2000:]}"
+        for marker, machine in shown_machine.items():
+            if marker in command:
+                assert result.stdout.strip() == machine
+        if command.startswith("./build.py -a"):
+            assert "test.arm64" in result.stderr and "FAILED" not in result.stderr
 
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
