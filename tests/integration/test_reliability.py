@@ -86,19 +86,24 @@ def test_jenkins_process_tree_killer_reaches_the_container(
 ) -> None:
     cookie = uuid.uuid4().hex
     proc = start(tmp_path, "sleep", "120", env={"JENKINS_NODE_COOKIE": cookie, "BUILD_TAG": "jenkins-job-1"})
+
+    def carrying_cookie() -> list[psutil.Process]:
+        found = []
+        for p in psutil.process_iter(["pid", "name"]):
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                if p.pid != os.getpid() and p.environ().get("JENKINS_NODE_COOKIE") == cookie:
+                    found.append(p)
+        return found
+
     deadline = time.monotonic() + 30
-    while not ours(docker_client, owner_pid=str(proc.pid)) and time.monotonic() < deadline:
+    while "sleep" not in [p.info["name"] for p in carrying_cookie()] and time.monotonic() < deadline:
         time.sleep(0.1)
-    time.sleep(0.5)
     # Play Jenkins: kill every process whose environment carries the build's cookie.
     killed = []
-    for p in psutil.process_iter(["pid", "name"]):
-        try:
-            if p.pid != os.getpid() and p.environ().get("JENKINS_NODE_COOKIE") == cookie:
-                p.kill()
-                killed.append(p.info["name"])
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
+    for p in carrying_cookie():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+            killed.append(p.info["name"])
     assert "sleep" in killed, killed  # the process inside the container was reachable
     assert proc.wait(timeout=10) == -signal.SIGKILL
     wait_until_none(docker_client, 10, owner_pid=str(proc.pid))
