@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import platform as platform_module
+import re
 import shlex
 import signal
 import sys
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR_STAMP = ".ciharness-platform"
+REGISTRY_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
 
 EXAMPLES = """\
 examples:
@@ -164,6 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="the script whose functions runs call (default: runtime_functions.sh)",
     )
     p.add_argument(
+        "--docker-registry",
+        metavar="HOST[:PORT]",
+        help="image cache: pull the content-hash tag from this registry before building",
+    )
+    p.add_argument(
+        "--push-cache",
+        action="store_true",
+        help="push images built here to --docker-registry, for other machines",
+    )
+    p.add_argument(
         "--timeout",
         type=float,
         metavar="SECONDS",
@@ -215,6 +227,8 @@ class Options:
     lock_timeout: float
     timeout: float | None
     cleanup: bool
+    docker_registry: str | None
+    push_cache: bool
     debug: bool
     words: list[str]
     raw: list[str]
@@ -239,6 +253,13 @@ def parse_args(argv: list[str]) -> Options:
         raise UsageError(f"-j/--jobs must be at least 1, not {ns.jobs}")
     if ns.all and platforms:
         raise UsageError("-a/--all and -p/--platform contradict each other")
+    if ns.docker_registry is not None and not REGISTRY_RE.match(ns.docker_registry):
+        raise UsageError(
+            f"--docker-registry {ns.docker_registry!r} is not HOST or HOST:PORT",
+            hint="for example --docker-registry 127.0.0.1:5000",
+        )
+    if ns.push_cache and not ns.docker_registry:
+        raise UsageError("--push-cache needs --docker-registry HOST[:PORT]")
     if ns.timeout is not None and ns.timeout <= 0:
         raise UsageError(f"--timeout must be more than 0 seconds, not {ns.timeout:g}")
     if not ns.list and not ns.cleanup and not platforms and not ns.all:
@@ -266,6 +287,8 @@ def parse_args(argv: list[str]) -> Options:
         lock_timeout=ns.lock_timeout,
         timeout=ns.timeout,
         cleanup=ns.cleanup,
+        docker_registry=ns.docker_registry,
+        push_cache=ns.push_cache,
         debug=ns.debug,
         words=ns.words,
         raw=raw,
@@ -395,6 +418,8 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
             lock_timeout=opts.lock_timeout,
             host_platform=host,
             output=output,
+            registry=opts.docker_registry,
+            push_cache=opts.push_cache,
         )
         if opts.build_only:
             print(ref, flush=True)

@@ -95,6 +95,23 @@ class Engine:
             return _short(str(exc))
         return None
 
+    def tag(self, source: str, target: str) -> None:
+        repository, _, tag = target.rpartition(":")
+        self.api.tag(source, repository, tag)
+
+    def push(self, ref: str) -> str | None:
+        """Push ref; None on success, else the reason it failed (never raises for that)."""
+        repository, _, tag = ref.rpartition(":")
+        try:
+            for event in self.api.push(repository, tag=tag, stream=True, decode=True):
+                if "error" in event:
+                    return _short(str(event["error"]))
+        except docker.errors.APIError as exc:
+            return _short(str(exc.explanation or exc))
+        except requests.exceptions.RequestException as exc:
+            return _short(str(exc))
+        return None
+
     def build(
         self,
         *,

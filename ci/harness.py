@@ -142,11 +142,19 @@ def ensure_image(
     lock_timeout: float,
     host_platform: str,
     output: Output = write_through,
+    registry: str | None = None,
+    push_cache: bool = False,
     attempts: int = 3,
     retry_delay: float = 2.0,
 ) -> plan.ImageRef:
-    """The platform's image, built only when its content-hash tag is not present."""
+    """The platform's image, built only when its content-hash tag is not present.
+
+    With a registry cache, the same content-hash tag is pulled from it before building, and
+    with push_cache what was built is pushed there; an unreachable registry is a warning, never
+    a failure.
+    """
     ref = plan.image_ref(platform, context)
+    remote = f"{registry}/{ref}" if registry else None
     if run_only:
         if not engine.image_exists(str(ref)):
             raise ImageMissingError(
@@ -156,10 +164,19 @@ def ensure_image(
         return ref
     if not no_cache and engine.image_exists(str(ref)):
         log.debug("image %s is current", ref)
+        if remote and push_cache:
+            push_to_cache(engine, ref, remote)
         return ref
     with locked(f"image-{platform.name}-{ref.tag}", f"the image build of {ref}", lock_timeout):
         if not no_cache and engine.image_exists(str(ref)):
             return ref  # another run built it while we waited
+        if remote and not no_cache:
+            reason = engine.pull(remote, platform.docker_platform)
+            if reason is None:
+                engine.tag(remote, str(ref))
+                log.info("pulled %s from the registry cache; no build needed", remote)
+                return ref
+            log.warning("registry cache: cannot pull %s (%s); building locally", remote, reason)
         text = platform.dockerfile.read_text(encoding="utf-8")
         rewritten = rewrite_from(text, platform.docker_platform, host_platform)
         ensure_bases(engine, rewritten, platform, output)
@@ -184,7 +201,18 @@ def ensure_image(
 
             with_retries(build, attempts=attempts, delay=retry_delay, what=f"building {ref}")
         log.info("built %s in %.1f s", ref, time.monotonic() - started)
+        if remote and push_cache:
+            push_to_cache(engine, ref, remote)
     return ref
+
+
+def push_to_cache(engine: Engine, ref: plan.ImageRef, remote: str) -> None:
+    engine.tag(str(ref), remote)
+    reason = engine.push(remote)
+    if reason is None:
+        log.info("pushed %s to the registry cache", remote)
+    else:
+        log.warning("registry cache: cannot push %s (%s); continuing", remote, reason)
 
 
 class Interrupted(Exception):

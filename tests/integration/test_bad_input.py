@@ -56,6 +56,8 @@ CASES: list[tuple[str, list[str], dict[str, str], int, str]] = [
     ("zero-timeout", ["-p", "amd64", "--timeout", "0"], {}, 2, "--timeout"),
     ("zero-jobs", ["-p", "amd64", "-j", "0"], {}, 2, "-j/--jobs"),
     ("unknown-flag", ["-p", "amd64", "--frobnicate"], {}, 2, "unrecognized arguments"),
+    ("bad-registry", ["-p", "amd64", "--docker-registry", "http://x/"], {}, 2, "is not HOST or HOST:PORT"),
+    ("push-without-registry", ["-p", "amd64", "--push-cache"], {}, 2, "needs --docker-registry"),
     ("interactive-several", ["-p", "amd64,i386", "-i"], {}, 2, "one platform"),
 ]
 

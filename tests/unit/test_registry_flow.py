@@ -1,0 +1,108 @@
+"""ensure_image with a registry cache, against a small fake engine: pull instead of building,
+build and push when the registry lacks it, and warnings (never failures) when it is down."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from ci import harness
+from ci.platforms import parse_dockerfile
+
+
+class FakeEngine:
+    def __init__(self, *, have: set[str], registry_has: set[str], registry_up: bool = True) -> None:
+        self.have = set(have)
+        self.registry_has = set(registry_has)
+        self.registry_up = registry_up
+        self.calls: list[tuple[str, str]] = []
+
+    def image_exists(self, ref: str) -> bool:
+        return ref in self.have
+
+    def pull(self, ref: str, platform: str) -> str | None:
+        self.calls.append(("pull", ref))
+        if not self.registry_up:
+            return "connection refused"
+        if ref not in self.registry_has:
+            return "manifest unknown"
+        self.have.add(ref)
+        return None
+
+    def tag(self, source: str, target: str) -> None:
+        self.calls.append(("tag", target))
+        self.have.add(target)
+
+    def push(self, ref: str) -> str | None:
+        self.calls.append(("push", ref))
+        if not self.registry_up:
+            return "connection refused"
+        self.registry_has.add(ref)
+        return None
+
+    def build(self, **kwargs: object) -> None:
+        self.calls.append(("build", str(kwargs["tag"])))
+        self.have.add(str(kwargs["tag"]))
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> object:
+    dockerfile = tmp_path / "Dockerfile.build.p"
+    dockerfile.write_text("FROM scratch\n")
+    return parse_dockerfile("p", dockerfile, dockerfile.read_text())
+
+
+def ensure(engine: FakeEngine, platform: object, tmp_path: Path, push: bool) -> str:
+    ref = harness.ensure_image(
+        engine,  # type: ignore[arg-type]
+        platform,  # type: ignore[arg-type]
+        tmp_path,
+        no_cache=False,
+        run_only=False,
+        lock_timeout=5,
+        host_platform="linux/amd64",
+        registry="127.0.0.1:5000",
+        push_cache=push,
+    )
+    return str(ref)
+
+
+@pytest.fixture(autouse=True)
+def private_locks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def test_pulls_instead_of_building(platform: object, tmp_path: Path) -> None:
+    probe = FakeEngine(have=set(), registry_has=set())
+    ref = ensure(probe, platform, tmp_path, push=False)
+    engine = FakeEngine(have=set(), registry_has={f"127.0.0.1:5000/{ref}"})
+    assert ensure(engine, platform, tmp_path, push=False) == ref
+    assert ("build", ref) not in engine.calls and ("tag", ref) in engine.calls
+
+
+def test_builds_and_pushes_when_the_registry_lacks_it(platform: object, tmp_path: Path) -> None:
+    engine = FakeEngine(have=set(), registry_has=set())
+    ref = ensure(engine, platform, tmp_path, push=True)
+    assert [c[0] for c in engine.calls] == ["pull", "build", "tag", "push"]
+    assert f"127.0.0.1:5000/{ref}" in engine.registry_has
+
+
+def test_registry_down_is_a_warning_and_a_local_build(
+    platform: object, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = FakeEngine(have=set(), registry_has=set(), registry_up=False)
+    with caplog.at_level(logging.WARNING, logger="ci"):
+        ref = ensure(engine, platform, tmp_path, push=True)
+    assert ("build", ref) in engine.calls
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    assert "cannot pull" in messages and "cannot push" in messages
+
+
+def test_present_image_is_still_pushed_with_push_cache(platform: object, tmp_path: Path) -> None:
+    probe = FakeEngine(have=set(), registry_has=set())
+    ref = ensure(probe, platform, tmp_path, push=False)
+    engine = FakeEngine(have={ref}, registry_has=set())
+    ensure(engine, platform, tmp_path, push=True)
+    assert [c[0] for c in engine.calls] == ["tag", "push"]
