@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR_STAMP = ".ciharness-platform"
+CCACHE_SIZE_RE = re.compile(r"^[0-9]+(\.[0-9]+)?[KMGT]?i?$")
 REGISTRY_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
 
 EXAMPLES = """\
@@ -166,6 +167,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="the script whose functions runs call (default: runtime_functions.sh)",
     )
     p.add_argument(
+        "--ccache-max-size",
+        default="10G",
+        metavar="SIZE",
+        help="cap of the ccache dir, e.g. 500M or 10G (default: 10G)",
+    )
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove this project's images whose content hash is no longer current, then exit",
+    )
+    p.add_argument(
         "--docker-registry",
         metavar="HOST[:PORT]",
         help="image cache: pull the content-hash tag from this registry before building",
@@ -229,6 +241,8 @@ class Options:
     cleanup: bool
     docker_registry: str | None
     push_cache: bool
+    ccache_max_size: str
+    prune: bool
     debug: bool
     words: list[str]
     raw: list[str]
@@ -258,11 +272,16 @@ def parse_args(argv: list[str]) -> Options:
             f"--docker-registry {ns.docker_registry!r} is not HOST or HOST:PORT",
             hint="for example --docker-registry 127.0.0.1:5000",
         )
+    if not CCACHE_SIZE_RE.match(ns.ccache_max_size):
+        raise UsageError(
+            f"--ccache-max-size {ns.ccache_max_size!r} is not a size",
+            hint="use a number with an optional K, M, G or T suffix, e.g. 500M or 10G",
+        )
     if ns.push_cache and not ns.docker_registry:
         raise UsageError("--push-cache needs --docker-registry HOST[:PORT]")
     if ns.timeout is not None and ns.timeout <= 0:
         raise UsageError(f"--timeout must be more than 0 seconds, not {ns.timeout:g}")
-    if not ns.list and not ns.cleanup and not platforms and not ns.all:
+    if not ns.list and not ns.cleanup and not ns.prune and not platforms and not ns.all:
         raise UsageError("no platform given", hint="choose one with -p NAME; list them with ./build.py -l")
     return Options(
         platforms=platforms,
@@ -289,6 +308,8 @@ def parse_args(argv: list[str]) -> Options:
         cleanup=ns.cleanup,
         docker_registry=ns.docker_registry,
         push_cache=ns.push_cache,
+        ccache_max_size=ns.ccache_max_size,
+        prune=ns.prune,
         debug=ns.debug,
         words=ns.words,
         raw=raw,
@@ -355,6 +376,8 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
         return run_cleanup(env)
     docker_dir = opts.docker_dir.resolve()
     known = discover(docker_dir)
+    if opts.prune:
+        return run_prune(known, docker_dir, env)
     if opts.list_platforms:
         for name in known:
             print(name)
@@ -443,6 +466,7 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
                 owner_host=host_name,
                 passthrough_env=passthrough,
                 jobs=jobs,
+                ccache_max_size=opts.ccache_max_size,
                 writable_source=opts.writable_source,
                 interactive=opts.interactive,
                 tty=opts.interactive and sys.stdin.isatty(),
@@ -489,6 +513,15 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
             live.remove_all()
     sys.stderr.write(summary.table(outcomes) + "\n")
     return summary.overall_status(outcomes)
+
+
+def run_prune(known: dict[str, Platform], docker_dir: Path, env: Mapping[str, str]) -> int:
+    from ci.engine import Engine  # noqa: PLC0415
+
+    engine = Engine.connect(env.get("DOCKER_HOST") or None)
+    removed = harness.prune_images(engine, known, docker_dir)
+    print(f"removed {len(removed)} outdated image tag(s)" + (": " + ", ".join(removed) if removed else ""))
+    return ExitCode.OK
 
 
 def run_cleanup(env: Mapping[str, str]) -> int:

@@ -82,6 +82,19 @@ class Engine:
             platform += f"/{info['Variant']}"
         return platform
 
+    def images(self, label_filters: list[str]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.api.images(filters={"label": label_filters})
+        return found
+
+    def remove_image(self, ref: str) -> None:
+        """Untag ref; the image itself goes only when no other tag or container holds it."""
+        try:
+            self.api.remove_image(ref, force=False, noprune=False)
+        except docker.errors.ImageNotFound:
+            pass
+        except docker.errors.APIError as exc:
+            log.warning("kept %s: %s", ref, _short(str(exc.explanation or exc)))
+
     def pull(self, ref: str, platform: str) -> str | None:
         """Pull ref; None on success, else the reason it failed (never raises for that)."""
         repository, _, tag = ref.rpartition(":")

@@ -6,6 +6,7 @@ Decisions come from ci.plan and ci.baseimage; Docker calls go through ci.engine.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import filelock
 
@@ -204,6 +206,48 @@ def ensure_image(
         if remote and push_cache:
             push_to_cache(engine, ref, remote)
     return ref
+
+
+def outdated_tags(images: list[dict[str, Any]], current: Callable[[str, str], str | None]) -> list[str]:
+    """Tags of our images whose content hash is not the current one for their platform.
+
+    current(platform, docker_platform) gives the current tag, or None when the platform is not
+    defined here (then its images are kept: nothing here can judge them).
+    """
+    stale: list[str] = []
+    for image in images:
+        labels = image.get("Labels") or {}
+        name = labels.get(plan.LABEL_PREFIX + "platform")
+        content = labels.get(plan.LABEL_PREFIX + "content-hash")
+        if not name or not content:
+            continue  # not one of our build images (bootstrapped bases carry other labels)
+        want = current(str(name), str(labels.get(plan.LABEL_PREFIX + "docker-platform", "")))
+        if want is None or want == content:
+            continue
+        tags = image.get("RepoTags") or []
+        stale.extend(
+            t
+            for t in tags
+            if str(t).startswith(plan.IMAGE_REPOSITORY_PREFIX) or "/" + plan.IMAGE_REPOSITORY_PREFIX in str(t)
+        )
+    return stale
+
+
+def prune_images(engine: Engine, known: dict[str, Platform], context: Path) -> list[str]:
+    """Remove the tags of our images that are no longer current; other tags keep their image."""
+
+    def current(name: str, docker_platform: str) -> str | None:
+        platform = known.get(name)
+        if platform is None:
+            return None
+        if docker_platform and docker_platform != platform.docker_platform:
+            platform = dataclasses.replace(platform, docker_platform=docker_platform)
+        return plan.image_ref(platform, context).tag
+
+    stale = outdated_tags(engine.images([plan.LABEL_PREFIX + "content-hash"]), current)
+    for tag in stale:
+        engine.remove_image(tag)
+    return stale
 
 
 def push_to_cache(engine: Engine, ref: plan.ImageRef, remote: str) -> None:

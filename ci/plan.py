@@ -98,6 +98,7 @@ def image_labels(platform: Platform, ref: ImageRef) -> dict[str, str]:
     return {
         LABEL_PREFIX + "platform": platform.name,
         LABEL_PREFIX + "content-hash": ref.tag,
+        LABEL_PREFIX + "docker-platform": platform.docker_platform,
     }
 
 
@@ -167,6 +168,7 @@ class RunInputs:
     owner_pid: int
     owner_start: float
     jobs: int
+    ccache_max_size: str = "10G"
     writable_source: bool = False
     interactive: bool = False
     tty: bool = False
@@ -189,6 +191,7 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         "HOME": "/tmp",
         "CCACHE_DIR": CCACHE_IN_CONTAINER,
         "CCACHE_TEMPDIR": "/tmp/ccache-tmp",
+        "CCACHE_MAXSIZE": inputs.ccache_max_size,
         "CCACHE_STATSLOG": f"{BUILD_IN_CONTAINER}/{CCACHE_STATS_LOG}",
         "CI_PLATFORM": platform.name,
         "CI_TARGET_PLATFORM": platform.target,

@@ -197,6 +197,7 @@ def test_image_labels(ctx: Context) -> None:
     assert image_labels(ctx.platform, ref) == {
         "io.ciharness.platform": "amd64",
         "io.ciharness.content-hash": ref.tag,
+        "io.ciharness.docker-platform": "linux/amd64",
     }
 
 
