@@ -4,9 +4,10 @@
 # virtual environment with the pinned dependencies. Idempotent: what is present is left alone,
 # so a second run takes about a second.
 #
-# Usage: ci/provision.sh [--no-engine] [--no-venv] [--podman]
+# Usage: ci/provision.sh [--no-engine] [--no-venv] [--no-tools] [--podman]
 #   --no-engine   skip the Debian packages and dockerd (only the Python environment)
 #   --no-venv     skip the Python environment
+#   --no-tools    skip the linters from the npm registry (npm-groovy-lint for the Jenkinsfile)
 #   --podman      also install Debian's podman
 # Environment: CI_VENV (default: <repo>/.venv), CI_DOCKERD_LOG (default: /var/log/ci-dockerd.log)
 set -euo pipefail
@@ -17,12 +18,16 @@ dockerd_log=${CI_DOCKERD_LOG:-/var/log/ci-dockerd.log}
 want_engine=1
 want_venv=1
 want_podman=0
+want_tools=1
+tools=$repo/.tools
+groovy_lint_version=15.2.2  # the last release that runs on Node 20
 for arg in "$@"; do
     case $arg in
         --no-engine) want_engine=0 ;;
         --no-venv) want_venv=0 ;;
         --podman) want_podman=1 ;;
-        -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --no-tools) want_tools=0 ;;
+        -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "provision: unknown option '$arg' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -149,6 +154,25 @@ if [ "$want_engine" -eq 1 ]; then
     register_binfmt
     start_dockerd
 fi
+# npm-groovy-lint (CodeNarc, run with the machine's Java) lints the Jenkinsfile offline.
+make_tools() {
+    local bin=$tools/node_modules/.bin/npm-groovy-lint
+    if [ -x "$bin" ] && grep -q "\"version\": \"$groovy_lint_version\"" "$tools/node_modules/npm-groovy-lint/package.json"; then
+        return
+    fi
+    if ! command -v npm >/dev/null 2>&1 || ! command -v java >/dev/null 2>&1; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            npm default-jre-headless >/dev/null
+    fi
+    say "installing npm-groovy-lint $groovy_lint_version in $tools"
+    mkdir -p "$tools"
+    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error \
+        "npm-groovy-lint@$groovy_lint_version" >/dev/null
+}
+
 if [ "$want_venv" -eq 1 ]; then
     make_venv
+fi
+if [ "$want_tools" -eq 1 ]; then
+    make_tools
 fi

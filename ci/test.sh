@@ -24,13 +24,31 @@ pytest_tier() {
     return "$status"
 }
 
+# The real Groovy linter on the Jenkinsfile; and on a broken copy, which it must reject (so a
+# linter that silently checks nothing cannot pass).
+lint_jenkinsfile() {
+    local lint=$repo/.tools/node_modules/.bin/npm-groovy-lint broken
+    "$lint" --failon warning --noserver Jenkinsfile >/dev/null || return 1
+    broken=$(mktemp -d)
+    sed 's/^pipeline {$/pipeline {{/' Jenkinsfile >"$broken/Jenkinsfile"
+    if "$lint" --failon error --noserver "$broken/Jenkinsfile" >/dev/null 2>&1; then
+        echo "test.sh: npm-groovy-lint accepted a broken Jenkinsfile" >&2
+        rm -rf "$broken"
+        return 1
+    fi
+    rm -rf "$broken"
+    echo "test.sh: Jenkinsfile lint ok (and a broken copy was rejected)" >&2
+}
+
 run_tier() {
     case $1 in
         lint)
-            "$py" -m ruff check ci tests build.py
-            "$py" -m ruff format --check ci tests build.py
-            "$py" -m mypy
-            shellcheck runtime_functions.sh ci/*.sh docker/install/*.sh .ci/run
+            # Chained: `set -e` does not apply inside a function called from `if`.
+            "$py" -m ruff check ci tests build.py &&
+                "$py" -m ruff format --check ci tests build.py &&
+                "$py" -m mypy &&
+                shellcheck runtime_functions.sh ci/*.sh docker/install/*.sh .ci/run &&
+                lint_jenkinsfile
             ;;
         unit) pytest_tier tests/unit -q ;;
         engine) pytest_tier tests/integration -q --timeout=1800 ;;

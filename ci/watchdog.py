@@ -11,9 +11,7 @@ import os
 import sys
 import time
 
-from ci.cleanup import RUN_LABEL
-from ci.engine import Engine  # imported before the wait, so the reaction is quick
-from ci.errors import HarnessError
+RUN_LABEL = "io.ciharness.run-id"  # ci.cleanup.RUN_LABEL; nothing heavy is imported while waiting
 
 RETRY_SECONDS = 60.0
 
@@ -22,6 +20,10 @@ def main(argv: list[str]) -> int:
     run_id = argv[0]
     while os.read(0, 4096):
         pass  # nothing is ever written: EOF means the owner is gone
+    # Imported only now: while the run works, the watchdog costs it no CPU.
+    from ci.engine import Engine  # noqa: PLC0415
+    from ci.errors import HarnessError  # noqa: PLC0415
+
     deadline = time.monotonic() + RETRY_SECONDS
     while True:
         try:

@@ -49,3 +49,9 @@ def test_valid_input_passes_every_check_before_the_engine(
     assert "unit tests must not touch Docker" in captured.err
     assert captured.out == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["docker", "runtime_functions.sh", "src"]
+
+
+def test_watchdog_run_label_is_the_cleanup_label() -> None:
+    from ci import cleanup, watchdog
+
+    assert watchdog.RUN_LABEL == cleanup.RUN_LABEL
