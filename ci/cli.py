@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from ci import cleanup, emulation, harness, multirun, plan, summary
+from ci import cleanup, emulation, harness, multirun, plan, release, summary
 from ci import log as ci_log
 from ci.errors import (
     BuildDirConflictError,
@@ -34,6 +34,7 @@ from ci.errors import (
 )
 from ci.functions import defined_functions, resolve_command
 from ci.platforms import Platform, discover, host_docker_platform, select
+from ci.release_plan import ArchImage, arch_images, parse_repositories, validate_tag
 from ci.summary import Outcome
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ exit codes: 0 success; a run's own exit status passes through; 2 bad command lin
   failed; 72 image missing with --run-only; 73 build dir holds another platform's outputs;
   74 bad platform definition; 75 container could not be created or was lost; 76 build or
   ccache dir not writable; 77 emulation unavailable; 78 a mount would expose the Docker
-  socket; 79 gave up waiting for a lock; 124 --timeout expired; 99 internal error;
+  socket; 79 gave up waiting for a lock; 80 invalid release tag or image reference; 81 a
+  registry refused a release push; 124 --timeout expired; 99 internal error;
   128+N killed by signal N.
 """
 
@@ -167,6 +169,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="the script whose functions runs call (default: runtime_functions.sh)",
     )
     p.add_argument(
+        "--release",
+        metavar="TAG",
+        help="after building and testing, build each platform's runtime image and push TAG-<arch>, "
+        "then a manifest list TAG (needs --push)",
+    )
+    p.add_argument(
+        "--push",
+        metavar="REGISTRY/IMAGE[,...]",
+        help="where --release pushes: one or more image references without a tag",
+    )
+    p.add_argument(
         "--ccache-max-size",
         default="10G",
         metavar="SIZE",
@@ -243,6 +256,8 @@ class Options:
     push_cache: bool
     ccache_max_size: str
     prune: bool
+    release: str | None
+    push: str | None
     debug: bool
     words: list[str]
     raw: list[str]
@@ -277,6 +292,12 @@ def parse_args(argv: list[str]) -> Options:
             f"--ccache-max-size {ns.ccache_max_size!r} is not a size",
             hint="use a number with an optional K, M, G or T suffix, e.g. 500M or 10G",
         )
+    if (ns.release is None) != (ns.push is None):
+        raise UsageError("--release TAG and --push REGISTRY/IMAGE go together")
+    if ns.release is not None and (ns.words or raw or ns.interactive or ns.build_only or ns.print_docker_run):
+        raise UsageError(
+            "--release runs the default build and test; no command, -i, -b or --print-docker-run"
+        )
     if ns.push_cache and not ns.docker_registry:
         raise UsageError("--push-cache needs --docker-registry HOST[:PORT]")
     if ns.timeout is not None and ns.timeout <= 0:
@@ -310,6 +331,8 @@ def parse_args(argv: list[str]) -> Options:
         push_cache=ns.push_cache,
         ccache_max_size=ns.ccache_max_size,
         prune=ns.prune,
+        release=ns.release,
+        push=ns.push,
         debug=ns.debug,
         words=ns.words,
         raw=raw,
@@ -392,6 +415,14 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
         raise UsageError("-i opens one shell: give one platform")
     for p in chosen:
         emulation.check(p, host)
+    release_images: dict[str, ArchImage] = {}
+    repositories: list[str] = []
+    if opts.release is not None and opts.push is not None:
+        repositories = parse_repositories(opts.push)
+        release_tag = validate_tag(opts.release)
+        release_images = {
+            image.platform: image for image in arch_images(release_tag, {p.name: p.target for p in chosen})
+        }
     user_env = plan.parse_env(opts.env)
     source = (opts.source or REPO_ROOT / "xsum").expanduser().resolve()
     if not source.is_dir():
@@ -492,6 +523,15 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
                 status = harness.run_interactive(engine, spec)
             else:
                 status = harness.run_container(engine, spec, live, output, timeout=opts.timeout)
+        if status == 0 and p.name in release_images:
+            release.build_and_push(
+                engine=engine,
+                image=release_images[p.name],
+                build_dir=build_dir,
+                repositories=repositories,
+                host_platform=host,
+                output=output,
+            )
         return collect_outcome(
             p,
             status,
@@ -503,16 +543,20 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
     with harness.signals_raise():
         try:
             if not several:
-                outcome = work(chosen[0], write_through)
-                report(outcome)
-                return outcome.status
-            works = [(p.name, functools.partial(work, p)) for p in chosen]
-            parallel = opts.jobs or default_parallel(cpus, available)
-            outcomes = multirun.run_all(works, parallel=parallel, fail_fast=opts.fail_fast, live=live)
+                outcomes = [work(chosen[0], write_through)]
+                report(outcomes[0])
+            else:
+                works = [(p.name, functools.partial(work, p)) for p in chosen]
+                parallel = opts.jobs or default_parallel(cpus, available)
+                outcomes = multirun.run_all(works, parallel=parallel, fail_fast=opts.fail_fast, live=live)
         finally:
             live.remove_all()
-    sys.stderr.write(summary.table(outcomes) + "\n")
-    return summary.overall_status(outcomes)
+        if several:
+            sys.stderr.write(summary.table(outcomes) + "\n")
+        status = summary.overall_status(outcomes)
+        if release_images and status == 0:
+            release.push_manifest_lists(opts.release or "", repositories, list(release_images.values()), env)
+    return status
 
 
 def run_prune(known: dict[str, Platform], docker_dir: Path, env: Mapping[str, str]) -> int:

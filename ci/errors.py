@@ -29,6 +29,8 @@ class ExitCode(enum.IntEnum):
     EMULATION_UNAVAILABLE = 77
     DOCKER_SOCKET_MOUNT = 78
     LOCK_TIMEOUT = 79
+    BAD_RELEASE_REFERENCE = 80
+    RELEASE_PUSH_FAILED = 81
     RUN_TIMEOUT = 124
     INTERNAL = 99
 
@@ -114,3 +116,11 @@ class LockTimeoutError(HarnessError):
 
 class RunTimeoutError(HarnessError):
     code = ExitCode.RUN_TIMEOUT
+
+
+class BadReleaseReferenceError(HarnessError):
+    code = ExitCode.BAD_RELEASE_REFERENCE
+
+
+class ReleasePushError(HarnessError):
+    code = ExitCode.RELEASE_PUSH_FAILED

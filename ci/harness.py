@@ -111,9 +111,10 @@ def locked(name: str, what: str, timeout: float) -> Iterator[None]:
         lock.release()
 
 
-def ensure_bases(engine: Engine, dockerfile_text: str, platform: Platform, output: Output) -> None:
+def ensure_bases(engine: Engine, dockerfile_text: str, docker_platform: str, output: Output) -> None:
+    """Every FROM image present: found, pulled, or bootstrapped with debootstrap."""
     mirror = os.environ.get("CI_DEBIAN_MIRROR", "") or None
-    for base in base_images(dockerfile_text, platform.docker_platform):
+    for base in base_images(dockerfile_text, docker_platform):
         if engine.image_exists(base.name):
             continue
         log.info("base image %s is not here; trying to pull it", base.name)
@@ -181,7 +182,7 @@ def ensure_image(
             log.warning("registry cache: cannot pull %s (%s); building locally", remote, reason)
         text = platform.dockerfile.read_text(encoding="utf-8")
         rewritten = rewrite_from(text, platform.docker_platform, host_platform)
-        ensure_bases(engine, rewritten, platform, output)
+        ensure_bases(engine, rewritten, platform.docker_platform, output)
         log.info("building image %s from %s for %s", ref, platform.dockerfile.name, platform.docker_platform)
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="ciharness-dockerfile-") as tmp:

@@ -6,10 +6,13 @@ import os
 import pty
 import re
 import select
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,3 +156,51 @@ def drive_pty(
     os.close(leader)
     status = proc.wait(timeout=10)
     return status, shown.decode(errors="replace")
+
+
+_registries: list[subprocess.Popen[bytes]] = []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_registry(tmp_path: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    """A real registry (Debian's docker-registry) on a free loopback port, stopped at exit."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        pytest.fail("NO docker-registry: ci/provision.sh installs Debian's docker-registry")
+    port = free_port()
+    config = tmp_path / "registry.yml"
+    config.write_text(
+        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
+        f"    rootdirectory: {tmp_path / 'data'}\n  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+    )
+    proc = subprocess.Popen(
+        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    address = f"127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(f"http://{address}/v2/", timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("the registry did not start")
+            time.sleep(0.2)
+    _registries.append(proc)
+    return address, proc
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _stop_registries() -> Iterator[None]:
+    yield
+    for proc in _registries:
+        proc.kill()
+        proc.wait()

@@ -58,6 +58,21 @@ CASES: list[tuple[str, list[str], dict[str, str], int, str]] = [
     ("unknown-flag", ["-p", "amd64", "--frobnicate"], {}, 2, "unrecognized arguments"),
     ("bad-registry", ["-p", "amd64", "--docker-registry", "http://x/"], {}, 2, "is not HOST or HOST:PORT"),
     ("push-without-registry", ["-p", "amd64", "--push-cache"], {}, 2, "needs --docker-registry"),
+    (
+        "bad-release-tag",
+        ["-p", "amd64", "--release", "bad tag!", "--push", "127.0.0.1:1/x"],
+        {},
+        80,
+        "invalid release tag",
+    ),
+    (
+        "bad-push-reference",
+        ["-p", "amd64", "--release", "1.0", "--push", "127.0.0.1:1/X:1"],
+        {},
+        80,
+        "invalid image reference",
+    ),
+    ("release-without-push", ["-p", "amd64", "--release", "1.0"], {}, 2, "go together"),
     ("interactive-several", ["-p", "amd64,i386", "-i"], {}, 2, "one platform"),
 ]
 
@@ -104,6 +119,7 @@ def test_bad_input(
     if (
         "--" not in argv
         and "-b" not in argv
+        and "--release" not in argv
         and not any(a.startswith("build_") or a == "describe_platform" for a in argv)
     ):
         argv += ["--", "true"]

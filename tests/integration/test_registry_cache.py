@@ -4,56 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
-import socket
-import subprocess
-import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import docker
-from tests.integration.conftest import run_build_py, tiny_platforms
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    binary = shutil.which("docker-registry")
-    if binary is None:
-        pytest.fail("NO docker-registry: ci/provision.sh installs Debian's docker-registry")
-    port = free_port()
-    config = tmp_path / "registry.yml"
-    config.write_text(
-        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {tmp_path / 'data'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-    )
-    proc = subprocess.Popen(
-        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    address = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(f"http://{address}/v2/", timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("the registry did not start")
-            time.sleep(0.2)
-    yield address, proc
-    proc.kill()
-    proc.wait()
+from tests.integration.conftest import run_build_py, start_registry, tiny_platforms
 
 
 def tags(address: str, repository: str) -> list[str]:
@@ -63,9 +21,9 @@ def tags(address: str, repository: str) -> list[str]:
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_push_then_pull_instead_of_building_and_registry_down_is_a_warning(
-    registry: tuple[str, subprocess.Popen[bytes]], tmp_path: Path, docker_client: docker.DockerClient
+    tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
-    address, proc = registry
+    address, proc = start_registry(tmp_path / "registry")
     name = f"cached{uuid.uuid4().hex[:8]}"
     docker_dir = tiny_platforms(tmp_path, {name: f"FROM debian:bookworm\nRUN echo {name} > /marker\n"})
     common = ["-p", name, "--docker-dir", str(docker_dir), "-b", "--docker-registry", address]

@@ -1,0 +1,89 @@
+"""Decide a multi-architecture release: validated references, per-architecture tags, and the
+manifest list that joins them. Pure; ci.release does the work."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from ci.errors import BadReleaseReferenceError
+
+# Docker's grammar: a tag is up to 128 word characters, dots and dashes, not starting with . or -;
+# a repository is lowercase path components joined by '/', optionally after a registry host[:port].
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+HOST = (
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?)"
+)
+REPOSITORY_RE = re.compile(rf"^(?:{HOST}/)?{COMPONENT}(?:/{COMPONENT})*$")
+
+
+def validate_tag(tag: str) -> str:
+    if not TAG_RE.match(tag):
+        raise BadReleaseReferenceError(
+            f"invalid release tag {tag!r}: use up to 128 letters, digits, '_', '.' and '-', "
+            "not starting with '.' or '-'",
+            hint="for example --release 1.2.0",
+        )
+    return tag
+
+
+def parse_repositories(value: str) -> list[str]:
+    """--push REGISTRY/IMAGE[,REGISTRY2/IMAGE]: validated, without repeats."""
+    repos = list(dict.fromkeys(r.strip() for r in value.split(",") if r.strip()))
+    if not repos:
+        raise BadReleaseReferenceError("--push needs at least one REGISTRY/IMAGE")
+    for repo in repos:
+        if ":" in repo.rsplit("/", 1)[-1] or "@" in repo or not REPOSITORY_RE.match(repo):
+            raise BadReleaseReferenceError(
+                f"invalid image reference {repo!r} for --push: expected REGISTRY[:PORT]/NAME "
+                "with a lowercase name and no tag",
+                hint="for example --push 127.0.0.1:5000/xsum,registry.example.com/team/xsum",
+            )
+    return repos
+
+
+def arch_suffix(docker_platform: str) -> str:
+    """linux/arm/v7 -> armv7, linux/arm64 -> arm64: the per-architecture tag suffix."""
+    return docker_platform.removeprefix("linux/").replace("/", "")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ArchImage:
+    platform: str  # the build platform (armv7)
+    docker_platform: str  # what the image runs as (linux/arm/v7)
+    tag: str  # TAG-armv7
+
+    def ref(self, repository: str) -> str:
+        return f"{repository}:{self.tag}"
+
+
+def arch_images(tag: str, targets: dict[str, str]) -> list[ArchImage]:
+    """One image per platform; targets maps platform -> Docker platform of its binaries."""
+    images = [
+        ArchImage(platform=p, docker_platform=t, tag=f"{tag}-{arch_suffix(t)}") for p, t in targets.items()
+    ]
+    seen: dict[str, str] = {}
+    for image in images:
+        if image.docker_platform in seen:
+            raise BadReleaseReferenceError(
+                f"platforms {seen[image.docker_platform]} and {image.platform} both build "
+                f"{image.docker_platform}: a manifest list holds one image per architecture",
+                hint="release one of them",
+            )
+        seen[image.docker_platform] = image.platform
+    return images
+
+
+def manifest_annotation(docker_platform: str) -> list[str]:
+    """`docker manifest annotate` flags for an entry of the list."""
+    parts = docker_platform.split("/")
+    flags = ["--os", parts[0], "--arch", parts[1]]
+    if len(parts) > 2:
+        flags += ["--variant", parts[2]]
+    return flags
+
+
+def is_loopback_registry(repository: str) -> bool:
+    host = repository.split("/", 1)[0].rsplit(":", 1)[0]
+    return host == "localhost" or host.startswith("127.") or host == "[::1]"

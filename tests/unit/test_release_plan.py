@@ -1,0 +1,66 @@
+"""Release references, per-architecture tags and manifest annotations."""
+
+from __future__ import annotations
+
+import pytest
+
+from ci.errors import BadReleaseReferenceError
+from ci.release_plan import (
+    arch_images,
+    arch_suffix,
+    is_loopback_registry,
+    manifest_annotation,
+    parse_repositories,
+    validate_tag,
+)
+
+
+@pytest.mark.parametrize("tag", ["1.0", "v2.3.4-rc1", "latest", "a" * 128, "_x"])
+def test_valid_tags(tag: str) -> None:
+    assert validate_tag(tag) == tag
+
+
+@pytest.mark.parametrize("tag", ["", "-x", ".x", "bad tag", "a" * 129, "a/b", "x:y"])
+def test_invalid_tags(tag: str) -> None:
+    with pytest.raises(BadReleaseReferenceError, match="invalid release tag"):
+        validate_tag(tag)
+
+
+def test_repositories_are_split_deduplicated_and_validated() -> None:
+    value = "127.0.0.1:5000/xsum, registry.example.com/team/xsum,127.0.0.1:5000/xsum"
+    assert parse_repositories(value) == ["127.0.0.1:5000/xsum", "registry.example.com/team/xsum"]
+
+
+@pytest.mark.parametrize(
+    "value", ["", ",", "127.0.0.1:5000/Upper", "host/xsum:1.0", "host/x@sha256:ab", "a//b"]
+)
+def test_invalid_repositories(value: str) -> None:
+    with pytest.raises(BadReleaseReferenceError):
+        parse_repositories(value)
+
+
+@pytest.mark.parametrize(
+    ("platform", "suffix"), [("linux/amd64", "amd64"), ("linux/arm/v7", "armv7"), ("linux/arm64", "arm64")]
+)
+def test_arch_suffix(platform: str, suffix: str) -> None:
+    assert arch_suffix(platform) == suffix
+
+
+def test_arch_images_name_one_tag_per_architecture() -> None:
+    images = arch_images("1.0", {"amd64": "linux/amd64", "armv7": "linux/arm/v7"})
+    assert [(i.platform, i.tag, i.ref("r/x")) for i in images] == [
+        ("amd64", "1.0-amd64", "r/x:1.0-amd64"),
+        ("armv7", "1.0-armv7", "r/x:1.0-armv7"),
+    ]
+
+
+def test_two_platforms_of_one_architecture_cannot_share_a_list() -> None:
+    with pytest.raises(BadReleaseReferenceError, match="one image per architecture"):
+        arch_images("1.0", {"arm64": "linux/arm64", "test.arm64": "linux/arm64"})
+
+
+def test_manifest_annotation_and_loopback() -> None:
+    assert manifest_annotation("linux/arm/v7") == ["--os", "linux", "--arch", "arm", "--variant", "v7"]
+    assert manifest_annotation("linux/amd64") == ["--os", "linux", "--arch", "amd64"]
+    assert is_loopback_registry("127.0.0.1:5000/x") and is_loopback_registry("localhost:5000/a/b")
+    assert not is_loopback_registry("registry.example.com/x")
