@@ -27,49 +27,27 @@ CMD ["bash"]
 """
 
 
+def rootfs_cache(recipe: BootstrapRecipe) -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "ciharness" / "rootfs" / f"debian-{recipe.suite}-{recipe.debian_arch}.tar"
+
+
 def bootstrap(recipe: BootstrapRecipe, engine: Engine, output: Output = write_through) -> None:
+    """Make recipe.image on engine: from the cached rootfs tar, else by debootstrap (cached after)."""
     what = f"{recipe.image} ({recipe.debian_arch}, Debian {recipe.suite})"
-    if os.geteuid() != 0:
-        raise BaseImageUnavailableError(
-            f"base image {recipe.image} is missing, cannot be pulled, and bootstrapping it needs root",
-            hint="run the same ./build.py command once as root (sudo), or load the image with docker load",
-        )
-    if shutil.which("debootstrap") is None:
-        raise BaseImageUnavailableError(
-            f"base image {recipe.image} is missing and debootstrap is not installed",
-            hint="run ci/provision.sh, which installs it",
-        )
+    cached = rootfs_cache(recipe)
     started = time.monotonic()
-    log.info("bootstrapping %s with debootstrap from %s", what, recipe.mirror)
+    if not cached.is_file():
+        make_rootfs(recipe, what, cached, output)
+    else:
+        log.info("making %s from the cached rootfs %s", what, cached)
     workdir = Path(tempfile.mkdtemp(prefix="ciharness-rootfs-", dir=os.environ.get("TMPDIR", "/var/tmp")))
     try:
-        rootfs = workdir / "rootfs"
-        cmd = [
-            "debootstrap",
-            "--variant=minbase",
-            f"--arch={recipe.debian_arch}",
-            recipe.suite,
-            str(rootfs),
-            recipe.mirror,
-        ]
-        result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
-        if result.returncode != 0:
-            tail = result.stdout.decode(errors="replace").strip().splitlines()[-5:]
-            output(("\n".join(tail) + "\n").encode(), True)
-            raise BaseImageUnavailableError(
-                f"debootstrap of {what} failed (exit {result.returncode})",
-                hint=f"check that {recipe.mirror} is reachable, or set CI_DEBIAN_MIRROR",
-            )
-        # Keep the image small and reproducible in spirit: no package lists or caches.
-        for leftover in ("var/cache/apt/archives", "var/lib/apt/lists"):
-            for item in (rootfs / leftover).glob("*"):
-                if item.is_file():
-                    item.unlink()
-        subprocess.run(
-            ["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(workdir / "rootfs.tar"), "."],
-            check=True,
-        )
-        shutil.rmtree(rootfs)
+        tar = workdir / "rootfs.tar"
+        try:
+            os.link(cached, tar)
+        except OSError:
+            shutil.copy2(cached, tar)
         (workdir / "Dockerfile").write_text(ROOTFS_DOCKERFILE, encoding="utf-8")
         engine.build(
             context=workdir,
@@ -83,3 +61,43 @@ def bootstrap(recipe: BootstrapRecipe, engine: Engine, output: Output = write_th
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     log.info("bootstrapped %s in %.0f s", recipe.image, time.monotonic() - started)
+
+
+def make_rootfs(recipe: BootstrapRecipe, what: str, destination: Path, output: Output) -> None:
+    """debootstrap into a temporary dir and pack it as destination (written atomically)."""
+    if os.geteuid() != 0:
+        raise BaseImageUnavailableError(
+            f"base image {recipe.image} is missing, cannot be pulled, and bootstrapping it needs root",
+            hint="run the same ./build.py command once as root (sudo), or load the image with docker load",
+        )
+    if shutil.which("debootstrap") is None:
+        raise BaseImageUnavailableError(
+            f"base image {recipe.image} is missing and debootstrap is not installed",
+            hint="run ci/provision.sh, which installs it",
+        )
+    log.info("bootstrapping %s with debootstrap from %s", what, recipe.mirror)
+    workdir = Path(tempfile.mkdtemp(prefix="ciharness-rootfs-", dir=os.environ.get("TMPDIR", "/var/tmp")))
+    try:
+        rootfs = workdir / "rootfs"
+        cmd = ["debootstrap", "--variant=minbase", f"--arch={recipe.debian_arch}", recipe.suite, str(rootfs)]
+        result = subprocess.run(
+            [*cmd, recipe.mirror], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False
+        )
+        if result.returncode != 0:
+            tail = result.stdout.decode(errors="replace").strip().splitlines()[-5:]
+            output(("\n".join(tail) + "\n").encode(), True)
+            raise BaseImageUnavailableError(
+                f"debootstrap of {what} failed (exit {result.returncode})",
+                hint=f"check that {recipe.mirror} is reachable, or set CI_DEBIAN_MIRROR",
+            )
+        # No package lists or downloaded .debs in the image.
+        for leftover in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for item in (rootfs / leftover).glob("*"):
+                if item.is_file():
+                    item.unlink()
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_suffix(f".{os.getpid()}.partial")
+        subprocess.run(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(partial), "."], check=True)
+        partial.replace(destination)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

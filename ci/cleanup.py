@@ -86,7 +86,7 @@ def reap_orphans(
     return removed
 
 
-def start_watchdog(run_id: str, env: Mapping[str, str]) -> int:
+def start_watchdog(run_id: str, env: Mapping[str, str], engine_urls: list[str] | None = None) -> int:
     """Start a process that removes this run's containers once we are gone, however we die.
 
     It reads a pipe whose only writer is this process: the kernel closes that end when we exit,
@@ -97,7 +97,7 @@ def start_watchdog(run_id: str, env: Mapping[str, str]) -> int:
     os.set_inheritable(write_end, False)
     clean_env = {k: v for k, v in env.items() if k not in JENKINS_VARIABLES}
     subprocess.Popen(
-        [sys.executable, "-m", "ci.watchdog", run_id],
+        [sys.executable, "-m", "ci.watchdog", run_id, *[u or "-" for u in engine_urls or [""]]],
         stdin=read_end,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

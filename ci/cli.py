@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from ci import cleanup, emulation, harness, multirun, plan, release, summary
+from ci import cleanup, emulation, engines, harness, multirun, plan, release, summary, transfer
 from ci import log as ci_log
 from ci.errors import (
     BuildDirConflictError,
@@ -169,6 +169,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="the script whose functions runs call (default: runtime_functions.sh)",
     )
     p.add_argument(
+        "--docker-host",
+        action="append",
+        default=[],
+        metavar="PLATFORM=URL",
+        help="run PLATFORM on this engine (unix://, tcp://, ssh:// or context:NAME); repeatable",
+    )
+    p.add_argument(
+        "--engines",
+        type=Path,
+        metavar="FILE",
+        help="TOML file with an [engines] table of platform = URL ('*' for the rest)",
+    )
+    p.add_argument(
         "--release",
         metavar="TAG",
         help="after building and testing, build each platform's runtime image and push TAG-<arch>, "
@@ -258,6 +271,8 @@ class Options:
     prune: bool
     release: str | None
     push: str | None
+    docker_host: list[str]
+    engines: Path | None
     debug: bool
     words: list[str]
     raw: list[str]
@@ -333,6 +348,9 @@ def parse_args(argv: list[str]) -> Options:
         prune=ns.prune,
         release=ns.release,
         push=ns.push,
+        docker_host=ns.docker_host,
+        engines=ns.engines
+        or (Path(os.environ["CI_ENGINES_FILE"]) if os.environ.get("CI_ENGINES_FILE") else None),
         debug=ns.debug,
         words=ns.words,
         raw=raw,
@@ -413,8 +431,19 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
     several = len(chosen) > 1
     if several and opts.interactive:
         raise UsageError("-i opens one shell: give one platform")
+    engine_urls = engines.engine_for(
+        [p.name for p in chosen],
+        pairs=engines.parse_pairs(opts.docker_host),
+        file_table=engines.load_file(opts.engines) if opts.engines else {},
+        env=env,
+        docker_config=Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker"),
+    )
     for p in chosen:
-        emulation.check(p, host)
+        if engines.is_remote(engine_urls[p.name]):
+            if opts.interactive:
+                raise UsageError(f"-i needs a local engine; {p.name} runs on {engine_urls[p.name]}")
+        else:
+            emulation.check(p, host)
     release_images: dict[str, ArchImage] = {}
     repositories: list[str] = []
     if opts.release is not None and opts.push is not None:
@@ -446,23 +475,27 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
     cpus, available = psutil.cpu_count() or 1, psutil.virtual_memory().available
     jobs = opts.build_jobs or default_jobs(cpus, available)
 
-    from ci.engine import Engine, Output, write_through  # noqa: PLC0415 (the SDK loads only when needed)
+    from ci.engine import Output, write_through  # noqa: PLC0415 (the SDK loads only when needed)
 
-    engine = Engine.connect(env.get("DOCKER_HOST") or None)
+    runs_containers = not (opts.build_only or opts.print_docker_run)
     run_id = uuid.uuid4().hex[:12]
     me = psutil.Process()
     host_name = cleanup.this_host()
     live = harness.LiveContainers()
-    if not (opts.build_only or opts.print_docker_run):
-        reaped = cleanup.reap_orphans(engine, host_name)
-        if reaped:
-            log.warning("removed %d container(s) left by dead runs: %s", len(reaped), ", ".join(reaped))
+    pool = harness.EnginePool(reap=runs_containers, host_name=host_name)
+    if not several:  # one platform: an unreachable engine is reported before anything else
+        pool.get(engine_urls[chosen[0].name])
+    if runs_containers:
         # Held open (never written) until this process ends, however it ends.
-        watchdog_pipe = cleanup.start_watchdog(run_id, env)
+        watchdog_pipe = cleanup.start_watchdog(run_id, env, sorted(set(engine_urls.values())))
         log.debug("watchdog started (pipe fd %d)", watchdog_pipe)
 
     def work(p: Platform, output: Output) -> Outcome:
         started = time.monotonic()
+        url = engine_urls[p.name]
+        engine = pool.get(url)
+        remote = engines.is_remote(url)
+        engine_platform = pool.docker_platform(url, host)
         ref = harness.ensure_image(
             engine,
             p,
@@ -470,7 +503,7 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
             no_cache=opts.no_cache,
             run_only=opts.run_only,
             lock_timeout=opts.lock_timeout,
-            host_platform=host,
+            host_platform=engine_platform,
             output=output,
             registry=opts.docker_registry,
             push_cache=opts.push_cache,
@@ -501,11 +534,12 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
                 writable_source=opts.writable_source,
                 interactive=opts.interactive,
                 tty=opts.interactive and sys.stdin.isatty(),
-                emulated=bool(emulation.needed(p, host)),
+                emulated=bool(emulation.needed(p, engine_platform)),
+                transfer=remote,
             )
         )
         if opts.print_docker_run:
-            print(shlex.join(plan.docker_run_argv(spec, mask_secrets=True)), flush=True)
+            print(shlex.join(plan.docker_run_argv(spec, mask_secrets=True, engine_url=url)), flush=True)
             masked = [k for k, _ in spec.env if plan.is_secret(k)]
             if masked:
                 log.warning(
@@ -521,15 +555,32 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
             log.info("%s: running %s in %s", p.name, " ".join(spec.command), ref)
             if opts.interactive:
                 status = harness.run_interactive(engine, spec)
+            elif remote:
+                pool.ccache_volume(url, os.getuid(), os.getgid(), str(ref))
+                inputs = transfer.pack_inputs(
+                    source, opts.runtime_functions.resolve(), os.getuid(), os.getgid()
+                )
+                status = harness.run_container(
+                    engine,
+                    spec,
+                    live,
+                    output=output,
+                    timeout=opts.timeout,
+                    before_start=lambda cid: engine.put_archive(cid, "/", inputs),
+                    after_exit=lambda cid: log.debug(
+                        "copied %d file(s) back",
+                        transfer.unpack_results(engine.get_archive(cid, "/work/build"), build_dir),
+                    ),
+                )
             else:
-                status = harness.run_container(engine, spec, live, output, timeout=opts.timeout)
+                status = harness.run_container(engine, spec, live, output=output, timeout=opts.timeout)
         if status == 0 and p.name in release_images:
             release.build_and_push(
                 engine=engine,
                 image=release_images[p.name],
                 build_dir=build_dir,
                 repositories=repositories,
-                host_platform=host,
+                host_platform=engine_platform,
                 output=output,
             )
         return collect_outcome(

@@ -66,6 +66,12 @@ class Engine:
         client.api.timeout = None  # type: ignore[assignment]
         return cls(client)
 
+    def docker_platform(self) -> str:
+        """The engine's own platform (linux/amd64, linux/arm64, ...), as its host reports it."""
+        from ci.platforms import host_docker_platform  # noqa: PLC0415
+
+        return host_docker_platform(str(self.api.info().get("Architecture", "x86_64")))
+
     # -- images ---------------------------------------------------------------------------
 
     def image_exists(self, ref: str) -> bool:
@@ -219,6 +225,39 @@ class Engine:
         except requests.exceptions.RequestException as exc:
             # The engine is gone (restarting?): the watchdog or the next run reaps it.
             log.warning("could not remove container %s: %s", container_id[:12], _short(str(exc)))
+
+    def put_archive(self, container_id: str, path: str, data: bytes) -> None:
+        try:
+            self.api.put_archive(container_id, path, data)
+        except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+            raise ContainerError(f"cannot copy files into the container: {_short(str(exc))}") from exc
+
+    def get_archive(self, container_id: str, path: str) -> Iterator[bytes]:
+        try:
+            stream, _ = self.api.get_archive(container_id, path)
+        except docker.errors.NotFound:
+            return iter(())
+        except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+            raise ContainerError(f"cannot copy results out of the container: {_short(str(exc))}") from exc
+        return iter(stream)
+
+    def owned_volume(self, name: str, uid: int, gid: int, image: str) -> None:
+        """A named volume the run's user can write (a new volume's root belongs to root)."""
+        try:
+            self.api.create_volume(name=name, labels={"io.ciharness.volume": "ccache"})
+            container = self.api.create_container(
+                image=image,
+                command=["chown", f"{uid}:{gid}", "/volume"],
+                user="0:0",
+                host_config=self.api.create_host_config(binds=[f"{name}:/volume"]),
+            )
+            try:
+                self.api.start(container["Id"])
+                self.api.wait(container["Id"])
+            finally:
+                self.api.remove_container(container["Id"], force=True)
+        except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+            raise ContainerError(f"cannot prepare the volume {name}: {_short(str(exc))}") from exc
 
     def containers(self, label_filters: list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.api.containers(all=True, filters={"label": label_filters})

@@ -23,6 +23,7 @@ from typing import Any
 import filelock
 
 from ci import bootstrap, plan
+from ci import engines as engines_module
 from ci.baseimage import base_images, bootstrap_recipe, rewrite_from
 from ci.engine import Engine, Output, write_through
 from ci.errors import (
@@ -282,6 +283,51 @@ def signals_raise() -> Iterator[None]:
             signal.signal(s, handler)
 
 
+class EnginePool:
+    """One connection per engine URL, made when a platform first needs it (so an unreachable
+    engine fails only the platforms mapped to it); orphans are reaped on each at first use."""
+
+    def __init__(self, *, reap: bool, host_name: str) -> None:
+        self._lock = threading.Lock()
+        self._engines: dict[str, Engine] = {}
+        self._platforms: dict[str, str] = {}
+        self._volumes: set[str] = set()
+        self.reap = reap
+        self.host_name = host_name
+
+    def get(self, url: str) -> Engine:
+        from ci import cleanup  # noqa: PLC0415 (cleanup imports plan, which imports nothing of ours back)
+
+        with self._lock:
+            if url not in self._engines:
+                engine = Engine.connect(url or None)
+                if self.reap:
+                    reaped = cleanup.reap_orphans(engine, self.host_name)
+                    if reaped:
+                        log.warning(
+                            "removed %d container(s) left by dead runs: %s", len(reaped), ", ".join(reaped)
+                        )
+                self._engines[url] = engine
+            return self._engines[url]
+
+    def docker_platform(self, url: str, local_platform: str) -> str:
+        """The platform of the machine an engine runs on (asked once per remote engine)."""
+        if not engines_module.is_remote(url):
+            return local_platform
+        engine = self.get(url)
+        with self._lock:
+            if url not in self._platforms:
+                self._platforms[url] = engine.docker_platform()
+            return self._platforms[url]
+
+    def ccache_volume(self, url: str, uid: int, gid: int, image: str) -> None:
+        engine = self.get(url)
+        with self._lock:
+            if url not in self._volumes:
+                engine.owned_volume(plan.CCACHE_VOLUME, uid, gid, image)
+                self._volumes.add(url)
+
+
 class Cancelled(Exception):
     """The run was stopped (a signal, or --fail-fast) before its container started."""
 
@@ -319,8 +365,11 @@ def run_container(
     engine: Engine,
     spec: plan.RunSpec,
     live: LiveContainers,
+    *,
     output: Output = write_through,
     timeout: float | None = None,
+    before_start: Callable[[str], None] | None = None,
+    after_exit: Callable[[str], None] | None = None,
 ) -> int:
     """Run spec to completion; the container is removed whatever happens.
 
@@ -339,6 +388,8 @@ def run_container(
             signal.pthread_sigmask(signal.SIG_UNBLOCK, wanted)
         if not registered:
             raise Cancelled("stopped before its container started")
+        if before_start is not None:
+            before_start(container_id)
         expired = threading.Event()
         timer = None
         if timeout:
@@ -359,6 +410,8 @@ def run_container(
         finally:
             if timer:
                 timer.cancel()
+        if after_exit is not None and not expired.is_set():
+            after_exit(container_id)
         if expired.is_set():
             raise RunTimeoutError(
                 f"{spec.platform}: the run exceeded --timeout {timeout:g} s; "

@@ -28,6 +28,8 @@ CCACHE_IN_CONTAINER = "/work/ccache"
 # Per-run ccache statistics (CCACHE_STATSLOG), in the build dir: the cache's own counters are
 # shared by every concurrent run and so say nothing about one run.
 CCACHE_STATS_LOG = ".ciharness-ccache-stats.log"
+# The ccache of runs on a remote engine: a volume there, shared by every run on that engine.
+CCACHE_VOLUME = "ciharness-ccache"
 
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -123,7 +125,7 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Mount:
-    source: Path
+    source: Path | str  # a host path, or the name of a volume on the engine
     target: str
     read_only: bool = False
 
@@ -175,6 +177,9 @@ class RunInputs:
     emulated: bool = False
     owner_host: str = ""
     passthrough_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # On a remote engine nothing of this machine can be mounted: sources are copied in, results
+    # out, and ccache lives in a volume on that engine.
+    transfer: bool = False
 
 
 # Names whose values are never printed (logs, --print-docker-run).
@@ -210,12 +215,16 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         LABEL_PREFIX + "owner-start": f"{inputs.owner_start:.2f}",
         LABEL_PREFIX + "platform": platform.name,
     }
-    mounts = (
-        Mount(source=inputs.source_dir, target=SOURCE_IN_CONTAINER, read_only=not inputs.writable_source),
-        Mount(source=inputs.build_dir, target=BUILD_IN_CONTAINER),
-        Mount(source=inputs.ccache_dir, target=CCACHE_IN_CONTAINER),
-        Mount(source=inputs.runtime_functions, target=SCRIPT_IN_CONTAINER, read_only=True),
-    )
+    mounts: tuple[Mount, ...]
+    if inputs.transfer:
+        mounts = (Mount(source=CCACHE_VOLUME, target=CCACHE_IN_CONTAINER),)
+    else:
+        mounts = (
+            Mount(source=inputs.source_dir, target=SOURCE_IN_CONTAINER, read_only=not inputs.writable_source),
+            Mount(source=inputs.build_dir, target=BUILD_IN_CONTAINER),
+            Mount(source=inputs.ccache_dir, target=CCACHE_IN_CONTAINER),
+            Mount(source=inputs.runtime_functions, target=SCRIPT_IN_CONTAINER, read_only=True),
+        )
     return RunSpec(
         platform=platform.name,
         image=str(inputs.image),
@@ -233,13 +242,23 @@ def plan_run(inputs: RunInputs) -> RunSpec:
     )
 
 
-def docker_run_argv(spec: RunSpec, program: str = "docker", mask_secrets: bool = False) -> list[str]:
+def docker_run_argv(
+    spec: RunSpec, program: str = "docker", mask_secrets: bool = False, engine_url: str = ""
+) -> list[str]:
     """The `docker run` command line equivalent to executing spec through the engine.
 
     With mask_secrets, variables whose names look secret are written as `--env NAME` (docker
     then takes the value from the caller's environment), so their values are never printed.
     """
-    argv = [program, "run", "--rm", "--init", "--name", spec.name]
+    argv = [
+        program,
+        *(["-H", engine_url] if engine_url else []),
+        "run",
+        "--rm",
+        "--init",
+        "--name",
+        spec.name,
+    ]
     if spec.interactive:
         argv.append("-i")
     if spec.tty:

@@ -1,8 +1,9 @@
-"""The watchdog: `python -m ci.watchdog RUN_ID`, started by ci.cleanup.start_watchdog.
+"""The watchdog: `python -m ci.watchdog RUN_ID [ENGINE_URL...]`, started by
+ci.cleanup.start_watchdog ('-' names the default engine).
 
 Blocks reading stdin (a pipe only the owner writes to) until the owner exits, then removes every
-container labelled with RUN_ID. If the engine is briefly unreachable (restarting), it retries
-for a minute before giving up.
+container labelled with RUN_ID on every engine the run used. If an engine is briefly
+unreachable (restarting), it retries for a minute before giving up on it.
 """
 
 from __future__ import annotations
@@ -25,16 +26,21 @@ def main(argv: list[str]) -> int:
     from ci.errors import HarnessError  # noqa: PLC0415
 
     deadline = time.monotonic() + RETRY_SECONDS
+    pending = [u for u in argv[1:] if u] or ["-"]
     while True:
-        try:
-            engine = Engine.connect(os.environ.get("DOCKER_HOST") or None, timeout=5)
-            for info in engine.containers([f"{RUN_LABEL}={run_id}"]):
-                engine.remove(str(info["Id"]))
+        for url in list(pending):
+            try:
+                engine = Engine.connect(None if url == "-" else url, timeout=5)
+                for info in engine.containers([f"{RUN_LABEL}={run_id}"]):
+                    engine.remove(str(info["Id"]))
+                pending.remove(url)
+            except (HarnessError, OSError, Exception):  # noqa: S112 (keep trying until the deadline)
+                continue
+        if not pending:
             return 0
-        except (HarnessError, OSError, Exception):  # keep trying until the deadline
-            if time.monotonic() > deadline:
-                return 1
-            time.sleep(1.0)
+        if time.monotonic() > deadline:
+            return 1
+        time.sleep(1.0)
 
 
 if __name__ == "__main__":

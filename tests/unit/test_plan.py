@@ -253,7 +253,7 @@ def inputs(**changes: object) -> RunInputs:
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
-def mounts(spec: RunSpec) -> dict[str, tuple[Path, bool]]:
+def mounts(spec: RunSpec) -> dict[str, tuple[Path | str, bool]]:
     return {m.target: (m.source, m.read_only) for m in spec.mounts}
 
 

@@ -1,0 +1,136 @@
+"""A platform mapped to a second, real Docker engine (its own dockerd on a loopback TCP port and
+its own data root): builds, runs, copies results back, and cleans up there as on the first."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import docker
+from tests.integration.conftest import BUILD_PY, free_port, run_build_py, start_registry, tiny_platforms
+
+BRIDGE = "ciharness-br2"
+BRIDGE_ADDRESS = "10.213.0.1/24"  # the second engine's own container network
+
+
+@pytest.fixture(scope="module")
+def second_engine() -> Iterator[str]:
+    if shutil.which("dockerd") is None or os.geteuid() != 0:
+        pytest.skip("NO dockerd OR NOT ROOT: cannot start a second engine here")
+    root = Path(tempfile.mkdtemp(prefix="d2-", dir="/tmp"))  # short: socket paths have a limit
+    subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, check=False)
+    subprocess.run(["ip", "link", "add", BRIDGE, "type", "bridge"], check=True)
+    subprocess.run(["ip", "addr", "add", BRIDGE_ADDRESS, "dev", BRIDGE], check=True)
+    subprocess.run(["ip", "link", "set", BRIDGE, "up"], check=True)
+    url = f"tcp://127.0.0.1:{free_port()}"
+    log = (root / "dockerd.log").open("wb")
+    proc = subprocess.Popen(
+        ["dockerd", "--data-root", str(root / "data"), "--exec-root", str(root / "x"),
+         "--pidfile", str(root / "pid"), "-H", url, "--iptables=false", "--ip-masq=false",
+         "--bridge", BRIDGE, "--storage-driver", "overlay2"],
+        stdout=log, stderr=log,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while subprocess.run(["docker", "-H", url, "version"], capture_output=True, check=False).returncode:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail("the second dockerd did not start: " + (root / "dockerd.log").read_text()[-2000:])
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=30)
+        proc.kill()
+        subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def containers_on(url: str) -> list[str]:
+    client = docker.DockerClient(base_url=url)
+    try:
+        return [
+            str(c.name) for c in client.containers.list(all=True, filters={"label": "io.ciharness.run-id"})
+        ]
+    finally:
+        client.close()
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_platform_builds_and_tests_on_its_mapped_engine(second_engine: str, tmp_path: Path) -> None:
+    # Scale-out as a site would: this machine pushes its image to a registry cache, and the other
+    # engine takes it from there instead of building (its containers have no outside network).
+    registry, _ = start_registry(tmp_path / "registry")
+    pushed = run_build_py("-p", "amd64", "-b", "--docker-registry", registry, "--push-cache")
+    assert pushed.returncode == 0, pushed.stderr[-2000:]
+    build = tmp_path / "build"
+    result = run_build_py(
+        "-p", "amd64", "--docker-host", f"amd64={second_engine}", "--docker-registry", registry,
+        "--build-dir", str(build), timeout=1800,
+    )  # fmt: skip
+    assert "pulled" in result.stderr and "building image" not in result.stderr
+    assert result.returncode == 0, result.stderr[-4000:]
+    suite = ET.parse(build / "junit" / "ctest-amd64.xml").getroot()  # copied back from the engine
+    assert suite.get("failures") == "0" and int(suite.get("tests", "0")) >= 12
+    assert (build / "xsum").is_file() and os.access(build / "xsum", os.X_OK)
+    assert {p.stat().st_uid for p in build.rglob("*")} == {os.getuid()}
+    client = docker.DockerClient(base_url=second_engine)
+    try:
+        assert client.images.list(name="ciharness/amd64"), "the image was built on the second engine"
+        assert client.volumes.get("ciharness-ccache")
+    finally:
+        client.close()
+    assert containers_on(second_engine) == []
+
+    again = run_build_py(
+        "-p", "amd64", "--docker-host", f"amd64={second_engine}", "--build-dir", str(tmp_path / "b2")
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.returncode == 0 and "100%" in again.stderr  # ccache volume on that engine is warm
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_unreachable_engine_fails_its_platform_only(tmp_path: Path) -> None:
+    docker_dir = tiny_platforms(tmp_path, {"near": "FROM debian:bookworm\n", "far": "FROM debian:bookworm\n"})
+    result = run_build_py(
+        "-p", "near,far", "--docker-dir", str(docker_dir), "--build-dir", str(tmp_path / "b"),
+        "--docker-host", f"far=tcp://127.0.0.1:{free_port()}", "--", "echo", "ran",
+    )  # fmt: skip
+    assert result.returncode == 69
+    assert "[near] ran" in result.stdout and "[far] ran" not in result.stdout
+    assert "cannot reach the Docker engine at tcp://127.0.0.1" in result.stderr
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_timeout_and_sigkill_clean_up_on_the_remote_engine(second_engine: str, tmp_path: Path) -> None:
+    docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:bookworm\n"})
+    common = ["-p", "far", "--docker-dir", str(docker_dir), "--docker-host", f"far={second_engine}"]
+    timed = run_build_py(*common, "--build-dir", str(tmp_path / "t"), "--timeout", "2", "--", "sleep", "60")
+    assert timed.returncode == 124, timed.stderr[-2000:]
+    assert containers_on(second_engine) == []
+
+    proc = subprocess.Popen(
+        [sys.executable, str(BUILD_PY), *common, "--build-dir", str(tmp_path / "k"), "--", "sleep", "60"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not containers_on(second_engine):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while containers_on(second_engine):
+        assert time.monotonic() < deadline, "the watchdog did not clean the remote engine"
+        time.sleep(0.05)
