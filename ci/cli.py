@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from ci import cleanup, emulation, engines, harness, multirun, plan, release, summary, transfer
+from ci import cleanup, emulation, engines, harness, multirun, plan, podman, release, summary, transfer
 from ci import log as ci_log
 from ci.errors import (
     BuildDirConflictError,
@@ -169,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the script whose functions runs call (default: runtime_functions.sh)",
     )
     p.add_argument(
+        "--engine",
+        choices=["auto", "docker", "podman"],
+        default="auto",
+        help="container engine (default auto: Docker when it is there, else podman)",
+    )
+    p.add_argument(
         "--docker-host",
         action="append",
         default=[],
@@ -273,6 +279,7 @@ class Options:
     push: str | None
     docker_host: list[str]
     engines: Path | None
+    engine: str
     debug: bool
     words: list[str]
     raw: list[str]
@@ -349,6 +356,7 @@ def parse_args(argv: list[str]) -> Options:
         release=ns.release,
         push=ns.push,
         docker_host=ns.docker_host,
+        engine=ns.engine,
         engines=ns.engines
         or (Path(os.environ["CI_ENGINES_FILE"]) if os.environ.get("CI_ENGINES_FILE") else None),
         debug=ns.debug,
@@ -431,11 +439,17 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
     several = len(chosen) > 1
     if several and opts.interactive:
         raise UsageError("-i opens one shell: give one platform")
+    kind = podman.choose(opts.engine, env)
+    engine_env, engine_limits = dict(env), {}
+    if kind == "podman":  # its Docker-compatible API service stands in for the default engine
+        socket = podman.socket_path(os.geteuid(), env)
+        engine_env["DOCKER_HOST"] = podman.ensure_service(socket)
+        engine_limits = podman.service_limits(socket)
     engine_urls = engines.engine_for(
         [p.name for p in chosen],
         pairs=engines.parse_pairs(opts.docker_host),
         file_table=engines.load_file(opts.engines) if opts.engines else {},
-        env=env,
+        env=engine_env,
         docker_config=Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker"),
     )
     for p in chosen:
@@ -536,6 +550,9 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
                 tty=opts.interactive and sys.stdin.isatty(),
                 emulated=bool(emulation.needed(p, engine_platform)),
                 transfer=remote,
+                engine_kind=kind,
+                engine_limits=engine_limits,
+                rootless=kind == "podman" and podman.rootless(),
             )
         )
         if opts.print_docker_run:

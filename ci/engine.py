@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import docker.errors
+import docker.types
 import requests.exceptions
 
 import docker
@@ -184,17 +185,24 @@ class Engine:
                 stdin_open=spec.interactive,
                 tty=spec.tty,
                 platform=spec.docker_platform,
-                host_config=self.api.create_host_config(
-                    binds=[m.flag() for m in spec.mounts],
-                    init=True,
-                    privileged=spec.privileged,
-                ),
+                host_config=self._host_config(spec),
             )
         except docker.errors.APIError as exc:
             raise ContainerError(
                 f"cannot create the container: {_short(str(exc.explanation or exc))}"
             ) from exc
         return str(container["Id"])
+
+    def _host_config(self, spec: RunSpec) -> dict[str, Any]:
+        config: dict[str, Any] = self.api.create_host_config(
+            binds=[m.flag() for m in spec.mounts],
+            init=True,
+            privileged=spec.privileged,
+            ulimits=[docker.types.Ulimit(name=n, soft=s, hard=h) for n, s, h in spec.ulimits] or None,
+        )
+        if spec.userns:
+            config["UsernsMode"] = spec.userns  # the SDK only knows "host"; podman's API takes keep-id
+        return config
 
     def start_and_stream(self, container_id: str, output: Output = write_through) -> int:
         """Start the container, stream its output until it ends, return its exit status."""

@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ci.dockerfile import copied_sources
 from ci.errors import BadEnvError, PlatformDefinitionError
@@ -150,6 +151,9 @@ class RunSpec:
     interactive: bool = False
     tty: bool = False
     privileged: bool = False
+    program: str = "docker"  # the CLI whose `run` this spec is: docker or podman
+    ulimits: tuple[tuple[str, int, int], ...] = ()
+    userns: str = ""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -180,6 +184,9 @@ class RunInputs:
     # On a remote engine nothing of this machine can be mounted: sources are copied in, results
     # out, and ccache lives in a volume on that engine.
     transfer: bool = False
+    engine_kind: str = "docker"
+    engine_limits: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    rootless: bool = False
 
 
 # Names whose values are never printed (logs, --print-docker-run).
@@ -239,7 +246,22 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         interactive=inputs.interactive,
         tty=inputs.tty,
         privileged=platform.privileged,
+        **engine_quirks(inputs.engine_kind, inputs.engine_limits, inputs.rootless),
     )
+
+
+def engine_quirks(kind: str, limits: Mapping[str, int], rootless: bool) -> dict[str, Any]:
+    """Where podman differs from Docker, decided in this one place.
+
+    - Podman 4.3 cannot start containers here unless nofile and nproc are given explicitly and
+      are no higher than the limits of the podman process ("error setting rlimit type 7").
+    - Rootless podman maps container uids into the user's subuid range: keep-id maps the
+      invoking user to itself, so files in the build dir stay the user's own.
+    """
+    if kind != "podman":
+        return {}
+    ulimits = tuple((name, limits[name], limits[name]) for name in ("nofile", "nproc") if name in limits)
+    return {"program": "podman", "ulimits": ulimits, "userns": "keep-id" if rootless else ""}
 
 
 def docker_run_argv(
@@ -250,9 +272,12 @@ def docker_run_argv(
     With mask_secrets, variables whose names look secret are written as `--env NAME` (docker
     then takes the value from the caller's environment), so their values are never printed.
     """
+    program = spec.program if program == "docker" else program
+    # podman's CLI works on the same local storage as its service: no -H needed (or known).
+    host = ["-H", engine_url] if engine_url and program == "docker" else []
     argv = [
         program,
-        *(["-H", engine_url] if engine_url else []),
+        *host,
         "run",
         "--rm",
         "--init",
@@ -266,6 +291,10 @@ def docker_run_argv(
     if spec.privileged:
         argv.append("--privileged")
     argv += ["--platform", spec.docker_platform]
+    for name, soft, hard in spec.ulimits:
+        argv += ["--ulimit", f"{name}={soft}:{hard}"]
+    if spec.userns:
+        argv += ["--userns", spec.userns]
     for key, value in spec.labels:
         argv += ["--label", f"{key}={value}"]
     argv += ["--user", spec.user, "--workdir", spec.workdir]
