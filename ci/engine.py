@@ -202,6 +202,8 @@ class Engine:
         )
         if spec.userns:
             config["UsernsMode"] = spec.userns  # the SDK only knows "host"; podman's API takes keep-id
+        if spec.network:
+            config["NetworkMode"] = spec.network
         return config
 
     def start_and_stream(self, container_id: str, output: Output = write_through) -> int:

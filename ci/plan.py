@@ -154,6 +154,7 @@ class RunSpec:
     program: str = "docker"  # the CLI whose `run` this spec is: docker or podman
     ulimits: tuple[tuple[str, int, int], ...] = ()
     userns: str = ""
+    network: str = ""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -257,11 +258,18 @@ def engine_quirks(kind: str, limits: Mapping[str, int], rootless: bool) -> dict[
       are no higher than the limits of the podman process ("error setting rlimit type 7").
     - Rootless podman maps container uids into the user's subuid range: keep-id maps the
       invoking user to itself, so files in the build dir stay the user's own.
+    - Rootless podman 4.3's API gives containers Docker's default "bridge" network, which needs a
+      rootless network namespace that fails here; its own CLI default, slirp4netns, works.
     """
     if kind != "podman":
         return {}
     ulimits = tuple((name, limits[name], limits[name]) for name in ("nofile", "nproc") if name in limits)
-    return {"program": "podman", "ulimits": ulimits, "userns": "keep-id" if rootless else ""}
+    return {
+        "program": "podman",
+        "ulimits": ulimits,
+        "userns": "keep-id" if rootless else "",
+        "network": "slirp4netns" if rootless else "",
+    }
 
 
 def docker_run_argv(
@@ -295,6 +303,8 @@ def docker_run_argv(
         argv += ["--ulimit", f"{name}={soft}:{hard}"]
     if spec.userns:
         argv += ["--userns", spec.userns]
+    if spec.network:
+        argv += ["--network", spec.network]
     for key, value in spec.labels:
         argv += ["--label", f"{key}={value}"]
     argv += ["--user", spec.user, "--workdir", spec.workdir]

@@ -63,8 +63,14 @@ install_packages() {
     if ! /usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
         missing+=(python3-venv)
     fi
-    if [ "$want_podman" -eq 1 ] && ! command -v podman >/dev/null 2>&1; then
-        missing+=(podman)
+    if [ "$want_podman" -eq 1 ]; then
+        # podman, its init, and what rootless podman needs (uid maps, user-mode networking).
+        local tool
+        for tool in podman:podman catatonit:catatonit newuidmap:uidmap \
+            slirp4netns:slirp4netns fuse-overlayfs:fuse-overlayfs; do
+            command -v "${tool%%:*}" >/dev/null 2>&1 || [ -x "${tool%%:*}" ] ||
+                [ -x "/usr/libexec/podman/${tool%%:*}" ] || missing+=("${tool#*:}")
+        done
     fi
     if [ "${#missing[@]}" -eq 0 ]; then
         return
@@ -73,6 +79,15 @@ install_packages() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >/dev/null
+}
+
+# Rootless podman's networking (slirp4netns) opens /dev/net/tun as the user; some machines
+# ship it root-only (0600) where udev would make it 0666.
+open_tun() {
+    if [ "$want_podman" -eq 1 ] && [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+        say "making /dev/net/tun usable by rootless podman (mode 0666, as udev sets it)"
+        as_root chmod 0666 /dev/net/tun
+    fi
 }
 
 register_binfmt() {
@@ -151,6 +166,7 @@ make_venv() {
 
 if [ "$want_engine" -eq 1 ]; then
     install_packages
+    open_tun
     register_binfmt
     start_dockerd
 fi

@@ -12,7 +12,7 @@ tiers=("$@")
 [ "${#tiers[@]}" -gt 0 ] || tiers=(lint unit engine)
 
 start=$(date +%s)
-"$repo/ci/provision.sh"
+"$repo/ci/provision.sh" --podman
 py=$repo/.venv/bin/python
 declare -a summary=("provision $(($(date +%s) - start)) s")
 
