@@ -94,13 +94,19 @@ def service_limits(path: Path) -> dict[str, int]:
     return {k: v if v >= 0 else 1 << 20 for k, v in limits.items()}
 
 
-def choose(engine: str, env: Mapping[str, str]) -> str:
+def choose(
+    engine: str,
+    env: Mapping[str, str],
+    docker_socket: Path = Path("/var/run/docker.sock"),
+    podman_installed: bool | None = None,
+) -> str:
     """--engine auto|docker|podman -> docker or podman (auto: Docker when it is there)."""
     if engine != "auto":
         return engine
-    if env.get("DOCKER_HOST") or Path("/var/run/docker.sock").exists():
+    if env.get("DOCKER_HOST") or docker_socket.exists():
         return "docker"
-    return "podman" if shutil.which("podman") else "docker"
+    installed = shutil.which("podman") is not None if podman_installed is None else podman_installed
+    return "podman" if installed else "docker"
 
 
 def rootless() -> bool:
