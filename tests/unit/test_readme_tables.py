@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from ci.cli import build_parser
 from ci.errors import ExitCode
@@ -31,3 +32,16 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert len(quick) == 2
     ci_run = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert f"exec {quick[1]}" in ci_run
+
+
+def test_engines_file_example_is_valid(tmp_path: Path) -> None:
+    from ci.engines import load_file
+
+    example = README.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "engines.toml"
+    path.write_text(example)
+    assert load_file(path) == {
+        "arm64": "tcp://arm-builder:2375",
+        "armv7": "context:arm-builder",
+        "*": "unix:///var/run/docker.sock",
+    }
