@@ -12,21 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from ci.cli import (
+from ci.cli import main
+from ci.errors import BuildDirConflictError, ExitCode, UsageError
+from ci.options import REPO_ROOT, Options, parse_args
+from ci.platforms import Platform
+from ci.runs import (
     BUILD_DIR_STAMP,
-    REPO_ROOT,
-    Options,
     build_dir_for,
     check_build_dir,
     default_ccache_dir,
     default_jobs,
     default_parallel,
-    main,
-    parse_args,
     stamp_text,
 )
-from ci.errors import BuildDirConflictError, ExitCode, UsageError
-from ci.platforms import Platform
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 GiB = 1 << 30

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ci.cli import parse_args
+from ci.options import parse_args
 from ci.platforms import discover
 
 REPO = Path(__file__).resolve().parents[2]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ci.cli import build_parser
 from ci.errors import ExitCode
+from ci.options import build_parser
 from tests.readme import README, REPO, block
 
 
