@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--cleanup",
         action="store_true",
-        help="remove containers of runs whose build.py is gone, then exit",
+        help="remove containers of runs whose build.py is gone (on every named engine), then exit",
     )
     p.add_argument(
         "--lock-timeout",

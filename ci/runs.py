@@ -27,6 +27,7 @@ from ci.errors import (
     DirNotWritableError,
     DockerSocketMountError,
     ExitCode,
+    HarnessError,
     SourceMissingError,
     UsageError,
 )
@@ -98,7 +99,7 @@ def prepare_dir(path: Path, stamp: str | None = None) -> None:
 
 def run(opts: Options, env: Mapping[str, str]) -> int:
     if opts.cleanup:
-        return run_cleanup(env)
+        return run_cleanup(opts, env)
     docker_dir = opts.docker_dir.resolve()
     known = discover(docker_dir)
     if opts.prune:
@@ -312,13 +313,29 @@ def run_prune(known: dict[str, Platform], docker_dir: Path, env: Mapping[str, st
     return ExitCode.OK
 
 
-def run_cleanup(env: Mapping[str, str]) -> int:
+def run_cleanup(opts: Options, env: Mapping[str, str]) -> int:
+    """Reap orphans on the default engine and on every engine named by --docker-host or the
+    engines file; an engine that cannot be reached is reported and the others still cleaned."""
     from ci.engine import Engine  # noqa: PLC0415
 
-    engine = Engine.connect(env.get("DOCKER_HOST") or None)
-    removed = cleanup.reap_orphans(engine, cleanup.this_host())
+    docker_config = Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    named = {
+        **(engines.load_file(opts.engines) if opts.engines else {}),
+        **engines.parse_pairs(opts.docker_host),
+    }
+    urls = dict.fromkeys([engines.default_url(env, docker_config), *named.values()])
+    removed: list[str] = []
+    unreachable = 0
+    for url in urls:
+        try:
+            engine = Engine.connect(engines.resolve(url, docker_config) or None)
+        except HarnessError as exc:
+            log.error("%s", exc.message)
+            unreachable += 1
+            continue
+        removed += cleanup.reap_orphans(engine, cleanup.this_host())
     print(f"removed {len(removed)} orphaned container(s)" + (": " + ", ".join(removed) if removed else ""))
-    return ExitCode.OK
+    return int(ExitCode.ENGINE_UNREACHABLE) if unreachable == len(urls) else ExitCode.OK
 
 
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")

@@ -134,3 +134,28 @@ def test_timeout_and_sigkill_clean_up_on_the_remote_engine(second_engine: str, t
     while containers_on(second_engine):
         assert time.monotonic() < deadline, "the watchdog did not clean the remote engine"
         time.sleep(0.05)
+
+
+@pytest.mark.usefixtures("amd64_image")
+def test_cleanup_reaches_every_named_engine(second_engine: str, tmp_path: Path) -> None:
+    docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:bookworm\n"})
+    built = run_build_py(
+        "-p", "far", "--docker-dir", str(docker_dir), "--docker-host", f"far={second_engine}", "-b"
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    client = docker.DockerClient(base_url=second_engine)
+    try:
+        name = f"orphan-far-{dead.pid}"
+        client.containers.create(
+            built.stdout.strip(), ["sleep", "60"], name=name,
+            labels={"io.ciharness.run-id": "x", "io.ciharness.owner-host": __import__("socket").gethostname(),
+                    "io.ciharness.owner-pid": str(dead.pid), "io.ciharness.owner-start": "1.0"},
+        )  # fmt: skip
+        result = run_build_py("--cleanup", "--docker-host", f"far={second_engine}")
+        assert result.returncode == 0, result.stderr
+        assert name in result.stdout
+        assert name not in {c.name for c in client.containers.list(all=True)}
+    finally:
+        client.close()
