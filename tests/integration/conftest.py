@@ -80,12 +80,19 @@ def amd64_image(docker_client: docker.DockerClient) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+def container_names(client: docker.DockerClient, labels: list[str] | None = None) -> list[str]:
+    """Names of containers (with all the labels given), from one listing: no per-container
+    inspect that could race a container being removed meanwhile."""
+    filters = {"label": labels} if labels else {}
+    return [str(c["Names"][0]).lstrip("/") for c in client.api.containers(all=True, filters=filters)]
+
+
 @pytest.fixture
 def no_leftovers(docker_client: docker.DockerClient) -> Iterator[None]:
     """Fails the test if any container of ours exists after it."""
     yield
-    left = docker_client.containers.list(all=True, filters={"label": LABEL})
-    assert left == [], f"containers left behind: {[c.name for c in left]}"
+    left = container_names(docker_client, [LABEL])
+    assert left == [], f"containers left behind: {left}"
 
 
 @pytest.fixture

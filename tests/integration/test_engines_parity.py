@@ -20,7 +20,14 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import BUILD_PY, LABEL, drive_pty, run_build_py, tiny_platforms
+from tests.integration.conftest import (
+    BUILD_PY,
+    LABEL,
+    container_names,
+    drive_pty,
+    run_build_py,
+    tiny_platforms,
+)
 
 PODMAN_SOCKET = "unix:///run/podman/podman.sock"
 CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS_PODMAN", "12"))
@@ -48,7 +55,7 @@ def ours(kind: str, **labels: str) -> list[str]:
     filters = [LABEL] + [f"io.ciharness.{k.replace('_', '-')}={v}" for k, v in labels.items()]
     client = client_for(kind)
     try:
-        return [str(c.name) for c in client.containers.list(all=True, filters={"label": filters})]
+        return container_names(client, filters)
     finally:
         client.close()
 

@@ -16,14 +16,14 @@ import psutil
 import pytest
 
 import docker
-from tests.integration.conftest import BUILD_PY, LABEL, run_build_py
+from tests.integration.conftest import BUILD_PY, LABEL, container_names, run_build_py
 
 CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS", "50"))
 
 
 def ours(client: docker.DockerClient, **labels: str) -> list[str]:
     filters = [LABEL] + [f"io.ciharness.{k.replace('_', '-')}={v}" for k, v in labels.items()]
-    return [str(c.name) for c in client.containers.list(all=True, filters={"label": filters})]
+    return container_names(client, filters)
 
 
 def wait_until_none(client: docker.DockerClient, seconds: float, **labels: str) -> float:
@@ -158,7 +158,7 @@ def test_cleanup_removes_orphans_only(
         result = run_build_py("--cleanup")
         assert result.returncode == 0, result.stderr
         assert f"orphan-{tag}" in result.stdout
-        names = {c.name for c in docker_client.containers.list(all=True)}
+        names = set(container_names(docker_client))
         assert f"orphan-{tag}" not in names
         assert {f"live-{tag}", f"elsewhere-{tag}", f"notours-{tag}"} <= names
         # Every run reaps at start too.
@@ -168,7 +168,7 @@ def test_cleanup_removes_orphans_only(
         )
         run = run_build_py("-p", "amd64", "--build-dir", str(tmp_path / "b"), "--", "true")
         assert run.returncode == 0 and f"orphan2-{tag}" in run.stderr
-        assert f"orphan2-{tag}" not in {c.name for c in docker_client.containers.list(all=True)}
+        assert f"orphan2-{tag}" not in container_names(docker_client)
     finally:
         for name in ("orphan", "live", "elsewhere", "notours", "orphan2"):
             with contextlib.suppress(docker.errors.NotFound):

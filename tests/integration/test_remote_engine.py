@@ -18,7 +18,14 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import BUILD_PY, free_port, run_build_py, start_registry, tiny_platforms
+from tests.integration.conftest import (
+    BUILD_PY,
+    container_names,
+    free_port,
+    run_build_py,
+    start_registry,
+    tiny_platforms,
+)
 
 BRIDGE = "ciharness-br2"
 BRIDGE_ADDRESS = "10.213.0.1/24"  # the second engine's own container network
@@ -60,9 +67,7 @@ def second_engine() -> Iterator[str]:
 def containers_on(url: str) -> list[str]:
     client = docker.DockerClient(base_url=url)
     try:
-        return [
-            str(c.name) for c in client.containers.list(all=True, filters={"label": "io.ciharness.run-id"})
-        ]
+        return container_names(client, ["io.ciharness.run-id"])
     finally:
         client.close()
 
@@ -156,6 +161,6 @@ def test_cleanup_reaches_every_named_engine(second_engine: str, tmp_path: Path) 
         result = run_build_py("--cleanup", "--docker-host", f"far={second_engine}")
         assert result.returncode == 0, result.stderr
         assert name in result.stdout
-        assert name not in {c.name for c in client.containers.list(all=True)}
+        assert name not in container_names(client)
     finally:
         client.close()
