@@ -27,6 +27,11 @@ CMD ["bash"]
 """
 
 
+def scratch_dir() -> Path:
+    """Room for a root filesystem: /var/tmp (disk), not a tmpfs /tmp, unless TMPDIR says so."""
+    return Path(tempfile.mkdtemp(prefix="ciharness-rootfs-", dir=os.environ.get("TMPDIR", "/var/tmp")))
+
+
 def rootfs_cache(recipe: BootstrapRecipe) -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "ciharness" / "rootfs" / f"debian-{recipe.suite}-{recipe.debian_arch}.tar"
@@ -41,7 +46,7 @@ def bootstrap(recipe: BootstrapRecipe, engine: Engine, output: Output = write_th
         make_rootfs(recipe, what, cached, output)
     else:
         log.info("making %s from the cached rootfs %s", what, cached)
-    workdir = Path(tempfile.mkdtemp(prefix="ciharness-rootfs-", dir=os.environ.get("TMPDIR", "/var/tmp")))
+    workdir = scratch_dir()
     try:
         tar = workdir / "rootfs.tar"
         try:
@@ -76,7 +81,7 @@ def make_rootfs(recipe: BootstrapRecipe, what: str, destination: Path, output: O
             hint="run ci/provision.sh, which installs it",
         )
     log.info("bootstrapping %s with debootstrap from %s", what, recipe.mirror)
-    workdir = Path(tempfile.mkdtemp(prefix="ciharness-rootfs-", dir=os.environ.get("TMPDIR", "/var/tmp")))
+    workdir = scratch_dir()
     try:
         rootfs = workdir / "rootfs"
         cmd = ["debootstrap", "--variant=minbase", f"--arch={recipe.debian_arch}", recipe.suite, str(rootfs)]

@@ -18,6 +18,7 @@ import requests.exceptions
 import docker
 from ci.errors import ContainerError, EngineUnreachableError, ImageBuildError
 from ci.plan import RunSpec
+from ci.platforms import host_docker_platform
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,6 @@ class Engine:
 
     def docker_platform(self) -> str:
         """The engine's own platform (linux/amd64, linux/arm64, ...), as its host reports it."""
-        from ci.platforms import host_docker_platform  # noqa: PLC0415
-
         return host_docker_platform(str(self.api.info().get("Architecture", "x86_64")))
 
     # -- images ---------------------------------------------------------------------------

@@ -22,9 +22,9 @@ from typing import Any
 
 import filelock
 
-from ci import bootstrap, plan
+from ci import bootstrap, cleanup, plan
 from ci import engines as engines_module
-from ci.baseimage import base_images, bootstrap_recipe, rewrite_from
+from ci.baseimage import DEFAULT_MIRROR, base_images, bootstrap_recipe, rewrite_from
 from ci.engine import Engine, Output, write_through
 from ci.errors import (
     BaseImageUnavailableError,
@@ -114,7 +114,7 @@ def locked(name: str, what: str, timeout: float) -> Iterator[None]:
 
 def ensure_bases(engine: Engine, dockerfile_text: str, docker_platform: str, output: Output) -> None:
     """Every FROM image present: found, pulled, or bootstrapped with debootstrap."""
-    mirror = os.environ.get("CI_DEBIAN_MIRROR", "") or None
+    mirror = os.environ.get("CI_DEBIAN_MIRROR") or DEFAULT_MIRROR
     for base in base_images(dockerfile_text, docker_platform):
         if engine.image_exists(base.name):
             continue
@@ -122,7 +122,7 @@ def ensure_bases(engine: Engine, dockerfile_text: str, docker_platform: str, out
         reason = engine.pull(base.name, base.docker_platform)
         if reason is None:
             continue
-        recipe = bootstrap_recipe(base, mirror) if mirror else bootstrap_recipe(base)
+        recipe = bootstrap_recipe(base, mirror)
         if recipe is None:
             raise BaseImageUnavailableError(
                 f"base image {base.name} is not here, cannot be pulled ({reason}), and is not a "
@@ -296,8 +296,6 @@ class EnginePool:
         self.host_name = host_name
 
     def get(self, url: str) -> Engine:
-        from ci import cleanup  # noqa: PLC0415 (cleanup imports plan, which imports nothing of ours back)
-
         with self._lock:
             if url not in self._engines:
                 engine = Engine.connect(url or None)

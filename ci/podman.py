@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Mapping
@@ -31,8 +33,6 @@ def socket_path(euid: int, env: Mapping[str, str]) -> Path:
 
 
 def _answers(path: Path) -> bool:
-    import socket  # noqa: PLC0415
-
     if not path.exists():
         return False
     with socket.socket(socket.AF_UNIX) as sock:
@@ -76,8 +76,6 @@ def ensure_service(path: Path) -> str:
 def service_limits(path: Path) -> dict[str, int]:
     """Hard nofile and nproc limits of the podman process serving path (it starts the
     containers, so they cannot get more), and never more than our own."""
-    import resource  # noqa: PLC0415
-
     limits = {
         "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[1],
         "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[1],

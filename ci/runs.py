@@ -22,6 +22,7 @@ from pathlib import Path
 import psutil
 
 from ci import cleanup, emulation, engines, harness, multirun, plan, podman, release, summary, transfer
+from ci.engine import Engine, Output, write_through
 from ci.errors import (
     BuildDirConflictError,
     DirNotWritableError,
@@ -166,11 +167,13 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
     cpus, available = psutil.cpu_count() or 1, psutil.virtual_memory().available
     jobs = opts.build_jobs or default_jobs(cpus, available)
 
-    from ci.engine import Output, write_through  # noqa: PLC0415 (the SDK loads only when needed)
-
     runs_containers = not (opts.build_only or opts.print_docker_run)
     run_id = uuid.uuid4().hex[:12]
     me = psutil.Process()
+    owner_start = me.create_time()
+    uid, gid = os.getuid(), os.getgid()
+    runtime_functions = opts.runtime_functions.resolve()
+    rootless = kind == "podman" and podman.rootless()
     host_name = cleanup.this_host()
     live = harness.LiveContainers()
     pool = harness.EnginePool(reap=runs_containers, host_name=host_name)
@@ -182,7 +185,7 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
         log.debug("watchdog started (pipe fd %d)", watchdog_pipe)
 
     def work(p: Platform, output: Output) -> Outcome:
-        started = time.monotonic()
+        started, started_wall = time.monotonic(), time.time()
         url = engine_urls[p.name]
         engine = pool.get(url)
         remote = engines.is_remote(url)
@@ -211,13 +214,13 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
                 source_dir=source,
                 build_dir=build_dir,
                 ccache_dir=ccache_dir,
-                runtime_functions=opts.runtime_functions.resolve(),
+                runtime_functions=runtime_functions,
                 user_env=user_env,
-                uid=os.getuid(),
-                gid=os.getgid(),
+                uid=uid,
+                gid=gid,
                 run_id=run_id,
                 owner_pid=me.pid,
-                owner_start=me.create_time(),
+                owner_start=owner_start,
                 owner_host=host_name,
                 passthrough_env=passthrough,
                 jobs=jobs,
@@ -229,7 +232,7 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
                 transfer=remote,
                 engine_kind=kind,
                 engine_limits=engine_limits,
-                rootless=kind == "podman" and podman.rootless(),
+                rootless=rootless,
             )
         )
         if opts.print_docker_run:
@@ -250,10 +253,8 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
             if opts.interactive:
                 status = harness.run_interactive(engine, spec)
             elif remote:
-                pool.ccache_volume(url, os.getuid(), os.getgid(), str(ref))
-                inputs = transfer.pack_inputs(
-                    source, opts.runtime_functions.resolve(), os.getuid(), os.getgid()
-                )
+                pool.ccache_volume(url, uid, gid, str(ref))
+                inputs = transfer.pack_inputs(source, runtime_functions, uid, gid)
                 status = harness.run_container(
                     engine,
                     spec,
@@ -282,7 +283,7 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
             status,
             time.monotonic() - started,
             build_dir,
-            started_wall=time.time() - (time.monotonic() - started),
+            started_wall=started_wall,
         )
 
     with harness.signals_raise():
@@ -305,8 +306,6 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
 
 
 def run_prune(known: dict[str, Platform], docker_dir: Path, env: Mapping[str, str]) -> int:
-    from ci.engine import Engine  # noqa: PLC0415
-
     engine = Engine.connect(env.get("DOCKER_HOST") or None)
     removed = harness.prune_images(engine, known, docker_dir)
     print(f"removed {len(removed)} outdated image tag(s)" + (": " + ", ".join(removed) if removed else ""))
@@ -316,8 +315,6 @@ def run_prune(known: dict[str, Platform], docker_dir: Path, env: Mapping[str, st
 def run_cleanup(opts: Options, env: Mapping[str, str]) -> int:
     """Reap orphans on the default engine and on every engine named by --docker-host or the
     engines file; an engine that cannot be reached is reported and the others still cleaned."""
-    from ci.engine import Engine  # noqa: PLC0415
-
     docker_config = Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker")
     named = {
         **(engines.load_file(opts.engines) if opts.engines else {}),

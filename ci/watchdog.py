@@ -23,7 +23,6 @@ def main(argv: list[str]) -> int:
         pass  # nothing is ever written: EOF means the owner is gone
     # Imported only now: while the run works, the watchdog costs it no CPU.
     from ci.engine import Engine  # noqa: PLC0415
-    from ci.errors import HarnessError  # noqa: PLC0415
 
     deadline = time.monotonic() + RETRY_SECONDS
     pending = [u for u in argv[1:] if u] or ["-"]
@@ -34,7 +33,7 @@ def main(argv: list[str]) -> int:
                 for info in engine.containers([f"{RUN_LABEL}={run_id}"]):
                     engine.remove(str(info["Id"]))
                 pending.remove(url)
-            except (HarnessError, OSError, Exception):  # noqa: S112 (keep trying until the deadline)
+            except Exception:  # noqa: S112 (keep trying until the deadline)
                 continue
         if not pending:
             return 0
