@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 
 import docker
+from ci.cleanup import owner_alive
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_PY = REPO / "build.py"
@@ -87,11 +89,35 @@ def container_names(client: docker.DockerClient, labels: list[str] | None = None
     return [str(c["Names"][0]).lstrip("/") for c in client.api.containers(all=True, filters=filters)]
 
 
+def leftovers(client: docker.DockerClient) -> list[str]:
+    """Our containers that outlived their owner, or whose owner is this test process or one of
+    its children. Live runs of other processes (another test session sharing the engine) are
+    not this test's leftovers."""
+    me = psutil.Process()
+    mine = {me.pid} | {p.pid for p in me.children(recursive=True)}
+    host = socket.gethostname()
+    left: list[str] = []
+    for info in client.api.containers(all=True, filters={"label": [LABEL]}):
+        labels = info.get("Labels") or {}
+        name = str(info["Names"][0]).lstrip("/")
+        if labels.get("io.ciharness.owner-host") != host:
+            left.append(name)
+            continue
+        try:
+            pid, start = int(labels["io.ciharness.owner-pid"]), float(labels["io.ciharness.owner-start"])
+        except (KeyError, ValueError):
+            left.append(name)
+            continue
+        if pid in mine or not owner_alive(pid, start):
+            left.append(name)
+    return left
+
+
 @pytest.fixture
 def no_leftovers(docker_client: docker.DockerClient) -> Iterator[None]:
-    """Fails the test if any container of ours exists after it."""
+    """Fails the test if any container of ours exists after it (see leftovers)."""
     yield
-    left = container_names(docker_client, [LABEL])
+    left = leftovers(docker_client)
     assert left == [], f"containers left behind: {left}"
 
 
