@@ -1,4 +1,5 @@
-"""Command line: argv -> options -> a run. The one place where errors become exit codes."""
+"""Command line: argv -> options -> a planned invocation -> its execution. The one place where
+errors become exit codes."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import os
 import signal
 from collections.abc import Mapping
 
-from ci import harness, runs
+from ci import execute, invocation, signals
 from ci import log as ci_log
 from ci.errors import (
     ExitCode,
     HarnessError,
 )
+from ci.host import Host
 from ci.options import parse_args
 
 log = logging.getLogger(__name__)
@@ -24,14 +26,15 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
     ci_log.setup(debug)
     try:
         opts = parse_args(argv)
-        return runs.run(opts, environ)
+        plan = invocation.plan_invocation(opts, environ, Host.current())
+        return execute.execute(plan, environ)
     except HarnessError as exc:
         # One line: what is wrong, and how to fix it.
         log.error("%s", f"{exc.message} (hint: {exc.hint})" if exc.hint else exc.message)
         if debug:
             log.exception("traceback")
         return int(exc.code)
-    except harness.Interrupted as exc:
+    except signals.Interrupted as exc:
         log.error("interrupted by %s; containers removed", signal.Signals(exc.signum).name)
         return 128 + exc.signum
     except KeyboardInterrupt:

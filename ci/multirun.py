@@ -13,8 +13,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+from ci.containers import LiveContainers
 from ci.engine import Output
-from ci.harness import Interrupted, LiveContainers
+from ci.signals import Interrupted
 from ci.summary import Outcome
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from ci import harness, plan
+from ci import images, plan
 from ci.baseimage import rewrite_from
 from ci.dockerfile import copied_sources
 from ci.engine import Engine, Output
@@ -48,7 +48,7 @@ def build_and_push(
                 )
             shutil.copy2(source, context / name)
         (context / "Dockerfile").write_text(text, encoding="utf-8")
-        harness.ensure_bases(engine, text, image.docker_platform, output)
+        images.ensure_bases(engine, text, image.docker_platform, output)
         log.info("%s: building release image %s for %s", image.platform, refs[0], image.docker_platform)
         engine.build(
             context=context,

@@ -44,8 +44,8 @@ run_tier() {
     case $1 in
         lint)
             # Chained: `set -e` does not apply inside a function called from `if`.
-            "$py" -m ruff check ci tests build.py &&
-                "$py" -m ruff format --check ci tests build.py &&
+            "$py" -m ruff check ci tests tools build.py &&
+                "$py" -m ruff format --check ci tests tools build.py &&
                 "$py" -m mypy &&
                 shellcheck runtime_functions.sh ci/*.sh docker/install/*.sh .ci/run &&
                 lint_jenkinsfile

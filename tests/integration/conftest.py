@@ -90,19 +90,17 @@ def container_names(client: docker.DockerClient, labels: list[str] | None = None
 
 
 def leftovers(client: docker.DockerClient) -> list[str]:
-    """Our containers that outlived their owner, or whose owner is this test process or one of
-    its children. Live runs of other processes (another test session sharing the engine) are
-    not this test's leftovers."""
+    """Containers build.py made on this host (they carry its owner labels) that outlived their
+    owner, or whose owner is this test process or one of its children. Live runs of other
+    processes (another test session sharing the engine), and the label-only containers some
+    tests make by hand (and remove themselves), are not this test's leftovers."""
     me = psutil.Process()
     mine = {me.pid} | {p.pid for p in me.children(recursive=True)}
     host = socket.gethostname()
     left: list[str] = []
-    for info in client.api.containers(all=True, filters={"label": [LABEL]}):
+    for info in client.api.containers(all=True, filters={"label": [f"io.ciharness.owner-host={host}"]}):
         labels = info.get("Labels") or {}
         name = str(info["Names"][0]).lstrip("/")
-        if labels.get("io.ciharness.owner-host") != host:
-            left.append(name)
-            continue
         try:
             pid, start = int(labels["io.ciharness.owner-pid"]), float(labels["io.ciharness.owner-start"])
         except (KeyError, ValueError):

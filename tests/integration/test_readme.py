@@ -79,7 +79,7 @@ def test_quick_start_and_usage_commands_work_from_a_fresh_clone(fresh_clone: Pat
 def test_benchmark_command_runs_and_writes_its_figures(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     result = subprocess.run(
-        [str(REPO / "ci" / "bench.py"), "--only", "P1", "--repeat", "1", "--json", str(out)],
+        [str(REPO / "tools" / "bench.py"), "--only", "P1", "--repeat", "1", "--json", str(out)],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]

@@ -12,19 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from ci.builddirs import BUILD_DIR_STAMP, build_dir_for, check_build_dir, stamp_text
 from ci.cli import main
 from ci.errors import BuildDirConflictError, ExitCode, UsageError
+from ci.host import default_ccache_dir, default_jobs, default_parallel
 from ci.options import REPO_ROOT, Options, parse_args
 from ci.platforms import Platform
-from ci.runs import (
-    BUILD_DIR_STAMP,
-    build_dir_for,
-    check_build_dir,
-    default_ccache_dir,
-    default_jobs,
-    default_parallel,
-    stamp_text,
-)
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 GiB = 1 << 30
@@ -163,7 +156,7 @@ def options(*extra: str) -> Options:
 )
 def test_build_dir_for(tmp_path: Path, extra: list[str], several: bool, want: str) -> None:
     cwd = tmp_path / "cwd"
-    got = build_dir_for(options(*extra), platform("test.armv7"), cwd, several)
+    got = build_dir_for(options(*extra).build_dir, platform("test.armv7"), cwd, several)
     assert got == Path(want.replace("CWD", str(cwd)))
 
 

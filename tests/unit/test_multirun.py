@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
+from ci.containers import LiveContainers
 from ci.engine import Output
-from ci.harness import LiveContainers
 from ci.multirun import PrefixedOutput, run_all
 from ci.summary import Outcome
 

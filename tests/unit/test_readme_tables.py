@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from ci.errors import ExitCode
-from ci.options import build_parser
+from ci.flags import build_parser
 from tests.readme import README, REPO, block
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ci import harness
+from ci import images, plan
 from ci.platforms import parse_dockerfile
 
 
@@ -55,16 +55,14 @@ def platform(tmp_path: Path) -> object:
 
 
 def ensure(engine: FakeEngine, platform: object, tmp_path: Path, push: bool) -> str:
-    ref = harness.ensure_image(
+    ref = plan.image_ref(platform, tmp_path)  # type: ignore[arg-type]
+    images.ensure_image(
         engine,  # type: ignore[arg-type]
         platform,  # type: ignore[arg-type]
+        ref,
         tmp_path,
-        no_cache=False,
-        run_only=False,
-        lock_timeout=5,
+        images.ImageRequest(lock_timeout=5, registry="127.0.0.1:5000", push_cache=push),
         host_platform="linux/amd64",
-        registry="127.0.0.1:5000",
-        push_cache=push,
     )
     return str(ref)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The benchmark: every speed claim as a ratio measured side by side in one run, with medians.
 
-Usage: ci/bench.py [--repeat N] [--only NAME,...] [--json FILE]
+Usage: tools/bench.py [--repeat N] [--only NAME,...] [--json FILE]
 Prints a table (figure, measured, target, met) and writes the same as JSON. Figures are never
 asserted by timed tests: this script is where they are proven, on the machine it runs on.
 """
@@ -173,7 +173,7 @@ def overhead(repeat: int, work: Path) -> list[Figure]:
     plain = median_of(max(repeat, 5), raw)
 
     sys.path.insert(0, str(REPO))
-    from ci import harness as ci_harness  # noqa: PLC0415
+    from ci import images, plan  # noqa: PLC0415
     from ci.engine import Engine  # noqa: PLC0415
     from ci.platforms import discover, host_docker_platform  # noqa: PLC0415
 
@@ -182,8 +182,9 @@ def overhead(repeat: int, work: Path) -> list[Figure]:
 
     def resolve() -> float:
         started = time.monotonic()
-        ci_harness.ensure_image(
-            engine, amd64, REPO / "docker", no_cache=False, run_only=False, lock_timeout=10,
+        ref = plan.image_ref(amd64, REPO / "docker")
+        images.ensure_image(
+            engine, amd64, ref, REPO / "docker", images.ImageRequest(lock_timeout=10),
             host_platform=host_docker_platform(platform.machine()),
         )  # fmt: skip
         return time.monotonic() - started

@@ -1,0 +1,52 @@
+"""Do: one connection per engine URL, made when a platform first needs it (so an unreachable
+engine fails only the platforms mapped to it); orphans are reaped on each at first use."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from ci import cleanup, engines, plan
+from ci.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+class EnginePool:
+    def __init__(self, *, reap: bool, host_name: str) -> None:
+        self._lock = threading.Lock()
+        self._engines: dict[str, Engine] = {}
+        self._platforms: dict[str, str] = {}
+        self._volumes: set[str] = set()
+        self.reap = reap
+        self.host_name = host_name
+
+    def get(self, url: str) -> Engine:
+        with self._lock:
+            if url not in self._engines:
+                engine = Engine.connect(url or None)
+                if self.reap:
+                    reaped = cleanup.reap_orphans(engine, self.host_name)
+                    if reaped:
+                        log.warning(
+                            "removed %d container(s) left by dead runs: %s", len(reaped), ", ".join(reaped)
+                        )
+                self._engines[url] = engine
+            return self._engines[url]
+
+    def docker_platform(self, url: str, local_platform: str) -> str:
+        """The platform of the machine an engine runs on (asked once per remote engine)."""
+        if not engines.is_remote(url):
+            return local_platform
+        engine = self.get(url)
+        with self._lock:
+            if url not in self._platforms:
+                self._platforms[url] = engine.docker_platform()
+            return self._platforms[url]
+
+    def ccache_volume(self, url: str, uid: int, gid: int, image: str) -> None:
+        engine = self.get(url)
+        with self._lock:
+            if url not in self._volumes:
+                engine.owned_volume(plan.CCACHE_VOLUME, uid, gid, image)
+                self._volumes.add(url)

@@ -1,0 +1,261 @@
+"""Do: carry out an Invocation. One small function per mode, and the steps a platform goes
+through (its image, its container, its release, its outcome); ci.invocation decided them all."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import logging
+import shlex
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+
+from ci import (
+    builddirs,
+    cleanup,
+    containers,
+    emulation,
+    engines,
+    images,
+    locks,
+    multirun,
+    outcomes,
+    plan,
+    podman,
+    release,
+    signals,
+    summary,
+    transfer,
+)
+from ci.engine import Engine, Output, write_through
+from ci.enginepool import EnginePool
+from ci.errors import ExitCode, HarnessError
+from ci.host import docker_config
+from ci.invocation import Invocation, Mode, PlatformRun, run_inputs
+from ci.summary import Outcome
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Session:
+    """What the platforms of one invocation share while it executes."""
+
+    inv: Invocation
+    pool: EnginePool
+    live: containers.LiveContainers
+    engine_limits: Mapping[str, int]
+
+
+Step = Callable[[Session, PlatformRun, Output], Outcome]
+Launch = Callable[[Session, PlatformRun, Engine, plan.RunSpec, Output], int]
+
+
+def execute(inv: Invocation, env: Mapping[str, str]) -> int:
+    return MODES[inv.mode](inv, env)
+
+
+# -- modes without platforms ------------------------------------------------------------------
+
+
+def list_platforms(inv: Invocation, _env: Mapping[str, str]) -> int:
+    for p in inv.known:
+        print(p.name)
+    return ExitCode.OK
+
+
+def prune(inv: Invocation, _env: Mapping[str, str]) -> int:
+    engine = Engine.connect(inv.engine_urls[0] or None)
+    removed = images.prune_images(engine, {p.name: p for p in inv.known}, inv.docker_dir)
+    print(f"removed {len(removed)} outdated image tag(s)" + (": " + ", ".join(removed) if removed else ""))
+    return ExitCode.OK
+
+
+def cleanup_orphans(inv: Invocation, env: Mapping[str, str]) -> int:
+    """Reap orphans on every engine named; one that cannot be reached is reported and the others
+    still cleaned."""
+    removed: list[str] = []
+    unreachable = 0
+    for url in inv.engine_urls:
+        try:
+            engine = Engine.connect(engines.resolve(url, docker_config(env, inv.host)) or None)
+        except HarnessError as exc:
+            log.error("%s", exc.message)
+            unreachable += 1
+            continue
+        removed += cleanup.reap_orphans(engine, inv.host.name)
+    print(f"removed {len(removed)} orphaned container(s)" + (": " + ", ".join(removed) if removed else ""))
+    return int(ExitCode.ENGINE_UNREACHABLE) if unreachable == len(inv.engine_urls) else ExitCode.OK
+
+
+# -- modes over platforms ---------------------------------------------------------------------
+
+
+def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
+    """Engines ready (podman's service started), one platform's engine reached before anything
+    else, and the watchdog started when containers will run."""
+    limits: dict[str, int] = {}
+    if inv.podman_socket is not None:
+        podman.ensure_service(inv.podman_socket)
+        limits = podman.service_limits(inv.podman_socket)
+    pool = EnginePool(reap=inv.runs_containers, host_name=inv.host.name)
+    if not inv.several:  # one platform: an unreachable engine is reported before anything else
+        pool.get(inv.platforms[0].engine_url)
+    if inv.runs_containers:
+        # Held open (never written) until this process ends, however it ends.
+        pipe = cleanup.start_watchdog(inv.run_id, env, sorted({p.engine_url for p in inv.platforms}))
+        log.debug("watchdog started (pipe fd %d)", pipe)
+    return Session(inv=inv, pool=pool, live=containers.LiveContainers(), engine_limits=limits)
+
+
+def each_platform(inv: Invocation, env: Mapping[str, str], step: Step) -> int:
+    session = open_session(inv, env)
+    with signals.signals_raise():
+        return summary.overall_status(across_platforms(session, step))
+
+
+def run(inv: Invocation, env: Mapping[str, str]) -> int:
+    """Build and test every platform; then, when all passed, the release's manifest lists."""
+    session = open_session(inv, env)
+    with signals.signals_raise():
+        status = summary.overall_status(across_platforms(session, container_step))
+        if inv.release and status == 0:
+            arch_images = [p.release for p in inv.platforms if p.release]
+            release.push_manifest_lists(inv.release.tag, list(inv.release.repositories), arch_images, env)
+    return status
+
+
+def across_platforms(session: Session, step: Step) -> list[Outcome]:
+    """One platform streams straight through; several run at once, prefixed, then a table."""
+    inv = session.inv
+    try:
+        if not inv.several:
+            done = [step(session, inv.platforms[0], write_through)]
+            outcomes.report(done[0])
+        else:
+            works = [(r.platform.name, functools.partial(step, session, r)) for r in inv.platforms]
+            done = multirun.run_all(works, parallel=inv.parallel, fail_fast=inv.fail_fast, live=session.live)
+    finally:
+        session.live.remove_all()
+    if inv.several:
+        sys.stderr.write(summary.table(done) + "\n")
+    return done
+
+
+# -- the steps of one platform ----------------------------------------------------------------
+
+
+def image_for(session: Session, run: PlatformRun, output: Output) -> tuple[Engine, str]:
+    """The platform's engine and that engine's own platform, with the image present on it."""
+    engine = session.pool.get(run.engine_url)
+    engine_platform = session.pool.docker_platform(run.engine_url, session.inv.host_platform)
+    images.ensure_image(
+        engine,
+        run.platform,
+        run.image,
+        session.inv.docker_dir,
+        session.inv.images,
+        host_platform=engine_platform,
+        output=output,
+    )
+    return engine, engine_platform
+
+
+def spec_for(session: Session, run: PlatformRun, engine_platform: str) -> plan.RunSpec:
+    emulated = bool(emulation.needed(run.platform, engine_platform))
+    return plan.plan_run(run_inputs(session.inv, run, emulated=emulated, engine_limits=session.engine_limits))
+
+
+def image_only(session: Session, run: PlatformRun, output: Output) -> Outcome:
+    started = time.monotonic()
+    image_for(session, run, output)
+    print(run.image, flush=True)
+    return Outcome(platform=run.platform.name, status=0, seconds=time.monotonic() - started)
+
+
+def print_line(session: Session, run: PlatformRun, output: Output) -> Outcome:
+    started = time.monotonic()
+    _, engine_platform = image_for(session, run, output)
+    spec = spec_for(session, run, engine_platform)
+    print(shlex.join(plan.docker_run_argv(spec, mask_secrets=True, engine_url=run.engine_url)), flush=True)
+    masked = [k for k, _ in spec.env if plan.is_secret(k)]
+    if masked:
+        log.warning("values of %s not printed: export them before running this line", ", ".join(masked))
+    return Outcome(platform=run.platform.name, status=0, seconds=time.monotonic() - started)
+
+
+def in_container(
+    session: Session, run: PlatformRun, engine: Engine, spec: plan.RunSpec, output: Output
+) -> int:
+    """Run the spec's container to its end; a remote engine gets its inputs by copy, and gives
+    the build dir back the same way."""
+    inv = session.inv
+    if not run.remote:
+        return containers.run_container(engine, spec, session.live, output=output, timeout=inv.timeout)
+    session.pool.ccache_volume(run.engine_url, inv.host.uid, inv.host.gid, str(run.image))
+    inputs = transfer.pack_inputs(inv.source, inv.runtime_functions, inv.host.uid, inv.host.gid)
+
+    def copy_back(cid: str) -> None:
+        copied = transfer.unpack_results(engine.get_archive(cid, plan.BUILD_IN_CONTAINER), run.build_dir)
+        log.debug("copied %d file(s) back", copied)
+
+    return containers.run_container(
+        engine,
+        spec,
+        session.live,
+        output=output,
+        timeout=inv.timeout,
+        before_start=lambda cid: engine.put_archive(cid, "/", inputs),
+        after_exit=copy_back,
+    )
+
+
+def shell(session: Session, run: PlatformRun, engine: Engine, spec: plan.RunSpec, output: Output) -> int:
+    return containers.run_interactive(engine, spec)
+
+
+@contextlib.contextmanager
+def build_dir_in_use(inv: Invocation, run: PlatformRun, spec: plan.RunSpec) -> Iterator[None]:
+    """The build and ccache dirs created as the user, the build dir stamped and locked for this
+    run, and its per-run ccache statistics started afresh."""
+    builddirs.prepare_dir(run.build_dir, builddirs.stamp_text(run.platform, inv.source))
+    builddirs.prepare_dir(inv.ccache_dir)
+    with locks.locked(builddirs.lock_name(run.build_dir), f"the build dir {run.build_dir}", inv.lock_timeout):
+        (run.build_dir / plan.CCACHE_STATS_LOG).unlink(missing_ok=True)
+        log.info("%s: running %s in %s", run.platform.name, " ".join(spec.command), run.image)
+        yield
+
+
+def container_step(
+    session: Session, run: PlatformRun, output: Output, launch: Launch = in_container
+) -> Outcome:
+    started, started_wall = time.monotonic(), time.time()
+    engine, engine_platform = image_for(session, run, output)
+    spec = spec_for(session, run, engine_platform)
+    with build_dir_in_use(session.inv, run, spec):
+        status = launch(session, run, engine, spec, output)
+    if status == 0 and run.release is not None and session.inv.release is not None:
+        release.build_and_push(
+            engine=engine,
+            image=run.release,
+            build_dir=run.build_dir,
+            repositories=list(session.inv.release.repositories),
+            host_platform=engine_platform,
+            output=output,
+        )
+    return outcomes.collect(
+        run.platform.name, status, time.monotonic() - started, run.build_dir, started_wall=started_wall
+    )
+
+
+MODES: dict[Mode, Callable[[Invocation, Mapping[str, str]], int]] = {
+    "list": list_platforms,
+    "prune": prune,
+    "cleanup": cleanup_orphans,
+    "build": functools.partial(each_platform, step=image_only),
+    "print": functools.partial(each_platform, step=print_line),
+    "interactive": functools.partial(each_platform, step=functools.partial(container_step, launch=shell)),
+    "run": run,
+}

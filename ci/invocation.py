@@ -1,0 +1,309 @@
+"""Decide one whole invocation: options + environment + a few host facts -> a frozen Invocation.
+
+Every check that needs no engine happens here, in the order a user meets them; ci.execute
+carries the result out. Reads only local inputs (the Dockerfiles, the step script, binfmt_misc).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from ci import builddirs, cleanup, emulation, engines, plan, podman
+from ci.errors import DockerSocketMountError, SourceMissingError, UsageError
+from ci.functions import defined_functions, resolve_command
+from ci.host import Host, default_ccache_dir, default_jobs, default_parallel, docker_config
+from ci.images import ImageRequest
+from ci.options import REPO_ROOT, Options
+from ci.platforms import Platform, discover, host_docker_platform, select
+from ci.release_plan import ArchImage, arch_images, parse_repositories, validate_tag
+
+Mode = Literal["list", "prune", "cleanup", "build", "print", "interactive", "run"]
+
+DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PlatformRun:
+    """One platform's part of the invocation."""
+
+    platform: Platform
+    engine_url: str  # '' for the default local engine
+    image: plan.ImageRef
+    build_dir: Path
+    command: tuple[str, ...]
+    release: ArchImage | None = None
+
+    @property
+    def remote(self) -> bool:
+        return engines.is_remote(self.engine_url)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Release:
+    tag: str
+    repositories: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Invocation:
+    """Everything build.py will do, decided before any engine is contacted."""
+
+    mode: Mode
+    host: Host
+    docker_dir: Path
+    platforms: tuple[PlatformRun, ...] = ()
+    known: tuple[Platform, ...] = ()  # every platform defined (list, prune)
+    engine_urls: tuple[str, ...] = ()  # prune and cleanup: the engines to visit
+    engine_kind: str = "docker"
+    podman_socket: Path | None = None  # the podman API service to start, when the engine is podman
+    source: Path = REPO_ROOT / "xsum"
+    ccache_dir: Path = Path()
+    runtime_functions: Path = REPO_ROOT / "runtime_functions.sh"
+    user_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    passthrough_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    run_id: str = ""
+    build_jobs: int = 1
+    parallel: int = 1
+    fail_fast: bool = False
+    timeout: float | None = None
+    lock_timeout: float = 3600.0
+    images: ImageRequest = dataclasses.field(default_factory=ImageRequest)
+    writable_source: bool = False
+    ccache_max_size: str = "10G"
+    release: Release | None = None
+
+    @property
+    def several(self) -> bool:
+        return len(self.platforms) > 1
+
+    @property
+    def runs_containers(self) -> bool:
+        return self.mode in ("interactive", "run")
+
+    @property
+    def host_platform(self) -> str:
+        return host_docker_platform(self.host.machine)
+
+
+def mode_of(opts: Options) -> Mode:
+    if opts.cleanup:
+        return "cleanup"
+    if opts.prune:
+        return "prune"
+    if opts.list_platforms:
+        return "list"
+    if opts.build_only:
+        return "build"
+    if opts.print_docker_run:
+        return "print"
+    return "interactive" if opts.interactive else "run"
+
+
+def plan_invocation(opts: Options, env: Mapping[str, str], host: Host) -> Invocation:
+    mode = mode_of(opts)
+    if mode == "cleanup":
+        return Invocation(
+            mode=mode, host=host, docker_dir=opts.docker_dir, engine_urls=cleanup_engines(opts, env, host)
+        )
+    docker_dir = opts.docker_dir.resolve()
+    known = discover(docker_dir)
+    if mode in ("list", "prune"):
+        urls = (env.get("DOCKER_HOST", ""),)
+        return Invocation(
+            mode=mode, host=host, docker_dir=docker_dir, known=tuple(known.values()), engine_urls=urls
+        )
+    return plan_platforms(opts, env, host, mode=mode, docker_dir=docker_dir, known=known)
+
+
+def cleanup_engines(opts: Options, env: Mapping[str, str], host: Host) -> tuple[str, ...]:
+    """The default engine and every engine named by --docker-host or the engines file."""
+    named = {
+        **(engines.load_file(opts.engines) if opts.engines else {}),
+        **engines.parse_pairs(opts.docker_host),
+    }
+    return tuple(dict.fromkeys([engines.default_url(env, docker_config(env, host)), *named.values()]))
+
+
+def chosen_platforms(opts: Options, known: dict[str, Platform]) -> list[Platform]:
+    chosen = select(list(known) if opts.all else opts.platforms, known)
+    if opts.arch:
+        arch = emulation.normalize_arch(opts.arch)
+        chosen = [emulation.with_arch(p, arch) for p in chosen]
+    if len(chosen) > 1 and opts.interactive:
+        raise UsageError("-i opens one shell: give one platform")
+    return chosen
+
+
+def engine_choice(
+    opts: Options, env: Mapping[str, str], host: Host, chosen: list[Platform]
+) -> tuple[str, Path | None, dict[str, str]]:
+    """(engine kind, podman socket or None, platform -> engine URL), every local platform's
+    emulation checked."""
+    kind = podman.choose(opts.engine, env)
+    engine_env, podman_socket = dict(env), None
+    if kind == "podman":  # its Docker-compatible API service stands in for the default engine
+        podman_socket = podman.socket_path(host.euid, env)
+        engine_env["DOCKER_HOST"] = f"unix://{podman_socket}"
+    urls = engines.engine_for(
+        [p.name for p in chosen],
+        pairs=engines.parse_pairs(opts.docker_host),
+        file_table=engines.load_file(opts.engines) if opts.engines else {},
+        env=engine_env,
+        docker_config=docker_config(env, host),
+    )
+    for p in chosen:
+        if engines.is_remote(urls[p.name]):
+            if opts.interactive:
+                raise UsageError(f"-i needs a local engine; {p.name} runs on {urls[p.name]}")
+        else:
+            emulation.check(p, host_docker_platform(host.machine))
+    return kind, podman_socket, urls
+
+
+def release_of(opts: Options, chosen: list[Platform]) -> tuple[Release | None, dict[str, ArchImage]]:
+    if opts.release is None or opts.push is None:
+        return None, {}
+    repositories = parse_repositories(opts.push)
+    tag = validate_tag(opts.release)
+    images = {image.platform: image for image in arch_images(tag, {p.name: p.target for p in chosen})}
+    return Release(tag=tag, repositories=tuple(repositories)), images
+
+
+def source_dir(opts: Options) -> Path:
+    source = (opts.source or REPO_ROOT / "xsum").expanduser().resolve()
+    if not source.is_dir():
+        raise SourceMissingError(
+            f"source dir {source} does not exist or is not a directory",
+            hint="pass an existing CMake source tree with --source DIR",
+        )
+    return source
+
+
+def plan_platforms(
+    opts: Options,
+    env: Mapping[str, str],
+    host: Host,
+    *,
+    mode: Mode,
+    docker_dir: Path,
+    known: dict[str, Platform],
+) -> Invocation:
+    chosen = chosen_platforms(opts, known)
+    kind, podman_socket, urls = engine_choice(opts, env, host, chosen)
+    release, release_images = release_of(opts, chosen)
+    user_env = plan.parse_env(opts.env)
+    source = source_dir(opts)
+    commands = commands_for(opts, chosen)
+    several = len(chosen) > 1
+    build_dirs = {p.name: builddirs.build_dir_for(opts.build_dir, p, host.cwd, several) for p in chosen}
+    ccache_dir = (opts.ccache_dir or default_ccache_dir(env, host.home)).expanduser().resolve()
+    check_no_socket_mount([source, ccache_dir, *build_dirs.values()], env)
+    if mode in ("interactive", "run"):
+        for p in chosen:
+            builddirs.check_build_dir(build_dirs[p.name], p, source)
+    runs = tuple(
+        PlatformRun(
+            platform=p,
+            engine_url=urls[p.name],
+            image=plan.image_ref(p, docker_dir),
+            build_dir=build_dirs[p.name],
+            command=commands[p.name],
+            release=release_images.get(p.name),
+        )
+        for p in chosen
+    )
+    return Invocation(
+        mode=mode,
+        host=host,
+        docker_dir=docker_dir,
+        platforms=runs,
+        engine_kind=kind,
+        podman_socket=podman_socket,
+        source=source,
+        ccache_dir=ccache_dir,
+        runtime_functions=opts.runtime_functions.resolve(),
+        user_env=user_env,
+        passthrough_env={k: env[k] for k in cleanup.JENKINS_VARIABLES if k in env},
+        run_id=uuid.uuid4().hex[:12],
+        build_jobs=opts.build_jobs or default_jobs(host.cpus, host.available_memory),
+        parallel=opts.jobs or default_parallel(host.cpus, host.available_memory),
+        fail_fast=opts.fail_fast,
+        timeout=opts.timeout,
+        lock_timeout=opts.lock_timeout,
+        images=image_request(opts),
+        writable_source=opts.writable_source,
+        ccache_max_size=opts.ccache_max_size,
+        release=release,
+    )
+
+
+def commands_for(opts: Options, chosen: list[Platform]) -> dict[str, tuple[str, ...]]:
+    """What each platform's container runs: a runtime function (checked to exist) or a command."""
+    functions = defined_functions(opts.runtime_functions.read_text(encoding="utf-8"))
+    interactive_default = ["bash"] if opts.interactive and not opts.words and not opts.raw else []
+    return {
+        p.name: resolve_command(p, opts.words, opts.raw or interactive_default, functions) for p in chosen
+    }
+
+
+def image_request(opts: Options) -> ImageRequest:
+    return ImageRequest(
+        no_cache=opts.no_cache,
+        run_only=opts.run_only,
+        lock_timeout=opts.lock_timeout,
+        registry=opts.docker_registry,
+        push_cache=opts.push_cache,
+    )
+
+
+def check_no_socket_mount(paths: list[Path], env: Mapping[str, str]) -> None:
+    """No mount may expose the engine's socket: that would hand the container root on the host."""
+    sockets = [Path(s) for s in DOCKER_SOCKETS]
+    if env.get("DOCKER_HOST", "").startswith("unix://"):
+        sockets.append(Path(env["DOCKER_HOST"][len("unix://") :]))
+    for path in paths:
+        for sock in sockets:
+            resolved = sock.resolve() if sock.exists() else sock
+            if path in (resolved, sock) or path in resolved.parents or path in sock.parents:
+                raise DockerSocketMountError(
+                    f"refusing to mount {path}: it contains the Docker socket {sock}",
+                    hint="choose a source, build or ccache dir that does not contain the engine's socket",
+                )
+
+
+def run_inputs(
+    inv: Invocation, run: PlatformRun, *, emulated: bool, engine_limits: Mapping[str, int]
+) -> plan.RunInputs:
+    """The container's inputs, once the engine has said what it runs on and its limits."""
+    host = inv.host
+    return plan.RunInputs(
+        platform=run.platform,
+        image=run.image,
+        command=run.command,
+        source_dir=inv.source,
+        build_dir=run.build_dir,
+        ccache_dir=inv.ccache_dir,
+        runtime_functions=inv.runtime_functions,
+        user_env=inv.user_env,
+        uid=host.uid,
+        gid=host.gid,
+        run_id=inv.run_id,
+        owner_pid=host.pid,
+        owner_start=host.start_time,
+        owner_host=host.name,
+        passthrough_env=inv.passthrough_env,
+        jobs=inv.build_jobs,
+        ccache_max_size=inv.ccache_max_size,
+        writable_source=inv.writable_source,
+        interactive=inv.mode == "interactive",
+        tty=inv.mode == "interactive" and host.stdin_tty,
+        emulated=emulated,
+        transfer=run.remote,
+        engine_kind=inv.engine_kind,
+        engine_limits=engine_limits,
+        rootless=inv.engine_kind == "podman" and host.euid != 0,
+    )

@@ -1,0 +1,170 @@
+"""plan_invocation: options + environment + host facts -> the whole invocation, without Docker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ci.errors import SourceMissingError, UnknownFunctionError, UsageError
+from ci.host import Host
+from ci.invocation import Invocation, mode_of, plan_invocation, run_inputs
+from ci.options import parse_args
+
+GiB = 1 << 30
+
+
+def host(tmp_path: Path, **overrides: object) -> Host:
+    facts: dict[str, object] = {
+        "machine": "x86_64",
+        "cpus": 8,
+        "available_memory": 6 * GiB,
+        "uid": 1234,
+        "gid": 2345,
+        "euid": 1234,
+        "pid": 4242,
+        "start_time": 1700000000.5,
+        "name": "agent-7",
+        "cwd": tmp_path / "cwd",
+        "home": tmp_path / "home",
+        "stdin_tty": False,
+    }
+    facts.update(overrides)
+    return Host(**facts)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    docker_dir = tmp_path / "docker"
+    docker_dir.mkdir()
+    for name, target in (("amd64", ""), ("other", ""), ("arm64", "# ci.target: linux/arm64\n")):
+        (docker_dir / f"Dockerfile.build.{name}").write_text(
+            f"{target}FROM debian:trixie\n", encoding="utf-8"
+        )
+    (tmp_path / "runtime_functions.sh").write_text(
+        "build_generic() {\n}\nbuild_other() {\n}\nstep() {\n}\n", encoding="utf-8"
+    )
+    (tmp_path / "src").mkdir()
+    return tmp_path
+
+
+def plan(project: Path, *argv: str, env: dict[str, str] | None = None, **facts: object) -> Invocation:
+    full = [
+        *argv,
+        *(
+            "--docker-dir",
+            str(project / "docker"),
+            "--runtime-functions",
+            str(project / "runtime_functions.sh"),
+        ),
+        *("--source", str(project / "src"), "--ccache-dir", str(project / "ccache")),
+    ]
+    return plan_invocation(parse_args(full), env or {}, host(project, **facts))
+
+
+@pytest.mark.parametrize(
+    ("argv", "mode"),
+    [
+        (["-l"], "list"),
+        (["--cleanup"], "cleanup"),
+        (["--prune"], "prune"),
+        (["-p", "amd64", "-b"], "build"),
+        (["-p", "amd64", "--print-docker-run"], "print"),
+        (["-p", "amd64", "-i"], "interactive"),
+        (["-p", "amd64"], "run"),
+        (["-p", "amd64", "--", "true"], "run"),
+    ],
+)
+def test_one_mode_per_invocation(argv: list[str], mode: str) -> None:
+    assert mode_of(parse_args(argv)) == mode
+
+
+def test_list_knows_every_platform(project: Path) -> None:
+    inv = plan(project, "-l")
+    assert [p.name for p in inv.known] == ["amd64", "arm64", "other"]
+    assert inv.platforms == ()
+
+
+def test_one_platform_is_planned_whole(project: Path) -> None:
+    inv = plan(project, "-p", "amd64", "-e", "A=B=C", env={"BUILD_TAG": "jenkins-1", "OTHER": "x"})
+    assert inv.mode == "run" and not inv.several
+    (run,) = inv.platforms
+    assert run.platform.name == "amd64"
+    assert run.engine_url == "" and not run.remote
+    assert run.build_dir == project / "cwd" / "build"
+    assert run.command == ("/work/runtime_functions.sh", "build_generic")
+    assert str(run.image).startswith("ciharness/amd64:")
+    assert dict(inv.user_env) == {"A": "B=C"}
+    assert dict(inv.passthrough_env) == {"BUILD_TAG": "jenkins-1"}
+    assert inv.build_jobs == 6  # 8 cores, but one job per GiB of the 6 available
+    assert inv.parallel == 3  # one platform per 2 GiB
+    assert len(inv.run_id) == 12
+    assert inv.runs_containers
+
+
+def test_several_platforms_get_their_own_build_dirs_and_functions(project: Path) -> None:
+    inv = plan(project, "-p", "amd64,other", "--build-dir", "out", "-j", "1")
+    assert inv.several and inv.parallel == 1
+    assert [r.build_dir for r in inv.platforms] == [
+        project / "cwd" / "out.amd64",
+        project / "cwd" / "out.other",
+    ]
+    assert [r.command[-1] for r in inv.platforms] == ["build_generic", "build_other"]
+
+
+def test_engines_per_platform_and_remote_platforms_skip_local_emulation(project: Path) -> None:
+    inv = plan(project, "-p", "amd64,arm64", "--docker-host", "arm64=tcp://127.0.0.1:2375")
+    urls = {r.platform.name: (r.engine_url, r.remote) for r in inv.platforms}
+    assert urls == {"amd64": ("", False), "arm64": ("tcp://127.0.0.1:2375", True)}
+
+
+def test_release_targets_per_platform(project: Path) -> None:
+    inv = plan(project, "-p", "amd64,arm64", "--release", "1.2", "--push", "127.0.0.1:5000/x",
+               "--docker-host", "arm64=tcp://127.0.0.1:2375")  # fmt: skip
+    assert inv.release is not None and inv.release.tag == "1.2"
+    assert inv.release.repositories == ("127.0.0.1:5000/x",)
+    tags = {r.platform.name: r.release.ref("r") if r.release else None for r in inv.platforms}
+    assert tags == {"amd64": "r:1.2-amd64", "arm64": "r:1.2-arm64"}
+
+
+def test_podman_plans_its_service_socket(project: Path) -> None:
+    inv = plan(project, "-p", "amd64", "--engine", "podman", env={"XDG_RUNTIME_DIR": "/run/user/1234"})
+    assert inv.engine_kind == "podman"
+    assert inv.podman_socket == Path("/run/user/1234/podman/podman.sock")
+    assert inv.platforms[0].engine_url == "unix:///run/user/1234/podman/podman.sock"
+
+
+@pytest.mark.parametrize(
+    ("argv", "error", "words"),
+    [
+        (["-p", "amd64,other", "-i"], UsageError, "one platform"),
+        (["-p", "amd64", "nosuchstep"], UnknownFunctionError, "nosuchstep"),
+        (["-p", "arm64", "-i", "--docker-host", "arm64=tcp://h:2375"], UsageError, "local engine"),
+    ],
+)
+def test_bad_combinations_are_refused_while_planning(
+    project: Path, argv: list[str], error: type[Exception], words: str
+) -> None:
+    with pytest.raises(error, match=words):
+        plan(project, *argv)
+
+
+def test_missing_source_is_refused_while_planning(project: Path) -> None:
+    (project / "src").rmdir()
+    with pytest.raises(SourceMissingError):
+        plan(project, "-p", "amd64")
+
+
+def test_cleanup_visits_the_default_and_every_named_engine(project: Path) -> None:
+    inv = plan(project, "--cleanup", "--docker-host", "arm64=tcp://10.0.0.9:2375", env={"DOCKER_HOST": ""})
+    assert inv.engine_urls == ("", "tcp://10.0.0.9:2375")
+
+
+def test_run_inputs_carry_the_host_and_engine_facts(project: Path) -> None:
+    inv = plan(project, "-p", "amd64", "-i", "--engine", "podman", stdin_tty=True, euid=1234)
+    inputs = run_inputs(inv, inv.platforms[0], emulated=True, engine_limits={"nofile": 1024})
+    assert (inputs.uid, inputs.gid, inputs.owner_pid, inputs.owner_host) == (1234, 2345, 4242, "agent-7")
+    assert inputs.owner_start == 1700000000.5
+    assert inputs.interactive and inputs.tty and inputs.emulated and inputs.rootless
+    assert dict(inputs.engine_limits) == {"nofile": 1024}
+    assert inputs.command == ("bash",)
