@@ -16,7 +16,7 @@ import docker.types
 import requests.exceptions
 
 import docker
-from ci.errors import ContainerError, EngineUnreachableError, ImageBuildError
+from ci.errors import ContainerError, EngineUnreachableError, ImageBuildError, SourceOverlayError
 from ci.plan import RunSpec
 from ci.platforms import host_docker_platform
 
@@ -193,8 +193,23 @@ class Engine:
         return str(container["Id"])
 
     def _host_config(self, spec: RunSpec) -> dict[str, Any]:
+        # Docker makes a copy-on-write source as an anonymous overlay volume; podman (and every
+        # other mount) as a bind.
+        volumes = [m for m in spec.mounts if m.upper is not None and spec.program == "docker"]
         config: dict[str, Any] = self.api.create_host_config(
-            binds=[m.flag() for m in spec.mounts],
+            binds=[m.cli_args(spec.program)[1] for m in spec.mounts if m not in volumes],
+            mounts=[
+                docker.types.Mount(
+                    target=m.target,
+                    source=None,
+                    type="volume",
+                    driver_config=docker.types.DriverConfig(
+                        "local", {"type": "overlay", "device": "overlay", "o": m.overlay_options()}
+                    ),
+                )
+                for m in volumes
+            ]
+            or None,
             init=True,
             privileged=spec.privileged,
             ulimits=[docker.types.Ulimit(name=n, soft=s, hard=h) for n, s, h in spec.ulimits] or None,
@@ -217,7 +232,12 @@ class Engine:
                     output(err, True)
             result = self.api.wait(container_id)
         except docker.errors.APIError as exc:
-            raise ContainerError(f"the container failed: {_short(str(exc.explanation or exc))}") from exc
+            reason = _short(str(exc.explanation or exc))
+            if "overlay" in reason and "mount" in reason:
+                raise SourceOverlayError(
+                    f"the engine cannot mount the source as an overlay: {reason}"
+                ) from exc
+            raise ContainerError(f"the container failed: {reason}") from exc
         except requests.exceptions.RequestException as exc:
             raise ContainerError(f"lost the engine while the container ran: {_short(str(exc))}") from exc
         return int(result.get("StatusCode", 1))
@@ -225,7 +245,7 @@ class Engine:
     def remove(self, container_id: str) -> None:
         """Force-remove; a container already gone (or going) is not an error."""
         try:
-            self.api.remove_container(container_id, force=True)
+            self.api.remove_container(container_id, force=True, v=True)  # with its anonymous volumes
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as exc:
@@ -267,6 +287,28 @@ class Engine:
                 self.api.remove_container(container["Id"], force=True)
         except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
             raise ContainerError(f"cannot prepare the volume {name}: {_short(str(exc))}") from exc
+
+    def run_as_root(
+        self, image: str, command: list[str], *, binds: list[str], platform: str, labels: dict[str, str]
+    ) -> int:
+        """A short housekeeping container as root (labelled, so the watchdog and the orphan
+        reaper know it); its exit status."""
+        try:
+            container = self.api.create_container(
+                image=image,
+                command=command,
+                user="0:0",
+                labels=labels,
+                platform=platform,
+                host_config=self.api.create_host_config(binds=binds),
+            )
+            try:
+                self.api.start(container["Id"])
+                return int(self.api.wait(container["Id"]).get("StatusCode", 1))
+            finally:
+                self.remove(container["Id"])
+        except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+            raise ContainerError(f"a housekeeping container failed: {_short(str(exc))}") from exc
 
     def containers(self, label_filters: list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.api.containers(all=True, filters={"label": label_filters})

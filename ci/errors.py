@@ -98,6 +98,10 @@ class ContainerError(HarnessError):
     code = ExitCode.CONTAINER_FAILED
 
 
+class SourceOverlayError(ContainerError):
+    """The engine could not mount the copy-on-write source (no overlay support there)."""
+
+
 class DirNotWritableError(HarnessError):
     code = ExitCode.DIR_NOT_WRITABLE
 

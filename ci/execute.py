@@ -26,12 +26,13 @@ from ci import (
     podman,
     release,
     signals,
+    sources,
     summary,
     transfer,
 )
 from ci.engine import Engine, Output, write_through
 from ci.enginepool import EnginePool
-from ci.errors import ExitCode, HarnessError
+from ci.errors import ExitCode, HarnessError, SourceOverlayError
 from ci.host import docker_config
 from ci.invocation import Invocation, Mode, PlatformRun, run_inputs
 from ci.summary import Outcome
@@ -47,6 +48,7 @@ class Session:
     pool: EnginePool
     live: containers.LiveContainers
     engine_limits: Mapping[str, int]
+    overlays: sources.OverlaySupport = dataclasses.field(default_factory=sources.OverlaySupport)
 
 
 Step = Callable[[Session, PlatformRun, Output], Outcome]
@@ -165,7 +167,9 @@ def image_for(session: Session, run: PlatformRun, output: Output) -> tuple[Engin
 
 def spec_for(session: Session, run: PlatformRun, engine_platform: str) -> plan.RunSpec:
     emulated = bool(emulation.needed(run.platform, engine_platform))
-    return plan.plan_run(run_inputs(session.inv, run, emulated=emulated, engine_limits=session.engine_limits))
+    inputs = run_inputs(session.inv, run, emulated=emulated, engine_limits=session.engine_limits)
+    mode = session.overlays.mode_for(run.engine_url, inputs.source_mode)
+    return plan.plan_run(dataclasses.replace(inputs, source_mode=mode))
 
 
 def image_only(session: Session, run: PlatformRun, output: Output) -> Outcome:
@@ -177,8 +181,9 @@ def image_only(session: Session, run: PlatformRun, output: Output) -> Outcome:
 
 def print_line(session: Session, run: PlatformRun, output: Output) -> Outcome:
     started = time.monotonic()
-    _, engine_platform = image_for(session, run, output)
+    engine, engine_platform = image_for(session, run, output)
     spec = spec_for(session, run, engine_platform)
+    sources.prepare_layers(engine, spec)  # so that the line works when pasted
     print(shlex.join(plan.docker_run_argv(spec, mask_secrets=True, engine_url=run.engine_url)), flush=True)
     masked = [k for k, _ in spec.env if plan.is_secret(k)]
     if masked:
@@ -217,15 +222,37 @@ def shell(session: Session, run: PlatformRun, engine: Engine, spec: plan.RunSpec
 
 
 @contextlib.contextmanager
-def build_dir_in_use(inv: Invocation, run: PlatformRun, spec: plan.RunSpec) -> Iterator[None]:
+def build_dir_in_use(inv: Invocation, run: PlatformRun) -> Iterator[None]:
     """The build and ccache dirs created as the user, the build dir stamped and locked for this
     run, and its per-run ccache statistics started afresh."""
     builddirs.prepare_dir(run.build_dir, builddirs.stamp_text(run.platform, inv.source))
     builddirs.prepare_dir(inv.ccache_dir)
     with locks.locked(builddirs.lock_name(run.build_dir), f"the build dir {run.build_dir}", inv.lock_timeout):
         (run.build_dir / plan.CCACHE_STATS_LOG).unlink(missing_ok=True)
-        log.info("%s: running %s in %s", run.platform.name, " ".join(spec.command), run.image)
+        log.info("%s: running %s in %s", run.platform.name, " ".join(run.command), run.image)
         yield
+
+
+def launch_with_source(
+    session: Session,
+    run: PlatformRun,
+    engine: Engine,
+    *,
+    engine_platform: str,
+    launch: Launch,
+    output: Output,
+) -> int:
+    """Launch with the planned source; once more, read-only, if the engine cannot make the
+    copy-on-write overlay. The overlay's root-owned scratch is cleared after a run that ended."""
+    spec = spec_for(session, run, engine_platform)
+    sources.prepare_layers(engine, spec)
+    try:
+        status = launch(session, run, engine, spec, output)
+    except SourceOverlayError as exc:
+        session.overlays.refuse(run.engine_url, exc.message)
+        return launch(session, run, engine, spec_for(session, run, engine_platform), output)
+    sources.clear_scratch(engine, spec)
+    return status
 
 
 def container_step(
@@ -233,9 +260,10 @@ def container_step(
 ) -> Outcome:
     started, started_wall = time.monotonic(), time.time()
     engine, engine_platform = image_for(session, run, output)
-    spec = spec_for(session, run, engine_platform)
-    with build_dir_in_use(session.inv, run, spec):
-        status = launch(session, run, engine, spec, output)
+    with build_dir_in_use(session.inv, run):
+        status = launch_with_source(
+            session, run, engine, engine_platform=engine_platform, launch=launch, output=output
+        )
     if status == 0 and run.release is not None and session.inv.release is not None:
         release.build_and_push(
             engine=engine,

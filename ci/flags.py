@@ -133,7 +133,15 @@ def _inputs(p: argparse.ArgumentParser) -> None:
         help="CMake source tree to build (default: xsum/ next to build.py)",
     )
     g.add_argument(
-        "--writable-source", action="store_true", help="mount the source tree read-write (default: read-only)"
+        "--source-mode",
+        choices=["copy-on-write", "writable", "read-only"],
+        help="how runs see the source tree: writable with the writes kept in the build dir "
+        "(copy-on-write, the default), writable in place, or read-only",
+    )
+    g.add_argument(
+        "--writable-source",
+        action="store_true",
+        help="same as --source-mode writable: writes land in the tree",
     )
     g.add_argument(
         "--build-dir",

@@ -72,7 +72,7 @@ class Invocation:
     timeout: float | None = None
     lock_timeout: float = 3600.0
     images: ImageRequest = dataclasses.field(default_factory=ImageRequest)
-    writable_source: bool = False
+    source_mode: plan.SourceMode = "copy-on-write"
     ccache_max_size: str = "10G"
     release: Release | None = None
 
@@ -235,7 +235,7 @@ def plan_platforms(
         timeout=opts.timeout,
         lock_timeout=opts.lock_timeout,
         images=image_request(opts),
-        writable_source=opts.writable_source,
+        source_mode=opts.source_mode,
         ccache_max_size=opts.ccache_max_size,
         release=release,
     )
@@ -298,7 +298,7 @@ def run_inputs(
         passthrough_env=inv.passthrough_env,
         jobs=inv.build_jobs,
         ccache_max_size=inv.ccache_max_size,
-        writable_source=inv.writable_source,
+        source_mode=inv.source_mode,
         interactive=inv.mode == "interactive",
         tty=inv.mode == "interactive" and host.stdin_tty,
         emulated=emulated,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ci.errors import UsageError
 from ci.flags import REPO_ROOT, build_parser
+from ci.plan import SourceMode
 
 __all__ = ["REPO_ROOT", "Options", "parse_args"]
 
@@ -33,6 +34,7 @@ class Options:
     env: list[str]
     source: Path | None
     writable_source: bool
+    source_mode: SourceMode
     build_dir: Path | None
     ccache_dir: Path | None
     build_jobs: int | None
@@ -82,6 +84,7 @@ def parse_args(argv: list[str]) -> Options:
         env=ns.env,
         source=ns.source,
         writable_source=ns.writable_source,
+        source_mode="writable" if ns.writable_source else ns.source_mode or "copy-on-write",
         build_dir=ns.build_dir,
         ccache_dir=ns.ccache_dir,
         build_jobs=ns.build_jobs,
@@ -108,6 +111,8 @@ def parse_args(argv: list[str]) -> Options:
 
 def check_combinations(ns: argparse.Namespace, platforms: list[str], raw: list[str]) -> None:
     """Flags that contradict each other, or values no run could use."""
+    if ns.writable_source and ns.source_mode not in (None, "writable"):
+        raise UsageError(f"--writable-source and --source-mode {ns.source_mode} contradict each other")
     if ns.build_only and ns.run_only:
         raise UsageError("-b/--build-only and -R/--run-only contradict each other")
     if ns.build_jobs is not None and ns.build_jobs < 1:

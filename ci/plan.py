@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ci.dockerfile import copied_sources
 from ci.errors import BadEnvError, PlatformDefinitionError
@@ -31,6 +31,8 @@ CCACHE_IN_CONTAINER = "/work/ccache"
 CCACHE_STATS_LOG = ".ciharness-ccache-stats.log"
 # The ccache of runs on a remote engine: a volume there, shared by every run on that engine.
 CCACHE_VOLUME = "ciharness-ccache"
+# A copy-on-write source's writes, in its build dir (see source_layers).
+SOURCE_CHANGES_DIR = ".ciharness-source"
 
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -124,14 +126,41 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
     return env
 
 
+# How a run sees its source tree: writable with its writes kept apart in the build dir (an
+# overlay), writable in place, or read-only.
+SourceMode = Literal["copy-on-write", "writable", "read-only"]
+SOURCE_MODES: tuple[SourceMode, ...] = ("copy-on-write", "writable", "read-only")
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Mount:
     source: Path | str  # a host path, or the name of a volume on the engine
     target: str
     read_only: bool = False
+    # Copy-on-write: source is an overlay's lower layer; writes land in upper (work is the
+    # overlay's scratch dir, on the same file system).
+    upper: Path | None = None
+    work: Path | None = None
 
     def flag(self) -> str:
         return f"{self.source}:{self.target}" + (":ro" if self.read_only else "")
+
+    def overlay_options(self) -> str:
+        return f"lowerdir={self.source},upperdir={self.upper},workdir={self.work}"
+
+    def cli_args(self, program: str) -> list[str]:
+        """The `docker run` / `podman run` arguments that make this mount."""
+        if self.upper is None:
+            return ["--volume", self.flag()]
+        if program == "podman":  # podman's own overlay bind mounts
+            return ["--volume", f"{self.source}:{self.target}:O,upperdir={self.upper},workdir={self.work}"]
+        # Docker: an anonymous volume of the local driver, made for the container (and removed
+        # with it by --rm); the o= field holds commas, so it is quoted for --mount's CSV syntax.
+        return [
+            "--mount",
+            f"type=volume,dst={self.target},volume-driver=local,volume-opt=type=overlay,"
+            f'volume-opt=device=overlay,"volume-opt=o={self.overlay_options()}"',
+        ]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -176,7 +205,7 @@ class RunInputs:
     owner_start: float
     jobs: int
     ccache_max_size: str = "10G"
-    writable_source: bool = False
+    source_mode: SourceMode = "read-only"
     interactive: bool = False
     tty: bool = False
     emulated: bool = False
@@ -228,7 +257,7 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         mounts = (Mount(source=CCACHE_VOLUME, target=CCACHE_IN_CONTAINER),)
     else:
         mounts = (
-            Mount(source=inputs.source_dir, target=SOURCE_IN_CONTAINER, read_only=not inputs.writable_source),
+            source_mount(inputs.source_dir, inputs.build_dir, inputs.source_mode),
             Mount(source=inputs.build_dir, target=BUILD_IN_CONTAINER),
             Mount(source=inputs.ccache_dir, target=CCACHE_IN_CONTAINER),
             Mount(source=inputs.runtime_functions, target=SCRIPT_IN_CONTAINER, read_only=True),
@@ -249,6 +278,20 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         privileged=platform.privileged,
         **engine_quirks(inputs.engine_kind, inputs.engine_limits, inputs.rootless),
     )
+
+
+def source_layers(build_dir: Path) -> tuple[Path, Path]:
+    """Where a copy-on-write source keeps its writes (the overlay's upper dir) and the
+    overlay's scratch dir: inside the build dir, so they live and go with it."""
+    base = build_dir / SOURCE_CHANGES_DIR
+    return base / "changes", base / "work"
+
+
+def source_mount(source_dir: Path, build_dir: Path, mode: SourceMode) -> Mount:
+    if mode == "copy-on-write":
+        upper, work = source_layers(build_dir)
+        return Mount(source=source_dir, target=SOURCE_IN_CONTAINER, upper=upper, work=work)
+    return Mount(source=source_dir, target=SOURCE_IN_CONTAINER, read_only=mode == "read-only")
 
 
 def engine_quirks(kind: str, limits: Mapping[str, int], rootless: bool) -> dict[str, Any]:
@@ -309,7 +352,7 @@ def docker_run_argv(
         argv += ["--label", f"{key}={value}"]
     argv += ["--user", spec.user, "--workdir", spec.workdir]
     for mount in spec.mounts:
-        argv += ["--volume", mount.flag()]
+        argv += mount.cli_args(program)
     for key, value in spec.env:
         argv += ["--env", key if mask_secrets and is_secret(key) else f"{key}={value}"]
     argv.append(spec.image)

@@ -267,7 +267,7 @@ def test_mounts_source_read_only_by_default() -> None:
 
 
 def test_writable_source_mounts_it_read_write() -> None:
-    assert mounts(plan_run(inputs(writable_source=True)))["/work/src"] == (Path("/home/u/src"), False)
+    assert mounts(plan_run(inputs(source_mode="writable")))["/work/src"] == (Path("/home/u/src"), False)
 
 
 def test_run_identity() -> None:
@@ -360,7 +360,7 @@ def test_docker_run_argv() -> None:
 
 def test_writable_source_volume_has_no_ro() -> None:
     assert "/home/u/src:/work/src" in pairs(
-        docker_run_argv(plan_run(inputs(writable_source=True))), "--volume"
+        docker_run_argv(plan_run(inputs(source_mode="writable"))), "--volume"
     )
 
 
