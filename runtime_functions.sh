@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One function per CI step, run inside the build containers by build.py:
 #   /work/runtime_functions.sh FUNCTION [ARG...]
-# Mounts: the source tree at $CI_SOURCE_DIR (/work/src, read-only unless --writable-source),
+# Mounts: the source tree at $CI_SOURCE_DIR (/work/src, writable: copy-on-write by default),
 # the build dir at $CI_BUILD_DIR (/work/build) and the ccache dir at $CCACHE_DIR (/work/ccache).
 # Functions whose names start with '_' are helpers, not steps.
 set -euo pipefail

@@ -235,7 +235,7 @@ class Engine:
             reason = _short(str(exc.explanation or exc))
             if "overlay" in reason and "mount" in reason:
                 raise SourceOverlayError(
-                    f"the engine cannot mount the source as an overlay: {reason}"
+                    f"the engine cannot mount the source copy-on-write here ({reason.rsplit(': ', 1)[-1]})"
                 ) from exc
             raise ContainerError(f"the container failed: {reason}") from exc
         except requests.exceptions.RequestException as exc:

@@ -109,7 +109,12 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
         # Held open (never written) until this process ends, however it ends.
         pipe = cleanup.start_watchdog(inv.run_id, env, sorted({p.engine_url for p in inv.platforms}))
         log.debug("watchdog started (pipe fd %d)", pipe)
-    return Session(inv=inv, pool=pool, live=containers.LiveContainers(), engine_limits=limits)
+    session = Session(inv=inv, pool=pool, live=containers.LiveContainers(), engine_limits=limits)
+    refusal = plan.overlay_refusal(inv.engine_kind, inv.engine_kind == "podman" and inv.host.euid != 0)
+    if refusal and inv.source_mode == "copy-on-write":
+        for url in {p.engine_url for p in inv.platforms if not p.remote}:
+            session.overlays.refuse(url, refusal)
+    return session
 
 
 def each_platform(inv: Invocation, env: Mapping[str, str], step: Step) -> int:

@@ -294,6 +294,18 @@ def source_mount(source_dir: Path, build_dir: Path, mode: SourceMode) -> Mount:
     return Mount(source=source_dir, target=SOURCE_IN_CONTAINER, read_only=mode == "read-only")
 
 
+def overlay_refusal(kind: str, rootless: bool) -> str | None:
+    """Why an engine cannot give a copy-on-write source, when that is known beforehand.
+
+    Rootless podman 4.3 cannot mount an overlay over a host dir on this kind of machine: with an
+    upper dir of ours it fails to chown it ("operation not permitted"), and its own `:O` fails
+    with "permission denied" on its vfs storage.
+    """
+    if kind == "podman" and rootless:
+        return "rootless podman cannot mount the source copy-on-write"
+    return None
+
+
 def engine_quirks(kind: str, limits: Mapping[str, int], rootless: bool) -> dict[str, Any]:
     """Where podman differs from Docker, decided in this one place.
 
