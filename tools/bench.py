@@ -314,6 +314,7 @@ def large_tree(root: Path, total_bytes: int = 1 << 30, files: int = 20_000) -> P
         d = root / f"d{i // 1000:02d}" / f"e{i // 100 % 10}"
         d.mkdir(parents=True, exist_ok=True)
         (d / f"f{i}.c").write_bytes(chunk)
+    os.sync()  # its writeback must not land on the measurements
     return root
 
 
