@@ -71,9 +71,12 @@ def test_printed_docker_run_line_runs_the_same_thing(tmp_path: Path) -> None:
     assert printed.returncode == 0, printed.stderr
     line = printed.stdout.strip()
     assert line.startswith("docker run --rm --init ") and "\n" not in line
-    assert not (tmp_path / "b").exists(), "--print-docker-run must not run anything"
+    # Nothing ran: the build dir holds only the copy-on-write source's empty layer dirs, made so
+    # that the line works when pasted.
+    made = sorted(str(p.relative_to(tmp_path)) for p in (tmp_path / "b").rglob("*"))
+    assert made == ["b/.ciharness-source", "b/.ciharness-source/changes", "b/.ciharness-source/work"]
+    assert "type=overlay" in line
 
-    (tmp_path / "b").mkdir()
     (tmp_path / "c").mkdir()
     by_hand = subprocess.run(shlex.split(line), capture_output=True, text=True, check=False)
     assert by_hand.returncode == 0, by_hand.stderr

@@ -60,10 +60,17 @@ def test_env_values_keep_equals_signs_and_reach_the_container(dirs: dict[str, Pa
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_mounts_user_and_workdir_are_the_documented_ones(dirs: dict[str, Path]) -> None:
 
-    script = "id -u; id -g; pwd; test -w /work/build && echo build-rw; touch /work/src/x 2>&- || echo src-ro"
+    script = "id -u; id -g; pwd; test -w /work/build && echo build-rw; touch /work/src/x && echo src-rw"
     result = run_build_py("-p", "amd64", *common(dirs), "--", "sh", "-c", script)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [str(os.getuid()), str(os.getgid()), "/work/build", "build-rw", "src-ro"]
+    assert result.stdout.split() == [str(os.getuid()), str(os.getgid()), "/work/build", "build-rw", "src-rw"]
+    # Copy-on-write: the write landed in the build dir, not in the source tree.
+    assert not (REPO / "xsum" / "x").exists()
+    assert (dirs["build"] / ".ciharness-source" / "changes" / "x").is_file()
+    read_only = run_build_py(
+        "-p", "amd64", *common(dirs), "--source-mode", "read-only", "--", "sh", "-c", script
+    )
+    assert read_only.returncode != 0 and "Read-only file system" in read_only.stderr
 
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
