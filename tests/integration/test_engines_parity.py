@@ -25,6 +25,7 @@ from tests.integration.conftest import (
     LABEL,
     container_names,
     drive_pty,
+    leftovers,
     run_build_py,
     tiny_platforms,
 )
@@ -63,7 +64,11 @@ def ours(kind: str, **labels: str) -> list[str]:
 @pytest.fixture
 def none_left(engine: str) -> Iterator[None]:
     yield
-    assert ours(engine) == []
+    client = client_for(engine)
+    try:
+        assert leftovers(client) == []
+    finally:
+        client.close()
 
 
 @pytest.mark.usefixtures("none_left")
