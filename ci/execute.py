@@ -180,7 +180,7 @@ def print_line(session: Session, run: PlatformRun, output: Output) -> Outcome:
     _, engine_platform = image_for(session, run, output)
     spec = spec_for(session, run, engine_platform)
     print(shlex.join(plan.docker_run_argv(spec, mask_secrets=True, engine_url=run.engine_url)), flush=True)
-    masked = [k for k, _ in spec.env if plan.is_secret(k)]
+    masked = [k for k, v in spec.env if plan.hidden(k, v)]
     if masked:
         log.warning("values of %s not printed: export them before running this line", ", ".join(masked))
     return Outcome(platform=run.platform.name, status=0, seconds=time.monotonic() - started)
@@ -245,9 +245,11 @@ def container_step(
             host_platform=engine_platform,
             output=output,
         )
-    return outcomes.collect(
+    outcome = outcomes.collect(
         run.platform.name, status, time.monotonic() - started, run.build_dir, started_wall=started_wall
     )
+    outcomes.warn_remote_failures(outcome, session.inv.ccache_remote)
+    return outcome
 
 
 MODES: dict[Mode, Callable[[Invocation, Mapping[str, str]], int]] = {
