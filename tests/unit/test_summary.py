@@ -94,7 +94,7 @@ def test_remote_column_shows_remote_hits_and_failures() -> None:
     failing = CacheCounts(hits=0, misses=6, remote_misses=6, remote_failures=6)
     assert summary.remote_text(failing) == "0/6, 6 failed"
     row = summary.table([Outcome(platform="armv7", status=0, seconds=1, cache=failing)]).splitlines()[2]
-    assert row.endswith("0% (0/6)  0/6, 6 failed")
+    assert row.split()[-5:] == ["0%", "(0/6)", "0/6,", "6", "failed"]
 
 
 def test_table_has_a_row_per_platform_with_status_tests_and_cache() -> None:
