@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from ci import (
     builddirs,
+    ccache_remote,
     cleanup,
     containers,
     emulation,
@@ -183,6 +184,10 @@ def print_line(session: Session, run: PlatformRun, output: Output) -> Outcome:
     masked = [k for k, v in spec.env if plan.hidden(k, v)]
     if masked:
         log.warning("values of %s not printed: export them before running this line", ", ".join(masked))
+    if any(k == ccache_remote.ENV_NAME for k in masked):
+        log.warning(
+            "  (%s holds the --ccache-remote URL: export it from $CI_CCACHE_REMOTE)", ccache_remote.ENV_NAME
+        )
     return Outcome(platform=run.platform.name, status=0, seconds=time.monotonic() - started)
 
 
