@@ -104,6 +104,14 @@ def needs_host_gateway(value: str) -> bool:
     return any(_host_of(e) == HOST_GATEWAY_NAME for e in entries(value))
 
 
+def extra_hosts(value: str, engine_kind: str) -> tuple[tuple[str, str], ...]:
+    """Docker (20.10+) maps host.docker.internal to the engine host's gateway address when asked;
+    only when the value names it (podman has host.containers.internal of its own)."""
+    if engine_kind == "docker" and needs_host_gateway(value):
+        return ((HOST_GATEWAY_NAME, "host-gateway"),)
+    return ()
+
+
 def _host_of(entry: str) -> str:
     match = _URL_RE.match(entry.split("|", maxsplit=1)[0])
     if not match:

@@ -258,17 +258,9 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         interactive=inputs.interactive,
         tty=inputs.tty,
         privileged=platform.privileged,
-        extra_hosts=host_gateway(env.get(ccache_remote.ENV_NAME, ""), inputs.engine_kind),
+        extra_hosts=ccache_remote.extra_hosts(env.get(ccache_remote.ENV_NAME, ""), inputs.engine_kind),
         **engine_quirks(inputs.engine_kind, inputs.engine_limits, inputs.rootless),
     )
-
-
-def host_gateway(remote: str, kind: str) -> tuple[tuple[str, str], ...]:
-    """Docker (20.10+) maps host.docker.internal to the engine host's gateway address when asked;
-    only when the ccache remote names it (podman has host.containers.internal of its own)."""
-    if kind == "docker" and ccache_remote.needs_host_gateway(remote):
-        return ((ccache_remote.HOST_GATEWAY_NAME, "host-gateway"),)
-    return ()
 
 
 def engine_quirks(kind: str, limits: Mapping[str, int], rootless: bool) -> dict[str, Any]:

@@ -165,11 +165,18 @@ def test_a_fresh_agent_gets_its_compilations_from_the_redis_a_cold_build_filled(
     assert WARNING not in fresh.stderr
 
 
-def test_a_redis_that_is_down_is_one_warning_and_the_build_goes_on(
-    project: Path, tmp_path: Path, redis: Callable[..., Redis]
+@pytest.mark.parametrize("trouble", ["down", "slow"])
+def test_a_redis_that_is_down_or_slow_is_one_warning_and_the_build_goes_on(
+    project: Path, tmp_path: Path, redis: Callable[..., Redis], trouble: str
 ) -> None:
     server = redis(start=False)  # its port is free: nothing answers there
-    _, stderr = build(project, tmp_path, "down", "--ccache-remote", server.url)
+    url = server.url
+    with socket.socket() as silent:
+        if trouble == "slow":  # connections are queued by the kernel, never answered
+            silent.bind((server.address, server.port))
+            silent.listen(64)
+            url += "|connect-timeout=200|operation-timeout=200"
+        _, stderr = build(project, tmp_path, trouble, "--ccache-remote", url)
     hits, misses, _, remote = reports(stderr)["amd64"]
     assert misses >= UNITS + 1 and hits == remote == 0
     warnings = [line for line in stderr.splitlines() if WARNING in line]
