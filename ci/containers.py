@@ -4,6 +4,7 @@ containers that a signal or --fail-fast removes; hand the terminal to `docker ru
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import threading
@@ -119,12 +120,14 @@ def stream_until_done(
 
 def run_interactive(engine: Engine, spec: plan.RunSpec) -> int:
     """Hand the terminal to `docker run -it`: the printed line is exactly what runs."""
-    argv = plan.docker_run_argv(spec)
+    # Hidden values go to docker through its environment, never on its command line.
+    argv = plan.docker_run_argv(spec, mask_secrets=True)
+    secrets = {k: v for k, v in spec.env if plan.hidden(k, v)}
     log.debug("exec: %s", " ".join(argv))
     # The terminal sends Ctrl-C to docker too; let it decide, and wait for it.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        return subprocess.call(argv)
+        return subprocess.call(argv, env={**os.environ, **secrets})
     finally:
         signal.signal(signal.SIGINT, previous)
         # If the terminal went away (SIGHUP) the CLI may die before its --rm does its work.

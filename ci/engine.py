@@ -213,6 +213,7 @@ class Engine:
             init=True,
             privileged=spec.privileged,
             ulimits=[docker.types.Ulimit(name=n, soft=s, hard=h) for n, s, h in spec.ulimits] or None,
+            extra_hosts=dict(spec.extra_hosts) or None,
         )
         if spec.userns:
             config["UsernsMode"] = spec.userns  # the SDK only knows "host"; podman's API takes keep-id

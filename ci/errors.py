@@ -31,6 +31,7 @@ class ExitCode(enum.IntEnum):
     LOCK_TIMEOUT = 79
     BAD_RELEASE_REFERENCE = 80
     RELEASE_PUSH_FAILED = 81
+    BAD_CCACHE_REMOTE = 84
     RUN_TIMEOUT = 124
     INTERNAL = 99
 
@@ -128,3 +129,7 @@ class BadReleaseReferenceError(HarnessError):
 
 class ReleasePushError(HarnessError):
     code = ExitCode.RELEASE_PUSH_FAILED
+
+
+class BadCcacheRemoteError(HarnessError):
+    code = ExitCode.BAD_CCACHE_REMOTE

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from ci import (
     builddirs,
+    ccache_remote,
     cleanup,
     containers,
     emulation,
@@ -189,10 +190,15 @@ def print_line(session: Session, run: PlatformRun, output: Output) -> Outcome:
     engine, engine_platform = image_for(session, run, output)
     spec = spec_for(session, run, engine_platform)
     sources.prepare_layers(engine, spec)  # so that the line works when pasted
-    print(shlex.join(plan.docker_run_argv(spec, mask_secrets=True, engine_url=run.engine_url)), flush=True)
-    masked = [k for k, _ in spec.env if plan.is_secret(k)]
+    line = plan.docker_run_argv(spec, mask_secrets=True, engine_url=run.engine_url, owned=False)
+    print(shlex.join(line), flush=True)
+    masked = [k for k, v in spec.env if plan.hidden(k, v)]
     if masked:
         log.warning("values of %s not printed: export them before running this line", ", ".join(masked))
+    if any(k == ccache_remote.ENV_NAME for k in masked):
+        log.warning(
+            "  (%s holds the --ccache-remote URL: export it from $CI_CCACHE_REMOTE)", ccache_remote.ENV_NAME
+        )
     return Outcome(platform=run.platform.name, status=0, seconds=time.monotonic() - started)
 
 
@@ -278,9 +284,11 @@ def container_step(
             host_platform=engine_platform,
             output=output,
         )
-    return outcomes.collect(
+    outcome = outcomes.collect(
         run.platform.name, status, time.monotonic() - started, run.build_dir, started_wall=started_wall
     )
+    outcomes.warn_remote_failures(outcome, session.inv.ccache_remote)
+    return outcome
 
 
 MODES: dict[Mode, Callable[[Invocation, Mapping[str, str]], int]] = {

@@ -29,7 +29,8 @@ exit codes: 0 success; a run's own exit status passes through; 2 bad command lin
   74 bad platform definition; 75 container could not be created or was lost; 76 build or
   ccache dir not writable; 77 emulation unavailable; 78 a mount would expose the Docker
   socket; 79 gave up waiting for a lock; 80 invalid release tag or image reference; 81 a
-  registry refused a release push; 124 --timeout expired; 99 internal error;
+  registry refused a release push; 84 a --ccache-remote URL ccache
+  would refuse; 124 --timeout expired; 99 internal error;
   128+N killed by signal N.
 """
 
@@ -174,6 +175,12 @@ def _inputs(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         default=REPO_ROOT / "runtime_functions.sh",
         help="the script whose functions runs call (default: runtime_functions.sh)",
+    )
+    g.add_argument(
+        "--ccache-remote",
+        metavar="URL",
+        help="ccache remote storage shared by every machine, e.g. redis://HOST:PORT; several "
+        "separated by spaces (default: $CI_CCACHE_REMOTE; '' for none)",
     )
     g.add_argument(
         "--ccache-max-size",

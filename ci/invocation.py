@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from ci import builddirs, cleanup, emulation, engines, plan, podman
+from ci import builddirs, ccache_remote, cleanup, emulation, engines, plan, podman
 from ci.errors import DockerSocketMountError, SourceMissingError, UsageError
 from ci.functions import defined_functions, resolve_command
 from ci.host import Host, default_ccache_dir, default_jobs, default_parallel, docker_config
@@ -74,6 +74,7 @@ class Invocation:
     images: ImageRequest = dataclasses.field(default_factory=ImageRequest)
     source_mode: plan.SourceMode = "copy-on-write"
     ccache_max_size: str = "10G"
+    ccache_remote: str = ""  # CCACHE_REMOTE_STORAGE, checked; may hold a password
     release: Release | None = None
 
     @property
@@ -196,6 +197,9 @@ def plan_platforms(
     kind, podman_socket, urls = engine_choice(opts, env, host, chosen)
     release, release_images = release_of(opts, chosen)
     user_env = plan.parse_env(opts.env)
+    remote = ccache_remote.validate(
+        env.get("CI_CCACHE_REMOTE", "") if opts.ccache_remote is None else opts.ccache_remote
+    )
     source = source_dir(opts)
     commands = commands_for(opts, chosen)
     several = len(chosen) > 1
@@ -237,6 +241,7 @@ def plan_platforms(
         images=image_request(opts),
         source_mode=opts.source_mode,
         ccache_max_size=opts.ccache_max_size,
+        ccache_remote=remote,
         release=release,
     )
 
@@ -299,6 +304,7 @@ def run_inputs(
         jobs=inv.build_jobs,
         ccache_max_size=inv.ccache_max_size,
         source_mode=inv.source_mode,
+        ccache_remote=inv.ccache_remote,
         interactive=inv.mode == "interactive",
         tty=inv.mode == "interactive" and host.stdin_tty,
         emulated=emulated,

@@ -46,6 +46,7 @@ class Options:
     docker_registry: str | None
     push_cache: bool
     ccache_max_size: str
+    ccache_remote: str | None
     prune: bool
     release: str | None
     push: str | None
@@ -96,6 +97,7 @@ def parse_args(argv: list[str]) -> Options:
         docker_registry=ns.docker_registry,
         push_cache=ns.push_cache,
         ccache_max_size=ns.ccache_max_size,
+        ccache_remote=ns.ccache_remote,
         prune=ns.prune,
         release=ns.release,
         push=ns.push,

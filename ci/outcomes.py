@@ -7,7 +7,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from ci import plan, summary
+from ci import ccache_remote, plan, summary
 from ci.summary import Outcome
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,22 @@ def report(outcome: Outcome) -> None:
         parts.append(f"tests {outcome.tests.passed} passed, {outcome.tests.failed} failed")
     if outcome.cache and outcome.cache.rate is not None:
         c = outcome.cache
-        parts.append(f"ccache {c.hits} hits, {c.misses} misses ({c.rate:.0%})")
+        local_remote = f"; {c.local_hits} local, {c.remote_hits} remote" if c.remote_used else ""
+        parts.append(f"ccache {c.hits} hits, {c.misses} misses ({c.rate:.0%}{local_remote})")
     if outcome.tests or outcome.cache or outcome.status != 0:
         (log.info if outcome.status == 0 else log.error)("%s", "; ".join(parts))
+
+
+def warn_remote_failures(outcome: Outcome, remote: str) -> None:
+    """One warning per run when the remote storage failed: ccache counted those compilations as
+    misses and went on, and so does the build."""
+    if outcome.cache and outcome.cache.remote_failures:
+        log.warning(
+            "%s: the ccache remote storage %s failed for %d of %d compilation(s) (down, refusing or "
+            "too slow); they were compiled here (hint: check that the server runs and that this "
+            "engine's containers reach it)",
+            outcome.platform,
+            ccache_remote.mask(remote) or "(set with -e CCACHE_REMOTE_STORAGE)",
+            outcome.cache.remote_failures,
+            outcome.cache.hits + outcome.cache.misses,
+        )

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from ci import ccache_remote
 from ci.dockerfile import copied_sources
 from ci.errors import BadEnvError, PlatformDefinitionError
 from ci.functions import SCRIPT_IN_CONTAINER
@@ -184,6 +185,7 @@ class RunSpec:
     ulimits: tuple[tuple[str, int, int], ...] = ()
     userns: str = ""
     network: str = ""
+    extra_hosts: tuple[tuple[str, str], ...] = ()  # (name, address or "host-gateway")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -206,6 +208,7 @@ class RunInputs:
     jobs: int
     ccache_max_size: str = "10G"
     source_mode: SourceMode = "read-only"
+    ccache_remote: str = ""  # CCACHE_REMOTE_STORAGE (checked by ci.ccache_remote); '' for none
     interactive: bool = False
     tty: bool = False
     emulated: bool = False
@@ -227,6 +230,12 @@ def is_secret(name: str) -> bool:
     return bool(SECRET_RE.search(name))
 
 
+def hidden(name: str, value: str) -> bool:
+    """Whether a variable's value must never be printed: a secret-looking name, or a ccache
+    remote storage URL with a password in it."""
+    return is_secret(name) or (name == ccache_remote.ENV_NAME and ccache_remote.has_secret(value))
+
+
 def plan_run(inputs: RunInputs) -> RunSpec:
     platform = inputs.platform
     env: dict[str, str] = {
@@ -243,6 +252,8 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         "CI_JOBS": str(inputs.jobs),
         "CI_RUN_ID": inputs.run_id,
     }
+    if inputs.ccache_remote:
+        env[ccache_remote.ENV_NAME] = inputs.ccache_remote
     env.update(inputs.passthrough_env)
     env.update(inputs.user_env)
     labels = {
@@ -276,6 +287,7 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         interactive=inputs.interactive,
         tty=inputs.tty,
         privileged=platform.privileged,
+        extra_hosts=ccache_remote.extra_hosts(env.get(ccache_remote.ENV_NAME, ""), inputs.engine_kind),
         **engine_quirks(inputs.engine_kind, inputs.engine_limits, inputs.rootless),
     )
 
@@ -327,13 +339,23 @@ def engine_quirks(kind: str, limits: Mapping[str, int], rootless: bool) -> dict[
     }
 
 
+OWNER_LABELS = tuple(LABEL_PREFIX + name for name in ("owner-host", "owner-pid", "owner-start"))
+
+
 def docker_run_argv(
-    spec: RunSpec, program: str = "docker", mask_secrets: bool = False, engine_url: str = ""
+    spec: RunSpec,
+    program: str = "docker",
+    mask_secrets: bool = False,
+    engine_url: str = "",
+    *,
+    owned: bool = True,
 ) -> list[str]:
     """The `docker run` command line equivalent to executing spec through the engine.
 
-    With mask_secrets, variables whose names look secret are written as `--env NAME` (docker
-    then takes the value from the caller's environment), so their values are never printed.
+    With mask_secrets, variables whose values are hidden (see hidden) are written as `--env NAME`
+    (docker then takes the value from the caller's environment), so they are never printed.
+    A line that no build.py process will own (printed, to be pasted) carries no owner labels:
+    else any later build.py would take its container for an orphan of a dead run and remove it.
     """
     program = spec.program if program == "docker" else program
     # podman's CLI works on the same local storage as its service: no -H needed (or known).
@@ -360,13 +382,16 @@ def docker_run_argv(
         argv += ["--userns", spec.userns]
     if spec.network:
         argv += ["--network", spec.network]
+    for name, address in spec.extra_hosts:
+        argv += ["--add-host", f"{name}:{address}"]
     for key, value in spec.labels:
-        argv += ["--label", f"{key}={value}"]
+        if owned or key not in OWNER_LABELS:
+            argv += ["--label", f"{key}={value}"]
     argv += ["--user", spec.user, "--workdir", spec.workdir]
     for mount in spec.mounts:
         argv += mount.cli_args(program)
     for key, value in spec.env:
-        argv += ["--env", key if mask_secrets and is_secret(key) else f"{key}={value}"]
+        argv += ["--env", key if mask_secrets and hidden(key, value) else f"{key}={value}"]
     argv.append(spec.image)
     argv += list(spec.command)
     return argv

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Provision this machine for the harness: Debian packages (Docker engine, QEMU user-mode with
-# binfmt_misc handlers, debootstrap, shellcheck, and the registry the tests run), a running dockerd, and the Python
+# binfmt_misc handlers, debootstrap, shellcheck, and the registry and Redis the tests run), a running dockerd, and the Python
 # virtual environment with the pinned dependencies. Idempotent: what is present is left alone,
 # so a second run takes about a second.
 #
@@ -53,6 +53,7 @@ declare -A pkg_for=(
     [debootstrap]=debootstrap
     [shellcheck]=shellcheck
     [docker-registry]=docker-registry
+    [redis-server]=redis-server
 )
 
 install_packages() {
@@ -79,6 +80,22 @@ install_packages() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >/dev/null
+    case " ${missing[*]} " in
+        *" redis-server "*) quiet_redis ;;
+    esac
+}
+
+# Debian's redis-server package starts a system Redis on port 6379 as it installs. The tests
+# start their own on free ports, and where a site's shared ccache runs is the site's decision
+# (README: Shared compiler cache), so the one this script installed is stopped and disabled.
+quiet_redis() {
+    say "stopping and disabling the system redis-server service (tests start their own)"
+    if [ -d /run/systemd/system ]; then
+        as_root systemctl disable --now redis-server >/dev/null 2>&1 || true
+    else
+        as_root service redis-server stop >/dev/null 2>&1 || true
+        as_root update-rc.d redis-server disable >/dev/null 2>&1 || true
+    fi
 }
 
 # Rootless podman's networking (slirp4netns) opens /dev/net/tun as the user; some machines

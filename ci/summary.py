@@ -6,9 +6,17 @@ from __future__ import annotations
 import dataclasses
 import xml.etree.ElementTree as ET
 
-# Counter names ccache writes to its stats log (CCACHE_STATSLOG), one per compilation.
+# Counter names ccache writes to its stats log (CCACHE_STATSLOG): a "# FILE" line per
+# compilation, then one line per counter it touched. The same names in ccache 4.7.5 (Debian
+# bookworm) and 4.11.2 (trixie), checked on both; a name missing from some version only makes
+# its count 0. A result taken from the remote storage counts one remote_storage_hit (and a
+# cache hit); a remote that is down or refuses counts remote_storage_error, one that is slow
+# remote_storage_timeout, and the compilation goes on as a miss.
 CCACHE_HITS = {"direct_cache_hit", "preprocessed_cache_hit"}
 CCACHE_MISSES = {"cache_miss"}
+REMOTE_HIT = "remote_storage_hit"
+REMOTE_MISS = "remote_storage_miss"
+REMOTE_FAILURES = {"remote_storage_error", "remote_storage_timeout"}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -20,8 +28,19 @@ class TestTally:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CacheCounts:
-    hits: int
+    hits: int  # local and remote
     misses: int
+    remote_hits: int = 0
+    remote_misses: int = 0
+    remote_failures: int = 0  # errors and timeouts of the remote storage
+
+    @property
+    def local_hits(self) -> int:
+        return self.hits - self.remote_hits
+
+    @property
+    def remote_used(self) -> bool:
+        return bool(self.remote_hits or self.remote_misses or self.remote_failures)
 
     @property
     def rate(self) -> float | None:
@@ -49,10 +68,21 @@ def junit_counts(xml_text: str) -> TestTally:
 
 
 def ccache_counts(stats_log: str) -> CacheCounts:
-    words = [line.strip() for line in stats_log.splitlines() if line.strip() and not line.startswith("#")]
+    """Counts per compilation (a "# FILE" line starts each), so a compilation that touched two
+    remote storages still counts once."""
+    blocks: list[set[str]] = [set()]
+    for line in stats_log.splitlines():
+        if line.startswith("#"):
+            blocks.append(set())
+        elif line.strip():
+            blocks[-1].add(line.strip())
+    hit_blocks = [b for b in blocks if b & CCACHE_HITS]
     return CacheCounts(
-        hits=sum(1 for w in words if w in CCACHE_HITS),
-        misses=sum(1 for w in words if w in CCACHE_MISSES),
+        hits=len(hit_blocks),
+        misses=sum(1 for b in blocks if b & CCACHE_MISSES),
+        remote_hits=sum(1 for b in hit_blocks if REMOTE_HIT in b),
+        remote_misses=sum(1 for b in blocks if REMOTE_MISS in b),
+        remote_failures=sum(1 for b in blocks if b & REMOTE_FAILURES),
     )
 
 
@@ -62,12 +92,22 @@ def cache_text(cache: CacheCounts | None) -> str:
     return f"{cache.rate:.0%} ({cache.hits}/{cache.hits + cache.misses})"
 
 
+def remote_text(cache: CacheCounts | None) -> str:
+    """Remote hits of all compilations, and failures when there were any."""
+    if cache is None or not cache.remote_used:
+        return "-"
+    text = f"{cache.remote_hits}/{cache.hits + cache.misses}"
+    return text + (f", {cache.remote_failures} failed" if cache.remote_failures else "")
+
+
 def table(outcomes: list[Outcome]) -> str:
-    rows = [("platform", "status", "time", "tests passed/failed", "ccache hit rate")]
+    rows = [("platform", "status", "time", "tests passed/failed", "ccache hit rate", "remote hits")]
     for o in outcomes:
         status = "ok" if o.status == 0 else (o.error or f"failed ({o.status})")
         tests = f"{o.tests.passed}/{o.tests.failed}" if o.tests else "-"
-        rows.append((o.platform, status, f"{o.seconds:.1f} s", tests, cache_text(o.cache)))
+        rows.append(
+            (o.platform, status, f"{o.seconds:.1f} s", tests, cache_text(o.cache), remote_text(o.cache))
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ci.errors import SourceMissingError, UnknownFunctionError, UsageError
+from ci.errors import BadCcacheRemoteError, SourceMissingError, UnknownFunctionError, UsageError
 from ci.host import Host
 from ci.invocation import Invocation, mode_of, plan_invocation, run_inputs
 from ci.options import parse_args
@@ -168,3 +168,28 @@ def test_run_inputs_carry_the_host_and_engine_facts(project: Path) -> None:
     assert inputs.interactive and inputs.tty and inputs.emulated and inputs.rootless
     assert dict(inputs.engine_limits) == {"nofile": 1024}
     assert inputs.command == ("bash",)
+
+
+def test_ccache_remote_comes_from_the_flag_else_ci_ccache_remote(project: Path) -> None:
+    env = {"CI_CCACHE_REMOTE": "redis://from-env:6379"}
+    assert plan(project, "-p", "amd64").ccache_remote == ""
+    assert plan(project, "-p", "amd64", env=env).ccache_remote == "redis://from-env:6379"
+    flagged = plan(project, "-p", "amd64", "--ccache-remote", "redis://flag:1  file:///x", env=env)
+    assert flagged.ccache_remote == "redis://flag:1 file:///x"
+    assert plan(project, "-p", "amd64", "--ccache-remote", "", env=env).ccache_remote == ""
+    inputs = run_inputs(flagged, flagged.platforms[0], emulated=False, engine_limits={})
+    assert inputs.ccache_remote == "redis://flag:1 file:///x"
+
+
+@pytest.mark.parametrize("env_or_flag", ["env", "flag"])
+def test_a_ccache_remote_ccache_would_refuse_is_exit_84_before_anything_runs(
+    project: Path, env_or_flag: str
+) -> None:
+    bad = "rediss://pw@cache:6379"
+    argv = ["-p", "amd64", *(["--ccache-remote", bad] if env_or_flag == "flag" else [])]
+    env = {"CI_CCACHE_REMOTE": bad} if env_or_flag == "env" else {}
+    with pytest.raises(BadCcacheRemoteError) as info:
+        plan(project, *argv, env=env)
+    assert info.value.code == 84
+    assert "pw@" not in info.value.message and "unknown scheme 'rediss'" in info.value.message
+    assert not (project / "cwd" / "build").exists()

@@ -58,3 +58,9 @@ def test_it_collects_junit_archives_and_cleans_up() -> None:
     assert re.search(r"post \{\s*always \{\s*sh cleanupCommand", JENKINSFILE)
     assert "String cleanupCommand = './build.py --cleanup'" in JENKINSFILE
     assert "CCACHE_DIR" in JENKINSFILE
+
+
+def test_builds_run_with_the_shared_ccache_credential_bound_when_the_job_names_one() -> None:
+    # build.py reads CI_CCACHE_REMOTE itself; a URL with a password comes from a credential.
+    assert "variable: 'CI_CCACHE_REMOTE'" in JENKINSFILE
+    assert re.search(r"withCcacheRemote \{\s*sh \"ci/provision.sh && ./build.py -p", JENKINSFILE)

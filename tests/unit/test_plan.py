@@ -406,6 +406,31 @@ def test_masked_secrets_are_passed_by_name_only() -> None:
     assert {"API_TOKEN=s3cret", "DB_PASSWORD=pw"} <= set(pairs(unmasked, "--env"))
 
 
+def test_ccache_remote_reaches_the_container_and_its_password_is_never_printed() -> None:
+    remote = "redis://u:hunter2@cache:6379|connect-timeout=200"
+    spec = plan_run(inputs(ccache_remote=remote))
+    assert dict(spec.env)["CCACHE_REMOTE_STORAGE"] == remote
+    masked = docker_run_argv(spec, mask_secrets=True)
+    assert "hunter2" not in " ".join(masked) and "CCACHE_REMOTE_STORAGE" in pairs(masked, "--env")
+    plain = plan_run(inputs(ccache_remote="redis://cache:6379"))
+    assert "CCACHE_REMOTE_STORAGE=redis://cache:6379" in pairs(
+        docker_run_argv(plain, mask_secrets=True), "--env"
+    )
+    assert "CCACHE_REMOTE_STORAGE" not in dict(plan_run(inputs()).env)
+
+
+def test_host_docker_internal_is_mapped_to_the_gateway_on_docker_only() -> None:
+    remote = "redis://host.docker.internal:6379"
+    spec = plan_run(inputs(ccache_remote=remote))
+    assert spec.extra_hosts == (("host.docker.internal", "host-gateway"),)
+    assert pairs(docker_run_argv(spec), "--add-host") == ["host.docker.internal:host-gateway"]
+    assert plan_run(inputs(ccache_remote="redis://10.0.0.5:6379")).extra_hosts == ()
+    assert plan_run(inputs(ccache_remote=remote, engine_kind="podman")).extra_hosts == ()
+    # set with -e instead: the same mapping
+    via_env = plan_run(inputs(user_env={"CCACHE_REMOTE_STORAGE": remote}))
+    assert via_env.extra_hosts == (("host.docker.internal", "host-gateway"),)
+
+
 def test_program_name() -> None:
     assert docker_run_argv(plan_run(inputs()), program="podman")[:2] == ["podman", "run"]
 
@@ -416,3 +441,12 @@ def test_environment_is_not_read_from_the_host(monkeypatch: pytest.MonkeyPatch) 
     env = dict(plan_run(inputs()).env)
     assert env["CCACHE_DIR"] == "/work/ccache"
     assert env["HOME"] == "/tmp"
+
+
+def test_a_line_to_paste_carries_no_owner_so_no_run_reaps_it() -> None:
+    spec = plan_run(inputs())
+    owned = pairs(docker_run_argv(spec), "--label")
+    pasted = pairs(docker_run_argv(spec, owned=False), "--label")
+    assert "io.ciharness.owner-pid=4242" in owned
+    assert [label for label in pasted if "owner" in label] == []
+    assert "io.ciharness.run-id=abc123def456" in pasted

@@ -38,6 +38,65 @@ def test_ccache_counts_are_this_runs_only() -> None:
     assert summary.ccache_counts("").rate is None
 
 
+# Real lines of ccache 4.7.5 (bookworm) and 4.11.2 (trixie), which write the same names.
+REMOTE_LOG = """# /work/src/a.c
+direct_cache_hit
+local_storage_miss
+local_storage_read_miss
+local_storage_write
+remote_storage_hit
+remote_storage_read_hit
+remote_storage_read_hit
+# /work/src/b.c
+direct_cache_hit
+local_storage_hit
+local_storage_read_hit
+# /work/src/c.c
+cache_miss
+direct_cache_miss
+local_storage_miss
+preprocessed_cache_miss
+remote_storage_miss
+remote_storage_read_miss
+remote_storage_write
+# /work/src/d.c
+cache_miss
+direct_cache_miss
+local_storage_miss
+preprocessed_cache_miss
+remote_storage_error
+remote_storage_error
+remote_storage_miss
+# /work/src/e.c
+cache_miss
+remote_storage_timeout
+"""
+
+
+def test_ccache_counts_split_local_and_remote_hits_and_count_failures_once() -> None:
+    counts = summary.ccache_counts(REMOTE_LOG)
+    assert (counts.hits, counts.misses) == (2, 3)
+    assert (counts.local_hits, counts.remote_hits) == (1, 1)
+    assert counts.remote_misses == 2
+    assert counts.remote_failures == 2  # d.c (two errors, one compilation) and e.c
+    assert counts.remote_used
+
+
+def test_ccache_counts_without_remote_counters() -> None:
+    counts = summary.ccache_counts(STATS_LOG)
+    assert (counts.local_hits, counts.remote_hits, counts.remote_failures) == (3, 0, 0)
+    assert not counts.remote_used
+    assert summary.remote_text(counts) == "-"
+
+
+def test_remote_column_shows_remote_hits_and_failures() -> None:
+    assert summary.remote_text(CacheCounts(hits=12, misses=0, remote_hits=12)) == "12/12"
+    failing = CacheCounts(hits=0, misses=6, remote_misses=6, remote_failures=6)
+    assert summary.remote_text(failing) == "0/6, 6 failed"
+    row = summary.table([Outcome(platform="armv7", status=0, seconds=1, cache=failing)]).splitlines()[2]
+    assert row.split()[-5:] == ["0%", "(0/6)", "0/6,", "6", "failed"]
+
+
 def test_table_has_a_row_per_platform_with_status_tests_and_cache() -> None:
     text = summary.table(
         [
@@ -58,8 +117,10 @@ def test_table_has_a_row_per_platform_with_status_tests_and_cache() -> None:
         "ccache",
         "hit",
         "rate",
+        "remote",
+        "hits",
     ]
-    assert lines[2].split() == ["amd64", "ok", "3.2", "s", "12/0", "100%", "(6/6)"]
+    assert lines[2].split() == ["amd64", "ok", "3.2", "s", "12/0", "100%", "(6/6)", "-"]
     assert lines[3].split()[:3] == ["s390x", "failed", "(8)"]
     assert "image build failed" in lines[4]
 
