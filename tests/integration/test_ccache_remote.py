@@ -214,7 +214,7 @@ def test_a_password_protected_redis_works_and_its_password_is_never_shown(
     assert argv[argv.index("CCACHE_REMOTE_STORAGE") - 1] == "--env"
     assert "CCACHE_REMOTE_STORAGE" in printed_err and "export them" in printed_err
     before = server.dbsize()
-    (tmp_path / "build-pw3").mkdir()
+    (tmp_path / "build-pw3").mkdir(exist_ok=True)  # the print made its layer dirs
     assert "owner-pid" not in line  # a pasted line is nobody's run: no build.py reaps it
     pasted = subprocess.run(
         ["bash", "-c", line], env={**os.environ, "CCACHE_REMOTE_STORAGE": server.url},

@@ -97,7 +97,7 @@ def test_printed_line_names_the_engine_and_runs_the_same(engine: str, tmp_path: 
     assert line.startswith(f"{engine} run --rm --init ")
     if engine == "podman":
         assert "--ulimit nofile=" in line and "--ulimit nproc=" in line
-    (tmp_path / "b").mkdir()
+    (tmp_path / "b").mkdir(exist_ok=True)  # --print-docker-run made its layer dirs
     by_hand = subprocess.run(shlex.split(line), capture_output=True, text=True, check=False)
     assert by_hand.returncode == 0, by_hand.stderr
     assert run_build_py(*args).stdout == by_hand.stdout
