@@ -19,6 +19,7 @@ def runner_for(target: str) -> str:
 
 
 def matrix_json(platforms: list[Platform]) -> str:
-    """A GitHub Actions `strategy.matrix` value: {"include": [{"platform", "runner"}, ...]}."""
-    include = [{"platform": p.name, "runner": runner_for(p.target)} for p in platforms]
+    """A GitHub Actions `strategy.matrix` value: {"include": [{"platform", "runner", "release"}, ...]}
+    (release: whether --release pushes the platform's image, from its ci.release)."""
+    include = [{"platform": p.name, "runner": runner_for(p.target), "release": p.release} for p in platforms]
     return json.dumps({"include": include}, separators=(",", ":"))

@@ -7,6 +7,7 @@ import dataclasses
 import re
 
 from ci.errors import BadReleaseReferenceError
+from ci.platforms import Platform
 
 # Docker's grammar: a tag is up to 128 word characters, dots and dashes, not starting with . or -;
 # a repository is lowercase path components joined by '/', optionally after a registry host[:port].
@@ -73,6 +74,17 @@ def arch_images(tag: str, targets: dict[str, str]) -> list[ArchImage]:
             )
         seen[image.docker_platform] = image.platform
     return images
+
+
+def release_targets(platforms: list[Platform]) -> tuple[dict[str, str], list[str]]:
+    """(platform -> target of those that ship, names of those whose Dockerfile says ci.release: no)."""
+    targets = {p.name: p.target for p in platforms if p.release}
+    if not targets:
+        raise BadReleaseReferenceError(
+            "none of the platforms given is released: each says ci.release: no in its Dockerfile",
+            hint="name platforms that ship, e.g. -p amd64,arm64 (see ./build.py --list-json)",
+        )
+    return targets, [p.name for p in platforms if not p.release]
 
 
 def manifest_annotation(docker_platform: str) -> list[str]:

@@ -29,6 +29,7 @@ def test_matrix_of_this_repository() -> None:
     arm = {name for name, p in platforms.items() if p.target.startswith(("linux/arm64", "linux/arm/"))}
     assert arm >= {"arm64", "armv7", "test.arm64", "test.armv7"}
     assert {name for name, runner in runners.items() if runner == "ubuntu-24.04-arm"} == arm
+    assert {e["platform"] for e in include if not e["release"]} == {"test.arm64", "test.armv7"}
 
 
 def test_list_json_prints_one_line_for_the_platforms_given(capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,7 +38,7 @@ def test_list_json_prints_one_line_for_the_platforms_given(capsys: pytest.Captur
     assert out.count("\n") == 1
     assert json.loads(out) == {
         "include": [
-            {"platform": "amd64", "runner": "ubuntu-24.04"},
-            {"platform": "armv7", "runner": "ubuntu-24.04-arm"},
+            {"platform": "amd64", "runner": "ubuntu-24.04", "release": True},
+            {"platform": "armv7", "runner": "ubuntu-24.04-arm", "release": True},
         ]
     }

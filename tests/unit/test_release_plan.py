@@ -64,3 +64,16 @@ def test_manifest_annotation_and_loopback() -> None:
     assert manifest_annotation("linux/amd64") == ["--os", "linux", "--arch", "amd64"]
     assert is_loopback_registry("127.0.0.1:5000/x") and is_loopback_registry("localhost:5000/a/b")
     assert not is_loopback_registry("registry.example.com/x")
+
+
+def test_platforms_saying_release_no_are_left_out() -> None:
+    from pathlib import Path
+
+    from ci.platforms import Platform
+    from ci.release_plan import release_targets
+
+    arm = Platform(name="arm64", dockerfile=Path("x"), target="linux/arm64")
+    test_arm = Platform(name="test.arm64", dockerfile=Path("y"), docker_platform="linux/arm64", release=False)
+    assert release_targets([arm, test_arm]) == ({"arm64": "linux/arm64"}, ["test.arm64"])
+    with pytest.raises(BadReleaseReferenceError, match="none of the platforms given is released"):
+        release_targets([test_arm])
