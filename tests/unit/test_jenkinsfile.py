@@ -66,7 +66,8 @@ def test_a_release_pushes_each_platform_from_its_agent_then_joins_them() -> None
     assert len(joins) == 1
     join = parse_args(expand(joins[0], "amd64")[1:])
     assert (join.manifest, join.push, join.all) == ("1.2.0", "127.0.0.1:5000/xsum", True)
-    assert "string(name: 'RELEASE_TAG'" in JENKINSFILE and "string(name: 'RELEASE_REPOSITORIES'" in JENKINSFILE
+    for parameter in ("RELEASE_TAG", "RELEASE_REPOSITORIES"):
+        assert f"string(name: '{parameter}'" in JENKINSFILE
     assert re.search(r"stage\('Release'\) \{\s*when \{\s*expression \{ releasing\(\) \}", JENKINSFILE)
     assert "sh joinCommand" in JENKINSFILE
 
