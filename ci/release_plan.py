@@ -1,5 +1,5 @@
-"""Decide a multi-architecture release: validated references, per-architecture tags, and the
-manifest list that joins them. Pure; ci.release does the work."""
+"""Decide a multi-architecture release: validated references, the platforms that ship and their
+per-architecture tags. Pure; ci.release builds and pushes, ci.join_plan / ci.join make the list."""
 
 from __future__ import annotations
 
@@ -87,15 +87,25 @@ def release_targets(platforms: list[Platform]) -> tuple[dict[str, str], list[str
     return targets, [p.name for p in platforms if not p.release]
 
 
-def manifest_annotation(docker_platform: str) -> list[str]:
-    """`docker manifest annotate` flags for an entry of the list."""
-    parts = docker_platform.split("/")
-    flags = ["--os", parts[0], "--arch", parts[1]]
-    if len(parts) > 2:
-        flags += ["--variant", parts[2]]
-    return flags
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Release:
+    """What --release or --manifest pushes, and where."""
+
+    tag: str
+    repositories: tuple[str, ...]
+    images: tuple[ArchImage, ...] = ()  # one per architecture that ships, in the order given
+    manifest: bool = True  # push the list TAG (not with --no-manifest: only TAG-<arch>)
+    unreleased: tuple[str, ...] = ()  # platforms left out: their Dockerfile says ci.release: no
 
 
-def is_loopback_registry(repository: str) -> bool:
-    host = repository.split("/", 1)[0].rsplit(":", 1)[0]
-    return host == "localhost" or host.startswith("127.") or host == "[::1]"
+def plan_release(tag: str, push: str, platforms: list[Platform], *, manifest: bool) -> Release:
+    repositories = parse_repositories(push)
+    tag = validate_tag(tag)
+    targets, unreleased = release_targets(platforms)
+    return Release(
+        tag=tag,
+        repositories=tuple(repositories),
+        images=tuple(arch_images(tag, targets)),
+        manifest=manifest,
+        unreleased=tuple(unreleased),
+    )
