@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import http.client
 import ipaddress
 import json
 import logging
@@ -123,7 +124,7 @@ def send(method: str, url: str, headers: Mapping[str, str], body: bytes | None, 
             return Response(status=reply.status, headers=dict(reply.headers.items()), body=reply.read())
     except urllib.error.HTTPError as exc:
         return Response(status=exc.code, headers=dict(exc.headers.items()), body=exc.read())
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         raise ReleasePushError(
             f"cannot reach the registry at {url}: {reason}",

@@ -76,10 +76,12 @@ def arch_images(tag: str, targets: dict[str, str]) -> list[ArchImage]:
     return images
 
 
-def release_targets(platforms: list[Platform]) -> tuple[dict[str, str], list[str]]:
-    """(platform -> target of those that ship, names of those whose Dockerfile says ci.release: no)."""
+def release_targets(platforms: list[Platform], *, required: bool) -> tuple[dict[str, str], list[str]]:
+    """(platform -> target of those that ship, names of those whose Dockerfile says ci.release: no).
+    Without a list to make (required false, --no-manifest), shipping none of them is no error: a
+    CI job per platform passes the same flags to every platform."""
     targets = {p.name: p.target for p in platforms if p.release}
-    if not targets:
+    if not targets and required:
         raise BadReleaseReferenceError(
             "none of the platforms given is released: each says ci.release: no in its Dockerfile",
             hint="name platforms that ship, e.g. -p amd64,arm64 (see ./build.py --list-json)",
@@ -101,7 +103,7 @@ class Release:
 def plan_release(tag: str, push: str, platforms: list[Platform], *, manifest: bool) -> Release:
     repositories = parse_repositories(push)
     tag = validate_tag(tag)
-    targets, unreleased = release_targets(platforms)
+    targets, unreleased = release_targets(platforms, required=manifest)
     return Release(
         tag=tag,
         repositories=tuple(repositories),

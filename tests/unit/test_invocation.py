@@ -166,6 +166,17 @@ def test_manifest_plans_only_the_join(project: Path) -> None:
     assert inv.release.unreleased == ("test.arm64",)
 
 
+def test_a_platform_that_does_not_ship_is_built_not_released(project: Path) -> None:
+    (project / "docker" / "Dockerfile.build.test.arm64").write_text(
+        "# ci.docker-platform: linux/arm64\n# ci.release: no\nFROM debian:trixie\n", encoding="utf-8"
+    )
+    inv = plan(project, "-p", "test.arm64", "--release", "1.2", "--push", "r/x", "--no-manifest")
+    assert inv.mode == "run" and inv.platforms[0].release is None
+    assert inv.release is not None and inv.release.unreleased == ("test.arm64",)
+    with pytest.raises(BadReleaseReferenceError, match="none of the platforms given is released"):
+        plan(project, "-p", "test.arm64", "--release", "1.2", "--push", "r/x")
+
+
 def test_manifest_of_two_platforms_of_one_architecture_is_refused(project: Path) -> None:
     with pytest.raises(BadReleaseReferenceError, match="one image per architecture"):
         plan(project, "-p", "amd64,other", "--manifest", "1.2", "--push", "r/x")
