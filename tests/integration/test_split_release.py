@@ -132,17 +132,28 @@ def test_agents_on_two_engines_release_their_arch_and_a_third_process_joins(
     machine, info = ran.stdout.split("\n", 1)
     assert machine == "aarch64" and "endian=little pointer_bits=64" in info
 
-    # The architecture comes from the image's config, not from its tag: an amd64 image pushed
-    # as TAG-arm64 is refused.
-    wrong = f"{first}/wrong"
-    docker_client.images.get(f"{repositories[0]}:{tag}-amd64").tag(wrong, f"{tag}-arm64")
-    docker_client.images.get(f"{repositories[0]}:{tag}-amd64").tag(wrong, f"{tag}-amd64")
+    remove_local(docker_client, *repositories)
+
+
+@pytest.mark.usefixtures("no_leftovers")
+def test_architecture_is_read_from_the_image_not_its_tag(
+    tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    address, _ = start_registry(tmp_path / "r")
+    wrong = f"{address}/wrong"
+    base = docker_client.images.get("debian:bookworm")  # an amd64 image, pushed as amd64 and as arm64
+    assert base.attrs["Architecture"] == "amd64"
     for suffix in ("amd64", "arm64"):
-        assert '"error"' not in docker_client.images.push(wrong, tag=f"{tag}-{suffix}")
-    mislabelled = run_build_py("--manifest", tag, "--push", wrong, "-p", "amd64,arm64")
-    assert mislabelled.returncode == 82
-    assert f"{wrong}:{tag}-arm64 is linux/amd64, not linux/arm64" in mislabelled.stderr
-    remove_local(docker_client, *repositories, wrong)
+        base.tag(wrong, f"9.0-{suffix}")
+        try:
+            assert '"error"' not in docker_client.images.push(wrong, tag=f"9.0-{suffix}")
+        finally:
+            docker_client.images.remove(f"{wrong}:9.0-{suffix}")  # the tag only
+    refused = run_build_py("--manifest", "9.0", "--push", wrong, "-p", "amd64,arm64")
+    assert refused.returncode == 82, refused.stderr
+    assert f"{wrong}:9.0-arm64 is linux/amd64, not linux/arm64" in refused.stderr
+    assert f"{wrong}:9.0-amd64" not in refused.stderr  # the right one is not named
+    assert tags(address, "wrong") == {"9.0-amd64", "9.0-arm64"}  # nothing pushed
 
 
 @pytest.mark.usefixtures("docker_client")
