@@ -31,6 +31,7 @@ class ExitCode(enum.IntEnum):
     LOCK_TIMEOUT = 79
     BAD_RELEASE_REFERENCE = 80
     RELEASE_PUSH_FAILED = 81
+    RELEASE_IMAGES_MISSING = 82
     BAD_CCACHE_REMOTE = 84
     RUN_TIMEOUT = 124
     INTERNAL = 99
@@ -133,3 +134,9 @@ class ReleasePushError(HarnessError):
 
 class BadCcacheRemoteError(HarnessError):
     code = ExitCode.BAD_CCACHE_REMOTE
+
+
+class ReleaseImagesMissingError(HarnessError):
+    """A join found per-architecture images missing, or not of their architecture."""
+
+    code = ExitCode.RELEASE_IMAGES_MISSING

@@ -20,7 +20,9 @@ from ci import (
     emulation,
     engines,
     images,
+    join,
     locks,
+    matrix,
     multirun,
     outcomes,
     plan,
@@ -33,9 +35,10 @@ from ci import (
 )
 from ci.engine import Engine, Output, write_through
 from ci.enginepool import EnginePool
-from ci.errors import ExitCode, HarnessError, SourceOverlayError
+from ci.errors import ExitCode, HarnessError, SourceOverlayError, UsageError
 from ci.host import docker_config
 from ci.invocation import Invocation, Mode, PlatformRun, run_inputs
+from ci.release_plan import Release
 from ci.summary import Outcome
 
 log = logging.getLogger(__name__)
@@ -125,14 +128,40 @@ def each_platform(inv: Invocation, env: Mapping[str, str], step: Step) -> int:
 
 
 def run(inv: Invocation, env: Mapping[str, str]) -> int:
-    """Build and test every platform; then, when all passed, the release's manifest lists."""
+    """Build and test every platform; then, when all passed, the release's manifest lists
+    (unless --no-manifest: another machine joins them)."""
     session = open_session(inv, env)
+    log_unreleased(inv)
     with signals.signals_raise():
         status = summary.overall_status(across_platforms(session, container_step))
-        if inv.release and status == 0:
-            arch_images = [p.release for p in inv.platforms if p.release]
-            release.push_manifest_lists(inv.release.tag, list(inv.release.repositories), arch_images, env)
+        if inv.release and inv.release.manifest and status == 0:
+            join_release(inv.release, env)
     return status
+
+
+def log_unreleased(inv: Invocation) -> None:
+    for name in inv.release.unreleased if inv.release else ():
+        log.info("%s: not released (its Dockerfile says ci.release: no)", name)
+
+
+def join_release(rel: Release, env: Mapping[str, str]) -> int:
+    """The manifest list TAG in every registry, from the TAG-<arch> images already there."""
+    digests = join.join(rel.tag, list(rel.repositories), list(rel.images), env)
+    for repository, digest in digests.items():
+        print(f"{repository}:{rel.tag}@{digest}", flush=True)
+    return ExitCode.OK
+
+
+def manifest(inv: Invocation, env: Mapping[str, str]) -> int:
+    if inv.release is None:  # options.check_release makes --manifest come with --push
+        raise UsageError("--manifest TAG needs --push REGISTRY/IMAGE")
+    log_unreleased(inv)
+    return join_release(inv.release, env)
+
+
+def list_json(inv: Invocation, _env: Mapping[str, str]) -> int:
+    print(matrix.matrix_json(list(inv.known)))
+    return ExitCode.OK
 
 
 def across_platforms(session: Session, step: Step) -> list[Outcome]:
@@ -293,6 +322,8 @@ def container_step(
 
 MODES: dict[Mode, Callable[[Invocation, Mapping[str, str]], int]] = {
     "list": list_platforms,
+    "list-json": list_json,
+    "manifest": manifest,
     "prune": prune,
     "cleanup": cleanup_orphans,
     "build": functools.partial(each_platform, step=image_only),

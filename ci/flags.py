@@ -21,6 +21,8 @@ examples:
   ./build.py -p amd64 --print-docker-run -- make  print the equivalent `docker run` line
   ./build.py -p amd64 --source ~/src/zlib         any CMake project, nothing added to it
   ./build.py -p amd64 -e CMAKE_ARGS=-DFOO=ON      pass environment (values may contain '=')
+  ./build.py --release 1.2 --push R/xsum -p arm64 --no-manifest   push 1.2-arm64 from this machine
+  ./build.py --manifest 1.2 --push R/xsum -p amd64,arm64          then join them into the list 1.2
 
 exit codes: 0 success; a run's own exit status passes through; 2 bad command line;
   64 malformed -e; 65 invalid platform name; 66 unknown platform; 67 unknown runtime function;
@@ -29,8 +31,9 @@ exit codes: 0 success; a run's own exit status passes through; 2 bad command lin
   74 bad platform definition; 75 container could not be created or was lost; 76 build or
   ccache dir not writable; 77 emulation unavailable; 78 a mount would expose the Docker
   socket; 79 gave up waiting for a lock; 80 invalid release tag or image reference; 81 a
-  registry refused a release push; 84 a --ccache-remote URL ccache
-  would refuse; 124 --timeout expired; 99 internal error;
+  registry refused a release push; 82 --manifest found images missing or of the wrong
+  architecture (nothing pushed); 84 a --ccache-remote URL ccache would refuse;
+  124 --timeout expired; 99 internal error;
   128+N killed by signal N.
 """
 
@@ -73,6 +76,12 @@ def _selection(p: argparse.ArgumentParser) -> None:
         help="architecture the run executes on (e.g. arm64, linux/arm/v7); default: the platform's",
     )
     g.add_argument("-l", "--list", action="store_true", help="list the platforms, one per line")
+    g.add_argument(
+        "--list-json",
+        action="store_true",
+        help="print the platforms (all, or those of -p) as a CI matrix: JSON include entries with "
+        "platform, runner and release",
+    )
     g.add_argument(
         "words",
         nargs="*",
@@ -232,9 +241,20 @@ def _release(p: argparse.ArgumentParser) -> None:
         "then a manifest list TAG (needs --push)",
     )
     g.add_argument(
+        "--no-manifest",
+        action="store_true",
+        help="with --release: push only these platforms' TAG-<arch>, no list (join later with --manifest)",
+    )
+    g.add_argument(
+        "--manifest",
+        metavar="TAG",
+        help="join the TAG-<arch> images of the platforms given into the manifest list TAG in every "
+        "--push registry, over the registry API (no engine, no build)",
+    )
+    g.add_argument(
         "--push",
         metavar="REGISTRY/IMAGE[,...]",
-        help="where --release pushes: one or more image references without a tag",
+        help="where --release and --manifest push: one or more image references without a tag",
     )
 
 

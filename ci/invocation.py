@@ -19,9 +19,9 @@ from ci.host import Host, default_ccache_dir, default_jobs, default_parallel, do
 from ci.images import ImageRequest
 from ci.options import REPO_ROOT, Options
 from ci.platforms import Platform, discover, host_docker_platform, select
-from ci.release_plan import ArchImage, arch_images, parse_repositories, validate_tag
+from ci.release_plan import ArchImage, Release, plan_release
 
-Mode = Literal["list", "prune", "cleanup", "build", "print", "interactive", "run"]
+Mode = Literal["list", "list-json", "prune", "cleanup", "manifest", "build", "print", "interactive", "run"]
 
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 
@@ -43,12 +43,6 @@ class PlatformRun:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Release:
-    tag: str
-    repositories: tuple[str, ...]
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class Invocation:
     """Everything build.py will do, decided before any engine is contacted."""
 
@@ -56,7 +50,9 @@ class Invocation:
     host: Host
     docker_dir: Path
     platforms: tuple[PlatformRun, ...] = ()
-    known: tuple[Platform, ...] = ()  # every platform defined (list, prune)
+    known: tuple[
+        Platform, ...
+    ] = ()  # every platform defined (list, prune); those chosen (list-json, manifest)
     engine_urls: tuple[str, ...] = ()  # prune and cleanup: the engines to visit
     engine_kind: str = "docker"
     podman_socket: Path | None = None  # the podman API service to start, when the engine is podman
@@ -91,17 +87,18 @@ class Invocation:
 
 
 def mode_of(opts: Options) -> Mode:
-    if opts.cleanup:
-        return "cleanup"
-    if opts.prune:
-        return "prune"
-    if opts.list_platforms:
-        return "list"
-    if opts.build_only:
-        return "build"
-    if opts.print_docker_run:
-        return "print"
-    return "interactive" if opts.interactive else "run"
+    """The first mode the options ask for, else a run."""
+    asked: list[tuple[bool, Mode]] = [
+        (opts.cleanup, "cleanup"),
+        (opts.prune, "prune"),
+        (opts.list_platforms, "list"),
+        (opts.list_json, "list-json"),
+        (opts.manifest is not None, "manifest"),
+        (opts.build_only, "build"),
+        (opts.print_docker_run, "print"),
+        (opts.interactive, "interactive"),
+    ]
+    return next((mode for wanted, mode in asked if wanted), "run")
 
 
 def plan_invocation(opts: Options, env: Mapping[str, str], host: Host) -> Invocation:
@@ -116,6 +113,14 @@ def plan_invocation(opts: Options, env: Mapping[str, str], host: Host) -> Invoca
         urls = (env.get("DOCKER_HOST", ""),)
         return Invocation(
             mode=mode, host=host, docker_dir=docker_dir, known=tuple(known.values()), engine_urls=urls
+        )
+    if mode == "list-json":
+        listed = select(opts.platforms, known) if opts.platforms else list(known.values())
+        return Invocation(mode=mode, host=host, docker_dir=docker_dir, known=tuple(listed))
+    if mode == "manifest":  # only the registries: no engine, no source, no build dirs
+        chosen = chosen_platforms(opts, known)
+        return Invocation(
+            mode=mode, host=host, docker_dir=docker_dir, known=tuple(chosen), release=release_of(opts, chosen)
         )
     return plan_platforms(opts, env, host, mode=mode, docker_dir=docker_dir, known=known)
 
@@ -165,13 +170,11 @@ def engine_choice(
     return kind, podman_socket, urls
 
 
-def release_of(opts: Options, chosen: list[Platform]) -> tuple[Release | None, dict[str, ArchImage]]:
-    if opts.release is None or opts.push is None:
-        return None, {}
-    repositories = parse_repositories(opts.push)
-    tag = validate_tag(opts.release)
-    images = {image.platform: image for image in arch_images(tag, {p.name: p.target for p in chosen})}
-    return Release(tag=tag, repositories=tuple(repositories)), images
+def release_of(opts: Options, chosen: list[Platform]) -> Release | None:
+    tag = opts.release if opts.release is not None else opts.manifest
+    if tag is None or opts.push is None:
+        return None
+    return plan_release(tag, opts.push, chosen, manifest=not opts.no_manifest)
 
 
 def source_dir(opts: Options) -> Path:
@@ -195,7 +198,8 @@ def plan_platforms(
 ) -> Invocation:
     chosen = chosen_platforms(opts, known)
     kind, podman_socket, urls = engine_choice(opts, env, host, chosen)
-    release, release_images = release_of(opts, chosen)
+    release = release_of(opts, chosen)
+    release_images: dict[str, ArchImage] = {i.platform: i for i in release.images} if release else {}
     user_env = plan.parse_env(opts.env)
     remote = ccache_remote.validate(
         env.get("CI_CCACHE_REMOTE", "") if opts.ccache_remote is None else opts.ccache_remote

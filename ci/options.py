@@ -26,6 +26,7 @@ class Options:
     fail_fast: bool
     arch: str | None
     list_platforms: bool
+    list_json: bool
     build_only: bool
     run_only: bool
     no_cache: bool
@@ -49,6 +50,8 @@ class Options:
     ccache_remote: str | None
     prune: bool
     release: str | None
+    no_manifest: bool
+    manifest: str | None
     push: str | None
     docker_host: list[str]
     engines: Path | None
@@ -77,6 +80,7 @@ def parse_args(argv: list[str]) -> Options:
         fail_fast=ns.fail_fast,
         arch=ns.arch,
         list_platforms=ns.list,
+        list_json=ns.list_json,
         build_only=ns.build_only,
         run_only=ns.run_only,
         no_cache=ns.no_cache,
@@ -100,6 +104,8 @@ def parse_args(argv: list[str]) -> Options:
         ccache_remote=ns.ccache_remote,
         prune=ns.prune,
         release=ns.release,
+        no_manifest=ns.no_manifest,
+        manifest=ns.manifest,
         push=ns.push,
         docker_host=ns.docker_host,
         engine=ns.engine,
@@ -133,15 +139,36 @@ def check_combinations(ns: argparse.Namespace, platforms: list[str], raw: list[s
             f"--ccache-max-size {ns.ccache_max_size!r} is not a size",
             hint="use a number with an optional K, M, G or T suffix, e.g. 500M or 10G",
         )
-    if (ns.release is None) != (ns.push is None):
-        raise UsageError("--release TAG and --push REGISTRY/IMAGE go together")
-    if ns.release is not None and (ns.words or raw or ns.interactive or ns.build_only or ns.print_docker_run):
-        raise UsageError(
-            "--release runs the default build and test; no command, -i, -b or --print-docker-run"
-        )
+    check_release(ns, raw)
     if ns.push_cache and not ns.docker_registry:
         raise UsageError("--push-cache needs --docker-registry HOST[:PORT]")
     if ns.timeout is not None and ns.timeout <= 0:
         raise UsageError(f"--timeout must be more than 0 seconds, not {ns.timeout:g}")
-    if not ns.list and not ns.cleanup and not ns.prune and not platforms and not ns.all:
+    if ns.list_json and (ns.words or raw or ns.interactive or ns.release or ns.manifest or ns.list):
+        raise UsageError("--list-json only prints the platforms; no command, -i, -l, --release or --manifest")
+    if not (ns.list or ns.list_json or ns.cleanup or ns.prune or platforms or ns.all):
         raise UsageError("no platform given", hint="choose one with -p NAME; list them with ./build.py -l")
+
+
+def check_release(ns: argparse.Namespace, raw: list[str]) -> None:
+    """--release (build, test, push TAG-<arch>, maybe the list) and --manifest (only the list)."""
+    if ns.release is not None and ns.manifest is not None:
+        raise UsageError(
+            "--release and --manifest contradict each other",
+            hint="release each machine's platforms with --release TAG --no-manifest, "
+            "then join them with --manifest TAG",
+        )
+    if (ns.release is None and ns.manifest is None) != (ns.push is None):
+        raise UsageError("--release TAG (or --manifest TAG) and --push REGISTRY/IMAGE go together")
+    if ns.release is not None and (ns.words or raw or ns.interactive or ns.build_only or ns.print_docker_run):
+        raise UsageError(
+            "--release runs the default build and test; no command, -i, -b or --print-docker-run"
+        )
+    if ns.no_manifest and ns.release is None:
+        raise UsageError("--no-manifest goes with --release TAG")
+    if ns.manifest is not None and (
+        ns.words or raw or ns.interactive or ns.build_only or ns.run_only or ns.print_docker_run or ns.list
+    ):
+        raise UsageError(
+            "--manifest only joins images already pushed; no command, -i, -b, -R, -l or --print-docker-run"
+        )

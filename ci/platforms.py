@@ -26,6 +26,7 @@ KNOWN_KEYS = {
     "emulated": "yes when the image's own userland needs QEMU on an x86-64 host",
     "description": "one line shown by --list --verbose",
     "privileged": "yes to run containers with --privileged (never the default)",
+    "release": "no when --release and --manifest leave it out (default yes), e.g. a test userland",
 }
 
 
@@ -38,6 +39,7 @@ class Platform:
     emulated: bool = False
     description: str = ""
     privileged: bool = False
+    release: bool = True
 
     @property
     def function_suffix(self) -> str:
@@ -93,6 +95,7 @@ def parse_dockerfile(name: str, path: Path, text: str) -> Platform:
         emulated=_parse_bool(fields.get("emulated", "no"), "emulated", path),
         description=fields.get("description", ""),
         privileged=_parse_bool(fields.get("privileged", "no"), "privileged", path),
+        release=_parse_bool(fields.get("release", "yes"), "release", path),
     )
 
 

@@ -1,16 +1,11 @@
-"""Do: build a platform's release image from its tested build, push it, and join the
-architectures into a manifest list in every registry.
-
-Manifest lists go through the docker CLI (`docker manifest`), which the Docker SDK lacks.
-"""
+"""Do: build a platform's release image from its tested build and push it as TAG-<arch> to every
+registry (ci.join joins the architectures into the manifest list)."""
 
 from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 
 from ci import images, plan
@@ -18,7 +13,7 @@ from ci.baseimage import rewrite_from
 from ci.dockerfile import copied_sources
 from ci.engine import Engine, Output
 from ci.errors import ReleasePushError
-from ci.release_plan import ArchImage, is_loopback_registry, manifest_annotation
+from ci.release_plan import ArchImage
 
 log = logging.getLogger(__name__)
 
@@ -68,32 +63,3 @@ def build_and_push(
                 f"the registry refused {ref}: {reason}", hint="check the registry and your login"
             )
         log.info("%s: pushed %s", image.platform, ref)
-
-
-def docker_cli(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    full = {**env, "DOCKER_CLI_EXPERIMENTAL": "enabled"}  # `docker manifest` on 20.10 clients
-    return subprocess.run(["docker", *args], capture_output=True, text=True, env=full, check=False)
-
-
-def push_manifest_lists(
-    tag: str, repositories: list[str], images: list[ArchImage], env: Mapping[str, str]
-) -> None:
-    for repo in repositories:
-        name = f"{repo}:{tag}"
-        insecure = ["--insecure"] if is_loopback_registry(repo) else []
-        docker_cli(["manifest", "rm", name], env)  # a stale local list from an earlier release
-        steps = [["manifest", "create", *insecure, "--amend", name, *[i.ref(repo) for i in images]]]
-        steps += [
-            ["manifest", "annotate", name, i.ref(repo), *manifest_annotation(i.docker_platform)]
-            for i in images
-        ]
-        steps.append(["manifest", "push", *insecure, "--purge", name])
-        for step in steps:
-            result = docker_cli(step, env)
-            if result.returncode != 0:
-                reason = " ".join((result.stderr or result.stdout).split())[:300]
-                raise ReleasePushError(
-                    f"docker {' '.join(step[:2])} for {name} failed: {reason}",
-                    hint="check that the registry is up and accepts manifest lists",
-                )
-        log.info("pushed manifest list %s (%s)", name, ", ".join(i.docker_platform for i in images))

@@ -1,5 +1,5 @@
-"""Decide a multi-architecture release: validated references, per-architecture tags, and the
-manifest list that joins them. Pure; ci.release does the work."""
+"""Decide a multi-architecture release: validated references, the platforms that ship and their
+per-architecture tags. Pure; ci.release builds and pushes, ci.join_plan / ci.join make the list."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import dataclasses
 import re
 
 from ci.errors import BadReleaseReferenceError
+from ci.platforms import Platform
 
 # Docker's grammar: a tag is up to 128 word characters, dots and dashes, not starting with . or -;
 # a repository is lowercase path components joined by '/', optionally after a registry host[:port].
@@ -75,15 +76,38 @@ def arch_images(tag: str, targets: dict[str, str]) -> list[ArchImage]:
     return images
 
 
-def manifest_annotation(docker_platform: str) -> list[str]:
-    """`docker manifest annotate` flags for an entry of the list."""
-    parts = docker_platform.split("/")
-    flags = ["--os", parts[0], "--arch", parts[1]]
-    if len(parts) > 2:
-        flags += ["--variant", parts[2]]
-    return flags
+def release_targets(platforms: list[Platform], *, required: bool) -> tuple[dict[str, str], list[str]]:
+    """(platform -> target of those that ship, names of those whose Dockerfile says ci.release: no).
+    Without a list to make (required false, --no-manifest), shipping none of them is no error: a
+    CI job per platform passes the same flags to every platform."""
+    targets = {p.name: p.target for p in platforms if p.release}
+    if not targets and required:
+        raise BadReleaseReferenceError(
+            "none of the platforms given is released: each says ci.release: no in its Dockerfile",
+            hint="name platforms that ship, e.g. -p amd64,arm64 (see ./build.py --list-json)",
+        )
+    return targets, [p.name for p in platforms if not p.release]
 
 
-def is_loopback_registry(repository: str) -> bool:
-    host = repository.split("/", 1)[0].rsplit(":", 1)[0]
-    return host == "localhost" or host.startswith("127.") or host == "[::1]"
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Release:
+    """What --release or --manifest pushes, and where."""
+
+    tag: str
+    repositories: tuple[str, ...]
+    images: tuple[ArchImage, ...] = ()  # one per architecture that ships, in the order given
+    manifest: bool = True  # push the list TAG (not with --no-manifest: only TAG-<arch>)
+    unreleased: tuple[str, ...] = ()  # platforms left out: their Dockerfile says ci.release: no
+
+
+def plan_release(tag: str, push: str, platforms: list[Platform], *, manifest: bool) -> Release:
+    repositories = parse_repositories(push)
+    tag = validate_tag(tag)
+    targets, unreleased = release_targets(platforms, required=manifest)
+    return Release(
+        tag=tag,
+        repositories=tuple(repositories),
+        images=tuple(arch_images(tag, targets)),
+        manifest=manifest,
+        unreleased=tuple(unreleased),
+    )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the project's checks tier by tier, provisioning what is missing first, and print how long
 # each tier took. Usage: ci/test.sh [TIER...]   (default: lint unit engine)
-#   lint    ruff, ruff format, mypy --strict, shellcheck
+#   lint    ruff, ruff format, mypy --strict, shellcheck, npm-groovy-lint (Jenkinsfile),
+#           check-jsonschema and zizmor (.github/workflows/ci.yml)
 #   unit    tests/unit: pure logic, no Docker
 #   engine  tests/integration: the real Docker engine (builds, runs, ownership, -i, errors)
 set -euo pipefail
@@ -40,6 +41,32 @@ lint_jenkinsfile() {
     echo "test.sh: Jenkinsfile lint ok (and a broken copy was rejected)" >&2
 }
 
+# The GitHub Actions workflow: its schema (check-jsonschema's vendored copy) and its security
+# (zizmor, offline, auditor persona); and a broken copy for each, which it must reject.
+lint_workflow() {
+    local workflow=.github/workflows/ci.yml broken
+    "$repo/.venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$workflow" >/dev/null || return 1
+    "$repo/.venv/bin/zizmor" --offline --persona=auditor --quiet .github/workflows || return 1
+    broken=$(mktemp -d)
+    mkdir -p "$broken/schema/.github/workflows" "$broken/zizmor/.github/workflows"
+    sed 's/^    runs-on:/    runs_on:/' "$workflow" >"$broken/schema/.github/workflows/ci.yml"
+    sed 's|actions/checkout@[0-9a-f]*|actions/checkout@v4|' "$workflow" >"$broken/zizmor/.github/workflows/ci.yml"
+    local status=0
+    if "$repo/.venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows \
+        "$broken/schema/.github/workflows/ci.yml" >/dev/null 2>&1; then
+        echo "test.sh: check-jsonschema accepted a workflow with a misspelt key" >&2
+        status=1
+    fi
+    if "$repo/.venv/bin/zizmor" --offline --persona=auditor --quiet "$broken/zizmor/.github/workflows" \
+        >/dev/null 2>&1; then
+        echo "test.sh: zizmor accepted a workflow with an unpinned action" >&2
+        status=1
+    fi
+    rm -rf "$broken"
+    [ "$status" -eq 0 ] && echo "test.sh: workflow lint ok (and broken copies were rejected)" >&2
+    return "$status"
+}
+
 run_tier() {
     case $1 in
         lint)
@@ -48,7 +75,8 @@ run_tier() {
                 "$py" -m ruff format --check ci tests tools build.py &&
                 "$py" -m mypy &&
                 shellcheck runtime_functions.sh ci/*.sh docker/install/*.sh .ci/run &&
-                lint_jenkinsfile
+                lint_jenkinsfile &&
+                lint_workflow
             ;;
         unit) pytest_tier tests/unit -q ;;
         engine) pytest_tier tests/integration -q --timeout=1800 ;;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import re
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -198,18 +200,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_registry(tmp_path: Path) -> tuple[str, subprocess.Popen[bytes]]:
-    """A real registry (Debian's docker-registry) on a free loopback port, stopped at exit."""
+def start_registry(
+    tmp_path: Path, login: tuple[str, str] | None = None
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """A real registry (Debian's docker-registry) on a free loopback port, stopped at exit; with
+    login, it asks for that user and password (htpasswd, bcrypt)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     binary = shutil.which("docker-registry")
     if binary is None:
         pytest.fail("NO docker-registry: ci/provision.sh installs Debian's docker-registry")
     port = free_port()
     config = tmp_path / "registry.yml"
+    auth = ""
+    if login is not None:
+        (tmp_path / "htpasswd").write_text(f"{login[0]}:{bcrypt_hash(login[1])}\n")
+        auth = f"auth:\n  htpasswd:\n    realm: test\n    path: {tmp_path / 'htpasswd'}\n"
     config.write_text(
         "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
         f"    rootdirectory: {tmp_path / 'data'}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
+        f"{auth}http:\n  addr: 127.0.0.1:{port}\n"
     )
     proc = subprocess.Popen(
         [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -219,6 +228,8 @@ def start_registry(tmp_path: Path) -> tuple[str, subprocess.Popen[bytes]]:
     while True:
         try:
             urllib.request.urlopen(f"http://{address}/v2/", timeout=1).close()
+            break
+        except urllib.error.HTTPError:  # up, and asking for a login
             break
         except OSError:
             if time.monotonic() > deadline:
@@ -235,3 +246,49 @@ def _stop_registries() -> Iterator[None]:
     for proc in _registries:
         proc.kill()
         proc.wait()
+
+
+def bcrypt_hash(password: str) -> str:
+    """The bcrypt hash htpasswd files hold, from the system's crypt(3) (libxcrypt knows $2b$)."""
+    script = "import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))"
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", script, password], capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def second_engine() -> Iterator[str]:
+    """A second real dockerd on a loopback TCP port, with its own data root and its own bridge
+    (named and numbered after this process, so concurrent test sessions do not collide). Its
+    containers have no outside network: it gets images through a registry cache."""
+    if shutil.which("dockerd") is None or os.geteuid() != 0:
+        pytest.skip("NO dockerd OR NOT ROOT: cannot start a second engine here")
+    bridge, address = f"cih-br{os.getpid()}", f"10.213.{1 + os.getpid() % 250}.1/24"
+    root = Path(tempfile.mkdtemp(prefix="d2-", dir="/tmp"))  # short: socket paths have a limit
+    subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
+    subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
+    subprocess.run(["ip", "addr", "add", address, "dev", bridge], check=True)
+    subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
+    url = f"tcp://127.0.0.1:{free_port()}"
+    log = (root / "dockerd.log").open("wb")
+    proc = subprocess.Popen(
+        ["dockerd", "--data-root", str(root / "data"), "--exec-root", str(root / "x"),
+         "--pidfile", str(root / "pid"), "-H", url, "--iptables=false", "--ip-masq=false",
+         "--bridge", bridge, "--storage-driver", "overlay2"],
+        stdout=log, stderr=log,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while subprocess.run(["docker", "-H", url, "version"], capture_output=True, check=False).returncode:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail("the second dockerd did not start: " + (root / "dockerd.log").read_text()[-2000:])
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=30)
+        proc.kill()
+        subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
+        shutil.rmtree(root, ignore_errors=True)

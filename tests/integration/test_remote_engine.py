@@ -3,16 +3,12 @@ its own data root): builds, runs, copies results back, and cleans up there as on
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,41 +23,7 @@ from tests.integration.conftest import (
     tiny_platforms,
 )
 
-BRIDGE = "ciharness-br2"
-BRIDGE_ADDRESS = "10.213.0.1/24"  # the second engine's own container network
-
-
-@pytest.fixture(scope="module")
-def second_engine() -> Iterator[str]:
-    if shutil.which("dockerd") is None or os.geteuid() != 0:
-        pytest.skip("NO dockerd OR NOT ROOT: cannot start a second engine here")
-    root = Path(tempfile.mkdtemp(prefix="d2-", dir="/tmp"))  # short: socket paths have a limit
-    subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, check=False)
-    subprocess.run(["ip", "link", "add", BRIDGE, "type", "bridge"], check=True)
-    subprocess.run(["ip", "addr", "add", BRIDGE_ADDRESS, "dev", BRIDGE], check=True)
-    subprocess.run(["ip", "link", "set", BRIDGE, "up"], check=True)
-    url = f"tcp://127.0.0.1:{free_port()}"
-    log = (root / "dockerd.log").open("wb")
-    proc = subprocess.Popen(
-        ["dockerd", "--data-root", str(root / "data"), "--exec-root", str(root / "x"),
-         "--pidfile", str(root / "pid"), "-H", url, "--iptables=false", "--ip-masq=false",
-         "--bridge", BRIDGE, "--storage-driver", "overlay2"],
-        stdout=log, stderr=log,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while subprocess.run(["docker", "-H", url, "version"], capture_output=True, check=False).returncode:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("the second dockerd did not start: " + (root / "dockerd.log").read_text()[-2000:])
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=30)
-        proc.kill()
-        subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, check=False)
-        shutil.rmtree(root, ignore_errors=True)
+# The second engine is conftest's `second_engine` fixture (shared with test_split_release.py).
 
 
 def containers_on(url: str) -> list[str]:

@@ -86,7 +86,7 @@ def test_defaults() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["-l"], ["--list"], ["--cleanup"], ["-a"], ["-a", "-j", "2"]],
+    [["-l"], ["--list"], ["--cleanup"], ["-a"], ["-a", "-j", "2"], ["--list-json"]],
 )
 def test_no_platform_needed(argv: list[str]) -> None:
     assert parse_args(argv).platforms == []
@@ -109,6 +109,14 @@ def test_no_platform_needed(argv: list[str]) -> None:
         (["-p", "amd64", "--timeout", "0"], "--timeout must be more than 0"),
         (["-p", "amd64", "--"], "nothing after '--'"),
         (["-p"], "expected one argument"),
+        (["-p", "amd64", "--release", "1", "--push", "r/x", "--manifest", "1"], "contradict"),
+        (["-p", "amd64", "--manifest", "1"], "go together"),
+        (["-p", "amd64", "--push", "r/x"], "go together"),
+        (["-p", "amd64", "--no-manifest"], "--no-manifest goes with --release"),
+        (["-p", "amd64", "--manifest", "1", "--push", "r/x", "-b"], "only joins images"),
+        (["-p", "amd64", "--manifest", "1", "--push", "r/x", "--", "true"], "only joins images"),
+        (["--manifest", "1", "--push", "r/x"], "no platform given"),
+        (["--list-json", "--", "true"], "only prints the platforms"),
     ],
 )
 def test_usage_errors(argv: list[str], in_message: str) -> None:

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from ci.errors import BadCcacheRemoteError, SourceMissingError, UnknownFunctionError, UsageError
+from ci.errors import (
+    BadCcacheRemoteError,
+    BadReleaseReferenceError,
+    SourceMissingError,
+    UnknownFunctionError,
+    UsageError,
+)
 from ci.host import Host
 from ci.invocation import Invocation, mode_of, plan_invocation, run_inputs
 from ci.options import parse_args
@@ -73,6 +79,9 @@ def plan(project: Path, *argv: str, env: dict[str, str] | None = None, **facts: 
         (["-p", "amd64", "-i"], "interactive"),
         (["-p", "amd64"], "run"),
         (["-p", "amd64", "--", "true"], "run"),
+        (["-p", "amd64", "--release", "1", "--push", "r/x", "--no-manifest"], "run"),
+        (["--list-json"], "list-json"),
+        (["-a", "--manifest", "1", "--push", "r/x"], "manifest"),
     ],
 )
 def test_one_mode_per_invocation(argv: list[str], mode: str) -> None:
@@ -125,6 +134,57 @@ def test_release_targets_per_platform(project: Path) -> None:
     assert inv.release.repositories == ("127.0.0.1:5000/x",)
     tags = {r.platform.name: r.release.ref("r") if r.release else None for r in inv.platforms}
     assert tags == {"amd64": "r:1.2-amd64", "arm64": "r:1.2-arm64"}
+
+
+def test_no_manifest_releases_each_platform_and_leaves_the_list(project: Path) -> None:
+    inv = plan(project, "-p", "arm64", "--release", "1.2", "--push", "r/x", "--no-manifest")
+    assert inv.release is not None and not inv.release.manifest
+    assert [i.tag for i in inv.release.images] == ["1.2-arm64"]
+    assert inv.platforms[0].release is not None
+
+
+def test_manifest_plans_only_the_join(project: Path) -> None:
+    (project / "docker" / "Dockerfile.build.test.arm64").write_text(
+        "# ci.docker-platform: linux/arm64\n# ci.release: no\nFROM debian:trixie\n", encoding="utf-8"
+    )
+    argv = [
+        "-p",
+        "amd64,arm64,test.arm64",
+        "--manifest",
+        "1.2",
+        "--push",
+        "127.0.0.1:5000/x,r.example/team/x",
+    ]
+    inv = plan(project, *argv)
+    assert inv.mode == "manifest" and inv.platforms == () and not inv.runs_containers
+    assert inv.release is not None and inv.release.manifest
+    assert inv.release.repositories == ("127.0.0.1:5000/x", "r.example/team/x")
+    assert {i.tag: i.docker_platform for i in inv.release.images} == {
+        "1.2-amd64": "linux/amd64",
+        "1.2-arm64": "linux/arm64",
+    }
+    assert inv.release.unreleased == ("test.arm64",)
+
+
+def test_a_platform_that_does_not_ship_is_built_not_released(project: Path) -> None:
+    (project / "docker" / "Dockerfile.build.test.arm64").write_text(
+        "# ci.docker-platform: linux/arm64\n# ci.release: no\nFROM debian:trixie\n", encoding="utf-8"
+    )
+    inv = plan(project, "-p", "test.arm64", "--release", "1.2", "--push", "r/x", "--no-manifest")
+    assert inv.mode == "run" and inv.platforms[0].release is None
+    assert inv.release is not None and inv.release.unreleased == ("test.arm64",)
+    with pytest.raises(BadReleaseReferenceError, match="none of the platforms given is released"):
+        plan(project, "-p", "test.arm64", "--release", "1.2", "--push", "r/x")
+
+
+def test_manifest_of_two_platforms_of_one_architecture_is_refused(project: Path) -> None:
+    with pytest.raises(BadReleaseReferenceError, match="one image per architecture"):
+        plan(project, "-p", "amd64,other", "--manifest", "1.2", "--push", "r/x")
+
+
+def test_list_json_lists_all_or_those_given(project: Path) -> None:
+    assert [p.name for p in plan(project, "--list-json").known] == ["amd64", "arm64", "other"]
+    assert [p.name for p in plan(project, "--list-json", "-p", "arm64").known] == ["arm64"]
 
 
 def test_podman_plans_its_service_socket(project: Path) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -27,15 +28,48 @@ def test_it_has_shell_steps_calling_build_py() -> None:
     assert "./build.py -l" in shell_steps()
 
 
-@pytest.mark.parametrize("platform", sorted(PLATFORMS))
-def test_every_build_py_call_parses_for_every_platform(platform: str) -> None:
+def expand(command: str, platform: str) -> list[str]:
+    """A shell command as the agent's shell would split it, with the job's parameters set."""
+    values = {"platform": platform, "RELEASE_TAG": "1.2.0", "RELEASE_REPOSITORIES": "127.0.0.1:5000/xsum"}
+    text = re.sub(r"\$\{?(\w+)\}?", lambda m: values[m.group(1)], command)
+    return shlex.split(text)
+
+
+def build_py_calls() -> list[str]:
     calls = [c for step in shell_steps() for c in step.split("&&") if "./build.py" in c]
     calls += re.findall(r"'(\./build\.py[^']*)'", JENKINSFILE)  # commands kept in variables
+    return calls
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_every_build_py_call_parses_for_every_platform(platform: str) -> None:
+    release_flags = re.findall(r"String releaseFlags = '([^']*)'", JENKINSFILE)
+    assert len(release_flags) == 1
+    calls = build_py_calls()
     assert calls
-    for call in calls:
-        argv = call.strip().replace("${platform}", platform).split()[1:]
-        opts = parse_args(argv)
+    platform_calls = [c for c in calls if "-p ${platform}" in c]
+    assert platform_calls
+    for call in [*calls, *(c + release_flags[0] for c in platform_calls)]:
+        opts = parse_args(expand(call, platform)[1:])
         assert not opts.platforms or opts.platforms == [platform]
+
+
+def test_a_release_pushes_each_platform_from_its_agent_then_joins_them() -> None:
+    release_flags = re.findall(r"String releaseFlags = '([^']*)'", JENKINSFILE)[0]
+    per_platform = parse_args(expand("./build.py -p ${platform}" + release_flags, "arm64")[1:])
+    assert (per_platform.release, per_platform.no_manifest, per_platform.push) == (
+        "1.2.0",
+        True,
+        "127.0.0.1:5000/xsum",
+    )
+    joins = [c for c in build_py_calls() if "--manifest" in c]
+    assert len(joins) == 1
+    join = parse_args(expand(joins[0], "amd64")[1:])
+    assert (join.manifest, join.push, join.all) == ("1.2.0", "127.0.0.1:5000/xsum", True)
+    for parameter in ("RELEASE_TAG", "RELEASE_REPOSITORIES"):
+        assert f"string(name: '{parameter}'" in JENKINSFILE
+    assert re.search(r"stage\('Release'\) \{\s*when \{\s*expression \{ releasing\(\) \}", JENKINSFILE)
+    assert "sh joinCommand" in JENKINSFILE
 
 
 def test_no_platform_is_named_by_hand() -> None:

@@ -211,3 +211,8 @@ def test_select_rejects_bad_names_before_looking_them_up(name: str) -> None:
 )
 def test_function_suffix(name: str, suffix: str) -> None:
     assert platform(name).function_suffix == suffix
+
+
+def test_release_defaults_to_yes_and_test_userlands_say_no() -> None:
+    known = discover(Path(__file__).resolve().parents[2] / "docker")
+    assert {name for name, p in known.items() if not p.release} == {"test.arm64", "test.armv7"}

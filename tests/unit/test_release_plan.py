@@ -8,8 +8,6 @@ from ci.errors import BadReleaseReferenceError
 from ci.release_plan import (
     arch_images,
     arch_suffix,
-    is_loopback_registry,
-    manifest_annotation,
     parse_repositories,
     validate_tag,
 )
@@ -59,8 +57,39 @@ def test_two_platforms_of_one_architecture_cannot_share_a_list() -> None:
         arch_images("1.0", {"arm64": "linux/arm64", "test.arm64": "linux/arm64"})
 
 
-def test_manifest_annotation_and_loopback() -> None:
-    assert manifest_annotation("linux/arm/v7") == ["--os", "linux", "--arch", "arm", "--variant", "v7"]
-    assert manifest_annotation("linux/amd64") == ["--os", "linux", "--arch", "amd64"]
-    assert is_loopback_registry("127.0.0.1:5000/x") and is_loopback_registry("localhost:5000/a/b")
-    assert not is_loopback_registry("registry.example.com/x")
+def test_platforms_saying_release_no_are_left_out() -> None:
+    from pathlib import Path
+
+    from ci.platforms import Platform
+    from ci.release_plan import release_targets
+
+    arm = Platform(name="arm64", dockerfile=Path("x"), target="linux/arm64")
+    test_arm = Platform(name="test.arm64", dockerfile=Path("y"), docker_platform="linux/arm64", release=False)
+    assert release_targets([arm, test_arm], required=True) == ({"arm64": "linux/arm64"}, ["test.arm64"])
+    with pytest.raises(BadReleaseReferenceError, match="none of the platforms given is released"):
+        release_targets([test_arm], required=True)
+    # A CI job per platform passes --release ... --no-manifest to every platform: no error then.
+    assert release_targets([test_arm], required=False) == ({}, ["test.arm64"])
+
+
+def test_plan_release_validates_and_keeps_the_order_given() -> None:
+    from pathlib import Path
+
+    from ci.platforms import Platform
+    from ci.release_plan import plan_release
+
+    platforms = [
+        Platform(name="armv7", dockerfile=Path("a"), target="linux/arm/v7"),
+        Platform(name="amd64", dockerfile=Path("b")),
+        Platform(name="test.armv7", dockerfile=Path("c"), docker_platform="linux/arm/v7", release=False),
+    ]
+    rel = plan_release("1.0", "r1/x,r2/y", platforms, manifest=False)
+    assert (rel.tag, rel.repositories, rel.manifest, rel.unreleased) == (
+        "1.0",
+        ("r1/x", "r2/y"),
+        False,
+        ("test.armv7",),
+    )
+    assert [i.tag for i in rel.images] == ["1.0-armv7", "1.0-amd64"]
+    with pytest.raises(BadReleaseReferenceError, match="invalid release tag"):
+        plan_release("-x", "r/x", platforms, manifest=True)
