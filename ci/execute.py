@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 
 from ci import (
+    board,
     builddirs,
     cleanup,
     containers,
@@ -23,6 +24,7 @@ from ci import (
     multirun,
     outcomes,
     plan,
+    platformlog,
     podman,
     release,
     signals,
@@ -47,6 +49,8 @@ class Session:
     pool: EnginePool
     live: containers.LiveContainers
     engine_limits: Mapping[str, int]
+    progress: board.Progress = dataclasses.field(default_factory=board.Quiet)
+    logs: dict[str, platformlog.PlatformLog] = dataclasses.field(default_factory=dict)
 
 
 Step = Callable[[Session, PlatformRun, Output], Outcome]
@@ -107,7 +111,10 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
         # Held open (never written) until this process ends, however it ends.
         pipe = cleanup.start_watchdog(inv.run_id, env, sorted({p.engine_url for p in inv.platforms}))
         log.debug("watchdog started (pipe fd %d)", pipe)
-    return Session(inv=inv, pool=pool, live=containers.LiveContainers(), engine_limits=limits)
+    progress = board.Board([p.platform.name for p in inv.platforms]) if inv.board else board.Quiet()
+    return Session(
+        inv=inv, pool=pool, live=containers.LiveContainers(), engine_limits=limits, progress=progress
+    )
 
 
 def each_platform(inv: Invocation, env: Mapping[str, str], step: Step) -> int:
@@ -128,7 +135,8 @@ def run(inv: Invocation, env: Mapping[str, str]) -> int:
 
 
 def across_platforms(session: Session, step: Step) -> list[Outcome]:
-    """One platform streams straight through; several run at once, prefixed, then a table."""
+    """One platform streams straight through; several run at once, prefixed or on the board,
+    then a table and what each failed platform left to read."""
     inv = session.inv
     try:
         if not inv.several:
@@ -136,11 +144,20 @@ def across_platforms(session: Session, step: Step) -> list[Outcome]:
             outcomes.report(done[0])
         else:
             works = [(r.platform.name, functools.partial(step, session, r)) for r in inv.platforms]
-            done = multirun.run_all(works, parallel=inv.parallel, fail_fast=inv.fail_fast, live=session.live)
+            with session.progress.shown():
+                done = multirun.run_all(
+                    works,
+                    parallel=inv.parallel,
+                    fail_fast=inv.fail_fast,
+                    live=session.live,
+                    prefixed=not inv.board,
+                )
     finally:
         session.live.remove_all()
     if inv.several:
+        done = [outcomes.with_log(o, session.logs.get(o.platform)) for o in done]
         sys.stderr.write(summary.table(done) + "\n")
+        outcomes.report_failures(done)
     return done
 
 
@@ -217,36 +234,52 @@ def shell(session: Session, run: PlatformRun, engine: Engine, spec: plan.RunSpec
 
 
 @contextlib.contextmanager
-def build_dir_in_use(inv: Invocation, run: PlatformRun, spec: plan.RunSpec) -> Iterator[None]:
+def build_dir_in_use(session: Session, run: PlatformRun, output: Output) -> Iterator[platformlog.PlatformLog]:
     """The build and ccache dirs created as the user, the build dir stamped and locked for this
-    run, and its per-run ccache statistics started afresh."""
+    run, and its build.log (a run's, not a shell's) open from the image step on."""
+    inv = session.inv
     builddirs.prepare_dir(run.build_dir, builddirs.stamp_text(run.platform, inv.source))
     builddirs.prepare_dir(inv.ccache_dir)
-    with locks.locked(builddirs.lock_name(run.build_dir), f"the build dir {run.build_dir}", inv.lock_timeout):
-        (run.build_dir / plan.CCACHE_STATS_LOG).unlink(missing_ok=True)
-        log.info("%s: running %s in %s", run.platform.name, " ".join(spec.command), run.image)
-        yield
+    log_path = run.build_dir / builddirs.BUILD_LOG if inv.mode == "run" else None
+    with (
+        locks.locked(builddirs.lock_name(run.build_dir), f"the build dir {run.build_dir}", inv.lock_timeout),
+        platformlog.opened(run.platform.name, log_path, output, session.progress) as plog,
+    ):
+        session.logs[run.platform.name] = plog
+        yield plog
 
 
 def container_step(
     session: Session, run: PlatformRun, output: Output, launch: Launch = in_container
 ) -> Outcome:
     started, started_wall = time.monotonic(), time.time()
-    engine, engine_platform = image_for(session, run, output)
-    spec = spec_for(session, run, engine_platform)
-    with build_dir_in_use(session.inv, run, spec):
-        status = launch(session, run, engine, spec, output)
-    if status == 0 and run.release is not None and session.inv.release is not None:
-        release.build_and_push(
-            engine=engine,
-            image=run.release,
-            build_dir=run.build_dir,
-            repositories=list(session.inv.release.repositories),
-            host_platform=engine_platform,
-            output=output,
-        )
+    name = run.platform.name
+    with build_dir_in_use(session, run, output) as plog:
+        session.progress.state(name, "image")
+        engine, engine_platform = image_for(session, run, plog)
+        spec = spec_for(session, run, engine_platform)
+        (run.build_dir / plan.CCACHE_STATS_LOG).unlink(missing_ok=True)  # this run's statistics only
+        log.info("%s: running %s in %s", name, " ".join(spec.command), run.image)
+        session.progress.state(name, "building")
+        status = launch(session, run, engine, spec, plog)
+        if status == 0 and run.release is not None and session.inv.release is not None:
+            release.build_and_push(
+                engine=engine,
+                image=run.release,
+                build_dir=run.build_dir,
+                repositories=list(session.inv.release.repositories),
+                host_platform=engine_platform,
+                output=plog,
+            )
+    session.progress.state(name, "passed" if status == 0 else "failed")
     return outcomes.collect(
-        run.platform.name, status, time.monotonic() - started, run.build_dir, started_wall=started_wall
+        name,
+        status,
+        time.monotonic() - started,
+        run.build_dir,
+        started_wall=started_wall,
+        tail=tuple(plog.tail),
+        log_path=plog.path,
     )
 
 

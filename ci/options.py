@@ -23,6 +23,7 @@ class Options:
     all: bool
     jobs: int | None
     fail_fast: bool
+    progress: str
     arch: str | None
     list_platforms: bool
     build_only: bool
@@ -72,6 +73,7 @@ def parse_args(argv: list[str]) -> Options:
         all=ns.all,
         jobs=ns.jobs,
         fail_fast=ns.fail_fast,
+        progress=ns.progress,
         arch=ns.arch,
         list_platforms=ns.list,
         build_only=ns.build_only,
