@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 
 from ci import (
-    board,
     builddirs,
     cleanup,
     containers,
@@ -26,6 +25,7 @@ from ci import (
     plan,
     platformlog,
     podman,
+    progress,
     release,
     signals,
     summary,
@@ -49,7 +49,7 @@ class Session:
     pool: EnginePool
     live: containers.LiveContainers
     engine_limits: Mapping[str, int]
-    progress: board.Progress = dataclasses.field(default_factory=board.Quiet)
+    progress: progress.Progress = dataclasses.field(default_factory=progress.Quiet)
     logs: dict[str, platformlog.PlatformLog] = dataclasses.field(default_factory=dict)
 
 
@@ -111,10 +111,12 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
         # Held open (never written) until this process ends, however it ends.
         pipe = cleanup.start_watchdog(inv.run_id, env, sorted({p.engine_url for p in inv.platforms}))
         log.debug("watchdog started (pipe fd %d)", pipe)
-    progress = board.Board([p.platform.name for p in inv.platforms]) if inv.board else board.Quiet()
-    return Session(
-        inv=inv, pool=pool, live=containers.LiveContainers(), engine_limits=limits, progress=progress
-    )
+    shown: progress.Progress = progress.Quiet()
+    if inv.board:
+        from ci.board import Board  # noqa: PLC0415 (rich loads slowly; most runs draw no board)
+
+        shown = Board([p.platform.name for p in inv.platforms])
+    return Session(inv=inv, pool=pool, live=containers.LiveContainers(), engine_limits=limits, progress=shown)
 
 
 def each_platform(inv: Invocation, env: Mapping[str, str], step: Step) -> int:

@@ -10,9 +10,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from ci import board
 from ci import log as ci_log
 from ci.engine import Output
+from ci.progress import Progress, phase_of
 
 TAIL_LINES = 50  # kept per run for its outcome (the failure report, known-cause hints)
 
@@ -20,7 +20,7 @@ TAIL_LINES = 50  # kept per run for its outcome (the failure report, known-cause
 class PlatformLog:
     """An Output that shows each chunk as it comes and records whole lines."""
 
-    def __init__(self, platform: str, path: Path | None, show: Output, progress: board.Progress) -> None:
+    def __init__(self, platform: str, path: Path | None, show: Output, progress: Progress) -> None:
         self.platform = platform
         self.path = path
         self.show = show
@@ -41,7 +41,7 @@ class PlatformLog:
         text = text.removesuffix("\r")
         self.record(text)
         self.tail.append(text)
-        phase = board.phase_of(text)
+        phase = phase_of(text)
         if phase:
             self.progress.state(self.platform, phase)
         else:
@@ -69,7 +69,7 @@ class PlatformLog:
 
 
 @contextlib.contextmanager
-def opened(platform: str, path: Path | None, show: Output, progress: board.Progress) -> Iterator[PlatformLog]:
+def opened(platform: str, path: Path | None, show: Output, progress: Progress) -> Iterator[PlatformLog]:
     """The platform's log for the length of its run; the harness's lines logged meanwhile go in
     too, and so does the error that ends it, if one does."""
     plog = PlatformLog(platform, path, show, progress)

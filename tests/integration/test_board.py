@@ -24,7 +24,7 @@ STEP = (
     'echo "start $CI_PLATFORM"; sleep 2; echo "==> phase: testing" >&2; '
     'for i in 1 2 3; do echo "$CI_PLATFORM check $i"; echo "$CI_PLATFORM note $i" >&2; sleep 1; done; '
     'if [ "$CI_PLATFORM" = brd-bad ]; then mkdir -p junit; '
-    "printf '<testsuite tests=\"2\" failures=\"1\"><testcase name=\"vectors.ok\"/>"
+    'printf \'<testsuite tests="2" failures="1"><testcase name="vectors.ok"/>'
     '<testcase name="vectors.broken"><failure message="Failed"/></testcase></testsuite>\' '
     '> "junit/ctest-$CI_PLATFORM.xml"; exit 3; fi'
 )
@@ -125,7 +125,9 @@ def test_plain_output_through_a_pipe_is_prefixed_lines_and_every_line_is_in_the_
     for name in PLATFORMS:
         log = (tmp_path / f"build.{name}" / "build.log").read_text().splitlines()
         for stream in (result.stdout, before_table):
-            printed = [line.split("] ", 1)[1] for line in stream.splitlines() if line.startswith(f"[{name}] ")]
+            printed = [
+                line.split("] ", 1)[1] for line in stream.splitlines() if line.startswith(f"[{name}] ")
+            ]
             assert printed, (name, stream)
             in_log = iter(log)
             assert all(line in in_log for line in printed), (name, printed, log)  # all, in order
@@ -139,7 +141,9 @@ def test_plain_output_through_a_pipe_is_prefixed_lines_and_every_line_is_in_the_
 def test_one_platform_streams_live_and_logs_in_its_own_build_dir(tiny: list[str], tmp_path: Path) -> None:
     docker_dir = tiny[tiny.index("--docker-dir") + 1]
     common = ["--docker-dir", docker_dir, "--ccache-dir", str(tmp_path / "cc")]
-    first = run_build_py("-p", "brd-one", *common, "--", "bash", "-c", "echo one; echo warn >&2", cwd=tmp_path)
+    first = run_build_py(
+        "-p", "brd-one", *common, "--", "bash", "-c", "echo one; echo warn >&2", cwd=tmp_path
+    )
     assert first.returncode == 0, first.stderr[-2000:]
     assert first.stdout == "one\n" and "\nwarn\n" in first.stderr  # as it streams today: no prefix
     log = (tmp_path / "build.brd-one" / "build.log").read_text().splitlines()

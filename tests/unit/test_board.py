@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from ci import board, platformlog
+from ci import board, platformlog, progress
 
 
 @pytest.mark.parametrize(
@@ -25,17 +25,23 @@ from ci import board, platformlog
     ],
 )
 def test_phase_of(line: str, phase: str | None) -> None:
-    assert board.phase_of(line) == phase
+    assert progress.phase_of(line) == phase
 
 
 def test_printable_drops_colours_carriage_returns_and_controls() -> None:
-    assert board.printable("\x1b[1;32m[ 50%] Building C object\x1b[0m") == "[ 50%] Building C object"
-    assert board.printable("10%\r55%\rdone\tnow") == "done now"
-    assert board.printable("\x07bell\x00") == "bell"
+    assert progress.printable("\x1b[1;32m[ 50%] Building C object\x1b[0m") == "[ 50%] Building C object"
+    assert progress.printable("10%\r55%\rdone\tnow") == "done now"
+    assert progress.printable("\x07bell\x00") == "bell"
 
 
 def test_elapsed_text() -> None:
-    assert [board.elapsed_text(s) for s in (0, 9.9, 59.5, 60, 754)] == ["0s", "9s", "59s", "1m00s", "12m34s"]
+    assert [progress.elapsed_text(s) for s in (0, 9.9, 59.5, 60, 754)] == [
+        "0s",
+        "9s",
+        "59s",
+        "1m00s",
+        "12m34s",
+    ]
 
 
 def rendered(b: board.Board) -> list[str]:
@@ -65,7 +71,7 @@ def test_platform_log_records_every_line_keeps_the_last_and_reports_phases(tmp_p
     states: list[tuple[str, str]] = []
     lines: list[str] = []
 
-    class Seen(board.Quiet):
+    class Seen(progress.Quiet):
         def state(self, platform: str, state: str) -> None:
             states.append((platform, state))
 
@@ -95,7 +101,10 @@ def test_platform_log_records_the_error_that_ends_the_run(tmp_path: Path) -> Non
     from ci.errors import ImageBuildError
 
     path = tmp_path / "build.log"
-    with pytest.raises(ImageBuildError), platformlog.opened("x", path, lambda c, e: None, board.Quiet()) as plog:
+    with (
+        pytest.raises(ImageBuildError),
+        platformlog.opened("x", path, lambda c, e: None, progress.Quiet()) as plog,
+    ):
         plog(b"RUN exit 9\n", True)
         raise ImageBuildError("image build failed", hint="read the build output above")
     assert path.read_text() == (
