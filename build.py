@@ -26,7 +26,8 @@ if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.res
     python = str(VENV / "bin" / "python")
     os.execv(python, [python, str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
 
-missing = [m for m in ("colorlog", "docker", "filelock", "psutil") if importlib.util.find_spec(m) is None]
+REQUIRED = ("colorlog", "docker", "filelock", "psutil", "rich")
+missing = [m for m in REQUIRED if importlib.util.find_spec(m) is None]
 if missing:
     sys.stderr.write(f"build.py: missing Python dependencies ({', '.join(missing)}); run ci/provision.sh\n")
     sys.exit(2)

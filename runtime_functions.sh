@@ -12,6 +12,9 @@ set -euo pipefail
 : "${CI_JOBS:=$(nproc)}"
 
 _log() { printf '==> %s\n' "$*" >&2; }
+# Name the phase this step enters: build.py's live board shows the word as the platform's state
+# (a line `==> phase: WORD`, lowercase; your own functions may print it too).
+_phase() { printf '==> phase: %s\n' "$1" >&2; }
 
 # ccache's settings come from the environment build.py sets (CCACHE_DIR, CCACHE_MAXSIZE,
 # CCACHE_TEMPDIR, CCACHE_STATSLOG), never from writing the shared cache's own config or
@@ -53,6 +56,7 @@ unittest_ctest() {
         ctest_args+=(-LE no_emulation)
     fi
     mkdir -p "$CI_BUILD_DIR/junit"
+    _phase testing
     _log "ctest on $CI_PLATFORM${CI_EMULATED:+ (emulated: $CI_EMULATED)}"
     ctest --test-dir "$CI_BUILD_DIR" --output-on-failure --parallel "$CI_JOBS" \
         --output-junit "$xml" "${ctest_args[@]}" || status=$?

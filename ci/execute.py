@@ -26,7 +26,9 @@ from ci import (
     multirun,
     outcomes,
     plan,
+    platformlog,
     podman,
+    progress,
     release,
     signals,
     sources,
@@ -53,6 +55,8 @@ class Session:
     live: containers.LiveContainers
     engine_limits: Mapping[str, int]
     overlays: sources.OverlaySupport = dataclasses.field(default_factory=sources.OverlaySupport)
+    progress: progress.Progress = dataclasses.field(default_factory=progress.Quiet)
+    logs: dict[str, platformlog.PlatformLog] = dataclasses.field(default_factory=dict)
 
 
 Step = Callable[[Session, PlatformRun, Output], Outcome]
@@ -113,7 +117,14 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
         # Held open (never written) until this process ends, however it ends.
         pipe = cleanup.start_watchdog(inv.run_id, env, sorted({p.engine_url for p in inv.platforms}))
         log.debug("watchdog started (pipe fd %d)", pipe)
-    session = Session(inv=inv, pool=pool, live=containers.LiveContainers(), engine_limits=limits)
+    shown: progress.Progress = progress.Quiet()
+    if inv.board:
+        from ci.board import Board  # noqa: PLC0415 (rich loads slowly; most runs draw no board)
+
+        shown = Board([p.platform.name for p in inv.platforms])
+    session = Session(
+        inv=inv, pool=pool, live=containers.LiveContainers(), engine_limits=limits, progress=shown
+    )
     refusal = plan.overlay_refusal(inv.engine_kind, inv.engine_kind == "podman" and inv.host.euid != 0)
     if refusal and inv.source_mode == "copy-on-write":
         for url in {p.engine_url for p in inv.platforms if not p.remote}:
@@ -165,7 +176,8 @@ def list_json(inv: Invocation, _env: Mapping[str, str]) -> int:
 
 
 def across_platforms(session: Session, step: Step) -> list[Outcome]:
-    """One platform streams straight through; several run at once, prefixed, then a table."""
+    """One platform streams straight through; several run at once, prefixed or on the board,
+    then a table and what each failed platform left to read."""
     inv = session.inv
     try:
         if not inv.several:
@@ -173,11 +185,20 @@ def across_platforms(session: Session, step: Step) -> list[Outcome]:
             outcomes.report(done[0])
         else:
             works = [(r.platform.name, functools.partial(step, session, r)) for r in inv.platforms]
-            done = multirun.run_all(works, parallel=inv.parallel, fail_fast=inv.fail_fast, live=session.live)
+            with session.progress.shown():
+                done = multirun.run_all(
+                    works,
+                    parallel=inv.parallel,
+                    fail_fast=inv.fail_fast,
+                    live=session.live,
+                    prefixed=not inv.board,
+                )
     finally:
         session.live.remove_all()
     if inv.several:
+        done = [outcomes.with_log(o, session.logs.get(o.platform)) for o in done]
         sys.stderr.write(summary.table(done) + "\n")
+        outcomes.report_failures(done)
     return done
 
 
@@ -262,15 +283,19 @@ def shell(session: Session, run: PlatformRun, engine: Engine, spec: plan.RunSpec
 
 
 @contextlib.contextmanager
-def build_dir_in_use(inv: Invocation, run: PlatformRun) -> Iterator[None]:
+def build_dir_in_use(session: Session, run: PlatformRun, output: Output) -> Iterator[platformlog.PlatformLog]:
     """The build and ccache dirs created as the user, the build dir stamped and locked for this
-    run, and its per-run ccache statistics started afresh."""
+    run, and its build.log (a run's, not a shell's) open from the image step on."""
+    inv = session.inv
     builddirs.prepare_dir(run.build_dir, builddirs.stamp_text(run.platform, inv.source))
     builddirs.prepare_dir(inv.ccache_dir)
-    with locks.locked(builddirs.lock_name(run.build_dir), f"the build dir {run.build_dir}", inv.lock_timeout):
-        (run.build_dir / plan.CCACHE_STATS_LOG).unlink(missing_ok=True)
-        log.info("%s: running %s in %s", run.platform.name, " ".join(run.command), run.image)
-        yield
+    log_path = run.build_dir / builddirs.BUILD_LOG if inv.mode == "run" else None
+    with (
+        locks.locked(builddirs.lock_name(run.build_dir), f"the build dir {run.build_dir}", inv.lock_timeout),
+        platformlog.opened(run.platform.name, log_path, output, session.progress) as plog,
+    ):
+        session.logs[run.platform.name] = plog
+        yield plog
 
 
 def launch_with_source(
@@ -299,22 +324,34 @@ def container_step(
     session: Session, run: PlatformRun, output: Output, launch: Launch = in_container
 ) -> Outcome:
     started, started_wall = time.monotonic(), time.time()
-    engine, engine_platform = image_for(session, run, output)
-    with build_dir_in_use(session.inv, run):
+    name = run.platform.name
+    with build_dir_in_use(session, run, output) as plog:
+        session.progress.state(name, "image")
+        engine, engine_platform = image_for(session, run, plog)
+        (run.build_dir / plan.CCACHE_STATS_LOG).unlink(missing_ok=True)  # this run's statistics only
+        log.info("%s: running %s in %s", name, " ".join(run.command), run.image)
+        session.progress.state(name, "building")
         status = launch_with_source(
-            session, run, engine, engine_platform=engine_platform, launch=launch, output=output
+            session, run, engine, engine_platform=engine_platform, launch=launch, output=plog
         )
-    if status == 0 and run.release is not None and session.inv.release is not None:
-        release.build_and_push(
-            engine=engine,
-            image=run.release,
-            build_dir=run.build_dir,
-            repositories=list(session.inv.release.repositories),
-            host_platform=engine_platform,
-            output=output,
-        )
+        if status == 0 and run.release is not None and session.inv.release is not None:
+            release.build_and_push(
+                engine=engine,
+                image=run.release,
+                build_dir=run.build_dir,
+                repositories=list(session.inv.release.repositories),
+                host_platform=engine_platform,
+                output=plog,
+            )
+    session.progress.state(name, "passed" if status == 0 else "failed")
     outcome = outcomes.collect(
-        run.platform.name, status, time.monotonic() - started, run.build_dir, started_wall=started_wall
+        name,
+        status,
+        time.monotonic() - started,
+        run.build_dir,
+        started_wall=started_wall,
+        tail=tuple(plog.tail),
+        log_path=plog.path,
     )
     outcomes.warn_remote_failures(outcome, session.inv.ccache_remote)
     return outcome

@@ -75,6 +75,13 @@ def _selection(p: argparse.ArgumentParser) -> None:
         metavar="ARCH",
         help="architecture the run executes on (e.g. arm64, linux/arm/v7); default: the platform's",
     )
+    g.add_argument(
+        "--progress",
+        choices=["auto", "tty", "plain"],
+        default="auto",
+        help="several platforms: a live board (tty), or prefixed lines (plain); "
+        "default auto: the board when stderr is a terminal",
+    )
     g.add_argument("-l", "--list", action="store_true", help="list the platforms, one per line")
     g.add_argument(
         "--list-json",
@@ -157,7 +164,7 @@ def _inputs(p: argparse.ArgumentParser) -> None:
         "--build-dir",
         type=Path,
         metavar="DIR",
-        help="build output dir (default: ./build, or ./build.<platform> for several)",
+        help="build output dir (default: ./build.<platform>; DIR.<platform> for several)",
     )
     g.add_argument(
         "--ccache-dir",

@@ -29,6 +29,7 @@ class Host:
     cwd: Path
     home: Path
     stdin_tty: bool
+    stderr_tty: bool = False
 
     @classmethod
     def current(cls) -> Host:
@@ -46,6 +47,7 @@ class Host:
             cwd=Path.cwd(),
             home=Path.home(),
             stdin_tty=os.isatty(0),
+            stderr_tty=os.isatty(2),
         )
 
 

@@ -65,6 +65,7 @@ class Invocation:
     build_jobs: int = 1
     parallel: int = 1
     fail_fast: bool = False
+    board: bool = False  # several platforms shown as a live board instead of prefixed lines
     timeout: float | None = None
     lock_timeout: float = 3600.0
     images: ImageRequest = dataclasses.field(default_factory=ImageRequest)
@@ -240,6 +241,7 @@ def plan_platforms(
         build_jobs=opts.build_jobs or default_jobs(host.cpus, host.available_memory),
         parallel=opts.jobs or default_parallel(host.cpus, host.available_memory),
         fail_fast=opts.fail_fast,
+        board=shows_board(opts, host, mode=mode, several=several),
         timeout=opts.timeout,
         lock_timeout=opts.lock_timeout,
         images=image_request(opts),
@@ -257,6 +259,13 @@ def commands_for(opts: Options, chosen: list[Platform]) -> dict[str, tuple[str, 
     return {
         p.name: resolve_command(p, opts.words, opts.raw or interactive_default, functions) for p in chosen
     }
+
+
+def shows_board(opts: Options, host: Host, *, mode: Mode, several: bool) -> bool:
+    """--progress: the board for several platforms' runs on a terminal (or when asked for);
+    prefixed lines otherwise, so CI logs stay as they are."""
+    wanted = opts.progress == "tty" or (opts.progress == "auto" and host.stderr_tty)
+    return several and mode == "run" and wanted
 
 
 def image_request(opts: Options) -> ImageRequest:

@@ -1,4 +1,5 @@
-"""Do: run several platforms at once, each output line prefixed, then report every outcome.
+"""Do: run several platforms at once, each output line prefixed (or shown by the board
+instead), then report every outcome.
 
 Containers started by any worker are tracked in one registry, so a signal (handled in the main
 thread) or --fail-fast can remove them all.
@@ -54,12 +55,17 @@ class PrefixedOutput:
 Work = Callable[[Output], Outcome]
 
 
+def unseen(chunk: bytes, is_stderr: bool) -> None:
+    """Under the board a platform's output goes only to its log and its row."""
+
+
 def run_all(
     works: Sequence[tuple[str, Work]],
     *,
     parallel: int,
     fail_fast: bool,
     live: LiveContainers,
+    prefixed: bool = True,
 ) -> list[Outcome]:
     """Run every platform's work, at most `parallel` at once; outcomes in the order given."""
     outcomes: dict[str, Outcome] = {}
@@ -68,10 +74,10 @@ def run_all(
     def one(name: str, work: Work) -> Outcome:
         if stop.is_set():
             return Outcome(platform=name, status=1, seconds=0.0, error="not run (--fail-fast)")
-        output = PrefixedOutput(f"[{name}] ")
+        output = PrefixedOutput(f"[{name}] ") if prefixed else None
         started = time.monotonic()
         try:
-            outcome = work(output)
+            outcome = work(output or unseen)
         except Exception as exc:
             message = getattr(exc, "message", str(exc))
             code = int(getattr(exc, "code", 1))
@@ -80,7 +86,8 @@ def run_all(
                 platform=name, status=code, seconds=time.monotonic() - started, error=message[:60]
             )
         finally:
-            output.flush()
+            if output is not None:
+                output.flush()
         if outcome.status != 0 and fail_fast and not stop.is_set():
             stop.set()
             log.error("%s failed; --fail-fast stops the others", name)

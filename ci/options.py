@@ -24,6 +24,7 @@ class Options:
     all: bool
     jobs: int | None
     fail_fast: bool
+    progress: str
     arch: str | None
     list_platforms: bool
     list_json: bool
@@ -78,6 +79,7 @@ def parse_args(argv: list[str]) -> Options:
         all=ns.all,
         jobs=ns.jobs,
         fail_fast=ns.fail_fast,
+        progress=ns.progress,
         arch=ns.arch,
         list_platforms=ns.list,
         list_json=ns.list_json,

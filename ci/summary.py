@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from pathlib import Path
 
 # Counter names ccache writes to its stats log (CCACHE_STATSLOG): a "# FILE" line per
 # compilation, then one line per counter it touched. The same names in ccache 4.7.5 (Debian
@@ -17,6 +19,7 @@ CCACHE_MISSES = {"cache_miss"}
 REMOTE_HIT = "remote_storage_hit"
 REMOTE_MISS = "remote_storage_miss"
 REMOTE_FAILURES = {"remote_storage_error", "remote_storage_timeout"}
+TAIL_SHOWN = 15  # log lines shown per failed platform after a multi-platform run
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -56,6 +59,9 @@ class Outcome:
     tests: TestTally | None = None
     cache: CacheCounts | None = None
     error: str = ""
+    failed_tests: tuple[str, ...] = ()
+    tail: tuple[str, ...] = ()  # the run's last output lines (see ci.platformlog.TAIL_LINES)
+    log: Path | None = None  # its build.log
 
 
 def junit_counts(xml_text: str) -> TestTally:
@@ -65,6 +71,16 @@ def junit_counts(xml_text: str) -> TestTally:
     failed = sum(int(s.get("failures", "0")) + int(s.get("errors", "0")) for s in suites)
     skipped = sum(int(s.get("skipped", "0")) + int(s.get("disabled", "0")) for s in suites)
     return TestTally(passed=tests - failed - skipped, failed=failed, skipped=skipped)
+
+
+def junit_failed_tests(xml_text: str) -> list[str]:
+    """Names of the test cases that failed or errored, in the XML's order."""
+    root = ET.fromstring(xml_text)  # noqa: S314 (our own ctest output)
+    return [
+        case.get("name", "?")
+        for case in root.iter("testcase")
+        if case.find("failure") is not None or case.find("error") is not None
+    ]
 
 
 def ccache_counts(stats_log: str) -> CacheCounts:
@@ -112,6 +128,23 @@ def table(outcomes: list[Outcome]) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def failure_details(outcome: Outcome, hints: Sequence[str] = ()) -> list[str]:
+    """What a failed platform left to read: its failed tests, hint lines (known failure causes,
+    given by the caller), the last lines of its log and the log's path."""
+    status = outcome.error or f"exited with status {outcome.status}"
+    lines = [f"{outcome.platform}: {status}"]
+    if outcome.failed_tests:
+        lines.append(f"  failed tests: {', '.join(outcome.failed_tests)}")
+    lines += [f"  hint: {hint}" for hint in hints]
+    if outcome.tail:
+        shown = outcome.tail[-TAIL_SHOWN:]
+        lines.append(f"  last {len(shown)} lines of its output:")
+        lines += [f"    {line}" for line in shown]
+    if outcome.log is not None:
+        lines.append(f"  full log: {outcome.log}")
+    return lines
 
 
 def overall_status(outcomes: list[Outcome]) -> int:

@@ -13,6 +13,8 @@ import tarfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from ci.builddirs import BUILD_LOG
+
 BUILD_IN_TAR = "work/build"
 
 
@@ -74,13 +76,14 @@ def safe_member(name: str, top: str) -> PurePosixPath | None:
 
 
 def unpack_results(chunks: Iterator[bytes], build_dir: Path) -> int:
-    """Extract the container's /work/build (a tar whose top entry is 'build') into build_dir."""
+    """Extract the container's /work/build (a tar whose top entry is 'build') into build_dir,
+    all but its build.log."""
     count = 0
     with tarfile.open(fileobj=io.BufferedReader(_ChunkReader(chunks)), mode="r|") as tar:
         for member in tar:
             rest = safe_member(member.name, "build")
-            if rest is None or member.isdev() or member.isfifo():
-                continue
+            if rest is None or member.isdev() or member.isfifo() or str(rest) == BUILD_LOG:
+                continue  # build.log is this machine's own record of the run, never the copy's
             target = build_dir / rest
             if member.isdir():
                 target.mkdir(parents=True, exist_ok=True)

@@ -52,7 +52,7 @@ def run_build_py(
     full_env.pop("CCACHE_DIR", None)
     if env:
         full_env.update(env)
-    if cwd is None:  # never the repo: its build/ belongs to the developer
+    if cwd is None:  # never the repo: its build dirs belong to the developer
         cwd = Path(tempfile.mkdtemp(prefix="ciharness-it-"))
         cwd.chmod(0o777)
     started = time.monotonic()

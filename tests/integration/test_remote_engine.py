@@ -80,6 +80,21 @@ def test_unreachable_engine_fails_its_platform_only(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_build_log_is_written_here_never_copied_back(second_engine: str, tmp_path: Path) -> None:
+    docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:bookworm\n"})
+    build = tmp_path / "b"
+    result = run_build_py(
+        "-p", "far", "--docker-dir", str(docker_dir), "--docker-host", f"far={second_engine}",
+        "--build-dir", str(build), "--", "bash", "-c", "echo the copy > build.log; echo made; echo streamed",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == "made\nstreamed\n"
+    log = (build / "build.log").read_text().splitlines()
+    assert "streamed" in log and "made" in log and "the copy" not in log
+    assert any(line.startswith("build.py: far: running bash -c") for line in log)
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_timeout_and_sigkill_clean_up_on_the_remote_engine(second_engine: str, tmp_path: Path) -> None:
     docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:bookworm\n"})
     common = ["-p", "far", "--docker-dir", str(docker_dir), "--docker-host", f"far={second_engine}"]

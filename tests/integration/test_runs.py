@@ -117,8 +117,12 @@ def test_build_dir_never_mixes_two_source_trees(dirs: dict[str, Path], tmp_path:
 
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
-def test_repo_default_build_dir_is_build_under_cwd(tmp_path: Path) -> None:
-    result = run_build_py("-p", "amd64", "--ccache-dir", str(tmp_path / "cc"), "--", "true", cwd=tmp_path)
+def test_default_build_dir_is_build_dot_platform_under_cwd_with_its_log(tmp_path: Path) -> None:
+    result = run_build_py(
+        "-p", "amd64", "--ccache-dir", str(tmp_path / "cc"), "--", "echo", "to the log too", cwd=tmp_path
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "build" / ".ciharness-platform").read_text().startswith("platform=amd64\n")
+    assert (tmp_path / "build.amd64" / ".ciharness-platform").read_text().startswith("platform=amd64\n")
+    assert "to the log too" in (tmp_path / "build.amd64" / "build.log").read_text().splitlines()
+    assert not (tmp_path / "build").exists()
     assert REPO.exists()

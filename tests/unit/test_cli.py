@@ -154,7 +154,7 @@ def options(*extra: str) -> Options:
 @pytest.mark.parametrize(
     ("extra", "several", "want"),
     [
-        ([], False, "CWD/build"),
+        ([], False, "CWD/build.test.armv7"),
         ([], True, "CWD/build.test.armv7"),
         (["--build-dir", "out"], False, "CWD/out"),
         (["--build-dir", "out/b"], True, "CWD/out/b.test.armv7"),

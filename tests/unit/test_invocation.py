@@ -100,7 +100,7 @@ def test_one_platform_is_planned_whole(project: Path) -> None:
     (run,) = inv.platforms
     assert run.platform.name == "amd64"
     assert run.engine_url == "" and not run.remote
-    assert run.build_dir == project / "cwd" / "build"
+    assert run.build_dir == project / "cwd" / "build.amd64"
     assert run.command == ("/work/runtime_functions.sh", "build_generic")
     assert str(run.image).startswith("ciharness/amd64:")
     assert dict(inv.user_env) == {"A": "B=C"}
@@ -253,3 +253,27 @@ def test_a_ccache_remote_ccache_would_refuse_is_exit_84_before_anything_runs(
     assert info.value.code == 84
     assert "pw@" not in info.value.message and "unknown scheme 'rediss'" in info.value.message
     assert not (project / "cwd" / "build").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "stderr_tty", "board"),
+    [
+        (["-p", "amd64,other"], True, True),  # auto on a terminal: the board
+        (["-p", "amd64,other"], False, False),  # auto through a pipe: prefixed lines, as ever
+        (["-p", "amd64,other", "--progress", "tty"], False, True),
+        (["-p", "amd64,other", "--progress", "plain"], True, False),
+        (["-p", "amd64", "--progress", "tty"], True, False),  # one platform streams live
+        (["-p", "amd64,other", "-b"], True, False),  # only runs have a board
+    ],
+)
+def test_progress_shows_the_board_for_several_platforms_on_a_terminal(
+    project: Path, argv: list[str], stderr_tty: bool, board: bool
+) -> None:
+    assert plan(project, *argv, stderr_tty=stderr_tty).board is board
+
+
+def test_default_build_dir_is_per_platform_so_switching_needs_no_cleanup(project: Path) -> None:
+    one = plan(project, "-p", "amd64").platforms[0].build_dir
+    other = plan(project, "-p", "other").platforms[0].build_dir
+    assert (one.name, other.name) == ("build.amd64", "build.other")
+    assert plan(project, "-p", "amd64", "--build-dir", "b").platforms[0].build_dir == project / "cwd" / "b"

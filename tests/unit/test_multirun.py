@@ -59,3 +59,12 @@ def test_an_exception_in_one_platform_becomes_its_outcome() -> None:
     )
     assert outcomes[0].status != 0 and "boom" in outcomes[0].error
     assert outcomes[1].status == 0
+
+
+def test_under_the_board_nothing_is_printed(capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    outcomes = run_all(
+        [("a", make_work("a", 0)), ("b", make_work("b", 0))],
+        parallel=2, fail_fast=False, live=LiveContainers(), prefixed=False,
+    )  # fmt: skip
+    assert [o.status for o in outcomes] == [0, 0]
+    assert capfdbinary.readouterr().out == b""

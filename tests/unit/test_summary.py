@@ -134,3 +134,45 @@ def test_overall_status_is_the_first_failure() -> None:
         )
         == 3
     )
+
+
+CTEST_FAILURES = """<?xml version="1.0" encoding="UTF-8"?>
+<testsuites><testsuite name="ctest.s390x" tests="4" failures="2" disabled="0" skipped="1" time="1">
+  <testcase name="vectors.crc32" classname="s390x.vectors.crc32" time="0.01" status="run"/>
+  <testcase name="vectors.xxh64" classname="s390x.vectors.xxh64" time="0.02" status="fail">
+    <failure message="Failed"/>
+    <system-out>mismatch</system-out>
+  </testcase>
+  <testcase name="cli.crash" classname="s390x.cli.crash" time="0" status="fail">
+    <error message="SEGFAULT"/></testcase>
+  <testcase name="slow" classname="s390x.slow" time="0" status="notrun">
+    <skipped message="Disabled"/></testcase>
+</testsuite></testsuites>
+"""
+
+
+def test_junit_failed_tests_names_failures_and_errors_only() -> None:
+    assert summary.junit_failed_tests(CTEST_FAILURES) == ["vectors.xxh64", "cli.crash"]
+    assert summary.junit_failed_tests(JUNIT) == []
+
+
+def test_failure_details_name_tests_hints_last_lines_and_the_log() -> None:
+    from pathlib import Path
+
+    failed = Outcome(
+        platform="s390x",
+        status=8,
+        seconds=1.0,
+        failed_tests=("vectors.xxh64",),
+        tail=tuple(f"line {i}" for i in range(50)),
+        log=Path("/w/build.s390x/build.log"),
+    )
+    lines = summary.failure_details(failed, hints=["byte order: see README"])
+    assert lines[0] == "s390x: exited with status 8"
+    assert lines[1] == "  failed tests: vectors.xxh64"
+    assert lines[2] == "  hint: byte order: see README"
+    assert lines[3] == f"  last {summary.TAIL_SHOWN} lines of its output:"
+    assert lines[4:-1] == [f"    line {i}" for i in range(50 - summary.TAIL_SHOWN, 50)]
+    assert lines[-1] == "  full log: /w/build.s390x/build.log"
+    broken = Outcome(platform="x", status=71, seconds=0.0, error="image build failed")
+    assert summary.failure_details(broken) == ["x: image build failed"]

@@ -71,3 +71,19 @@ def test_safe_member() -> None:
     assert safe_member("build", "build") is None
     assert safe_member("other/a", "build") is None
     assert safe_member("build/../x", "build") is None
+
+
+def test_unpack_results_keeps_this_machines_build_log(tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "build.log").write_text("written here\n")
+    count = unpack_results(
+        chunks_of([
+            (entry("build/build.log"), b"the container's own file of that name\n"),
+            (entry("build/sub/build.log"), b"deeper ones are ordinary outputs\n"),
+        ]),
+        build,
+    )  # fmt: skip
+    assert count == 1
+    assert (build / "build.log").read_text() == "written here\n"
+    assert (build / "sub" / "build.log").is_file()
