@@ -68,9 +68,13 @@ class Engine:
         client.api.timeout = None  # type: ignore[assignment]
         return cls(client)
 
+    def info(self) -> dict[str, Any]:
+        found: dict[str, Any] = self.api.info()
+        return found
+
     def docker_platform(self) -> str:
         """The engine's own platform (linux/amd64, linux/arm64, ...), as its host reports it."""
-        return host_docker_platform(str(self.api.info().get("Architecture", "x86_64")))
+        return host_docker_platform(str(self.info().get("Architecture", "x86_64")))
 
     # -- images ---------------------------------------------------------------------------
 
@@ -203,6 +207,8 @@ class Engine:
             config["UsernsMode"] = spec.userns  # the SDK only knows "host"; podman's API takes keep-id
         if spec.network:
             config["NetworkMode"] = spec.network
+        if spec.gpus.wanted:  # what `docker run --gpus` sends (the SDK's DeviceRequest, as JSON)
+            config["DeviceRequests"] = [spec.gpus.device_request()]
         return config
 
     def start_and_stream(self, container_id: str, output: Output = write_through) -> int:

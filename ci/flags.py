@@ -29,8 +29,8 @@ exit codes: 0 success; a run's own exit status passes through; 2 bad command lin
   74 bad platform definition; 75 container could not be created or was lost; 76 build or
   ccache dir not writable; 77 emulation unavailable; 78 a mount would expose the Docker
   socket; 79 gave up waiting for a lock; 80 invalid release tag or image reference; 81 a
-  registry refused a release push; 124 --timeout expired; 99 internal error;
-  128+N killed by signal N.
+  registry refused a release push; 83 the engine cannot provide the GPUs a platform needs;
+  124 --timeout expired; 99 internal error; 128+N killed by signal N.
 """
 
 
@@ -72,6 +72,9 @@ def _selection(p: argparse.ArgumentParser) -> None:
         help="architecture the run executes on (e.g. arm64, linux/arm/v7); default: the platform's",
     )
     g.add_argument("-l", "--list", action="store_true", help="list the platforms, one per line")
+    g.add_argument(
+        "--list-gpus", action="store_true", help="list the platforms that declare GPUs (# ci.gpus:)"
+    )
     g.add_argument(
         "words",
         nargs="*",
@@ -182,6 +185,11 @@ def _engines(p: argparse.ArgumentParser) -> None:
         choices=["auto", "docker", "podman"],
         default="auto",
         help="container engine (default auto: Docker when it is there, else podman)",
+    )
+    g.add_argument(
+        "--gpus",
+        metavar="all|N|device=ID[,ID...]|none",
+        help="GPUs for the run's containers, overriding the platforms' `# ci.gpus:`",
     )
     g.add_argument(
         "--docker-host",

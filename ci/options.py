@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+from ci import gpus
 from ci.errors import UsageError
 from ci.flags import REPO_ROOT, build_parser
 
@@ -25,6 +26,7 @@ class Options:
     fail_fast: bool
     arch: str | None
     list_platforms: bool
+    list_gpus: bool
     build_only: bool
     run_only: bool
     no_cache: bool
@@ -50,6 +52,7 @@ class Options:
     docker_host: list[str]
     engines: Path | None
     engine: str
+    gpus: gpus.Gpus | None
     debug: bool
     words: list[str]
     raw: list[str]
@@ -74,6 +77,7 @@ def parse_args(argv: list[str]) -> Options:
         fail_fast=ns.fail_fast,
         arch=ns.arch,
         list_platforms=ns.list,
+        list_gpus=ns.list_gpus,
         build_only=ns.build_only,
         run_only=ns.run_only,
         no_cache=ns.no_cache,
@@ -98,6 +102,7 @@ def parse_args(argv: list[str]) -> Options:
         push=ns.push,
         docker_host=ns.docker_host,
         engine=ns.engine,
+        gpus=parse_gpus(ns.gpus),
         engines=ns.engines
         or (Path(os.environ["CI_ENGINES_FILE"]) if os.environ.get("CI_ENGINES_FILE") else None),
         debug=ns.debug,
@@ -136,5 +141,12 @@ def check_combinations(ns: argparse.Namespace, platforms: list[str], raw: list[s
         raise UsageError("--push-cache needs --docker-registry HOST[:PORT]")
     if ns.timeout is not None and ns.timeout <= 0:
         raise UsageError(f"--timeout must be more than 0 seconds, not {ns.timeout:g}")
-    if not ns.list and not ns.cleanup and not ns.prune and not platforms and not ns.all:
+    if not ns.list and not ns.list_gpus and not ns.cleanup and not ns.prune and not platforms and not ns.all:
         raise UsageError("no platform given", hint="choose one with -p NAME; list them with ./build.py -l")
+
+
+def parse_gpus(value: str | None) -> gpus.Gpus | None:
+    try:
+        return None if value is None else gpus.parse(value)
+    except ValueError as exc:
+        raise UsageError(f"--gpus {exc}", hint="e.g. --gpus all, --gpus 2, --gpus device=0,1") from exc

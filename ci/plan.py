@@ -16,6 +16,7 @@ from typing import Any
 from ci.dockerfile import copied_sources
 from ci.errors import BadEnvError, PlatformDefinitionError
 from ci.functions import SCRIPT_IN_CONTAINER
+from ci.gpus import NO_GPUS, Gpus
 from ci.platforms import Platform
 
 # Bump when the way images are built changes, so every content-hash tag changes with it.
@@ -155,6 +156,7 @@ class RunSpec:
     ulimits: tuple[tuple[str, int, int], ...] = ()
     userns: str = ""
     network: str = ""
+    gpus: Gpus = NO_GPUS
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -188,6 +190,7 @@ class RunInputs:
     engine_kind: str = "docker"
     engine_limits: Mapping[str, int] = dataclasses.field(default_factory=dict)
     rootless: bool = False
+    gpus: Gpus = NO_GPUS  # the run's: the platform's `# ci.gpus:` unless --gpus overrides it
 
 
 # Names whose values are never printed (logs, --print-docker-run).
@@ -213,6 +216,7 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         "CI_BUILD_DIR": BUILD_IN_CONTAINER,
         "CI_JOBS": str(inputs.jobs),
         "CI_RUN_ID": inputs.run_id,
+        "CI_GPUS": inputs.gpus.env_value(),
     }
     env.update(inputs.passthrough_env)
     env.update(inputs.user_env)
@@ -247,6 +251,7 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         interactive=inputs.interactive,
         tty=inputs.tty,
         privileged=platform.privileged,
+        gpus=inputs.gpus,
         **engine_quirks(inputs.engine_kind, inputs.engine_limits, inputs.rootless),
     )
 
@@ -298,6 +303,8 @@ def docker_run_argv(
         argv.append("-t")
     if spec.privileged:
         argv.append("--privileged")
+    if spec.gpus.wanted:
+        argv += ["--gpus", spec.gpus.cli_value()]
     argv += ["--platform", spec.docker_platform]
     for name, soft, hard in spec.ulimits:
         argv += ["--ulimit", f"{name}={soft}:{hard}"]

@@ -11,6 +11,7 @@ import difflib
 import re
 from pathlib import Path
 
+from ci import gpus
 from ci.errors import BadPlatformNameError, PlatformDefinitionError, UnknownPlatformError
 
 DOCKERFILE_PREFIX = "Dockerfile.build."
@@ -26,6 +27,7 @@ KNOWN_KEYS = {
     "emulated": "yes when the image's own userland needs QEMU on an x86-64 host",
     "description": "one line shown by --list --verbose",
     "privileged": "yes to run containers with --privileged (never the default)",
+    "gpus": "GPUs its runs get: all, a count, device=ID[,ID...] or none (the default)",
 }
 
 
@@ -38,6 +40,7 @@ class Platform:
     emulated: bool = False
     description: str = ""
     privileged: bool = False
+    gpus: gpus.Gpus = gpus.NO_GPUS
 
     @property
     def function_suffix(self) -> str:
@@ -85,6 +88,10 @@ def parse_dockerfile(name: str, path: Path, text: str) -> Platform:
             raise PlatformDefinitionError(
                 f"{path}: ci.{key} {value!r} is not of the form linux/ARCH[/VARIANT]"
             )
+    try:
+        wanted_gpus = gpus.parse(fields.get("gpus", "none"))
+    except ValueError as exc:
+        raise PlatformDefinitionError(f"{path}: ci.gpus {exc}") from exc
     return Platform(
         name=name,
         dockerfile=path,
@@ -93,6 +100,7 @@ def parse_dockerfile(name: str, path: Path, text: str) -> Platform:
         emulated=_parse_bool(fields.get("emulated", "no"), "emulated", path),
         description=fields.get("description", ""),
         privileged=_parse_bool(fields.get("privileged", "no"), "privileged", path),
+        gpus=wanted_gpus,
     )
 
 

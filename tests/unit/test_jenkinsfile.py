@@ -58,3 +58,9 @@ def test_it_collects_junit_archives_and_cleans_up() -> None:
     assert re.search(r"post \{\s*always \{\s*sh cleanupCommand", JENKINSFILE)
     assert "String cleanupCommand = './build.py --cleanup'" in JENKINSFILE
     assert "CCACHE_DIR" in JENKINSFILE
+
+
+def test_gpu_platforms_go_to_the_gpu_label() -> None:
+    assert "./build.py --list-gpus" in shell_steps()
+    assert parse_args(["--list-gpus"]).list_gpus
+    assert "env.CI_GPU_LABEL" in JENKINSFILE and "platform in gpuPlatforms" in JENKINSFILE
