@@ -18,6 +18,7 @@ from ci import (
     containers,
     emulation,
     engines,
+    gpus,
     images,
     locks,
     multirun,
@@ -104,10 +105,20 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
     if not inv.several:  # one platform: an unreachable engine is reported before anything else
         pool.get(inv.platforms[0].engine_url)
     if inv.runs_containers:
+        check_gpus(inv, pool)
+    if inv.runs_containers:
         # Held open (never written) until this process ends, however it ends.
         pipe = cleanup.start_watchdog(inv.run_id, env, sorted({p.engine_url for p in inv.platforms}))
         log.debug("watchdog started (pipe fd %d)", pipe)
     return Session(inv=inv, pool=pool, live=containers.LiveContainers(), engine_limits=limits)
+
+
+def check_gpus(inv: Invocation, pool: EnginePool) -> None:
+    """Every engine asked to give GPUs can, before any image is built or container made."""
+    for run in inv.platforms:
+        if run.gpus.wanted:
+            where = f"the engine at {run.engine_url}" if run.engine_url else "the default engine"
+            gpus.require(run.gpus, pool.info(run.engine_url), inv.engine_kind, run.platform.name, where)
 
 
 def each_platform(inv: Invocation, env: Mapping[str, str], step: Step) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from ci import builddirs, cleanup, emulation, engines, plan, podman
+from ci import builddirs, cleanup, emulation, engines, gpus, plan, podman
 from ci.errors import DockerSocketMountError, SourceMissingError, UsageError
 from ci.functions import defined_functions, resolve_command
 from ci.host import Host, default_ccache_dir, default_jobs, default_parallel, docker_config
@@ -36,6 +36,7 @@ class PlatformRun:
     build_dir: Path
     command: tuple[str, ...]
     release: ArchImage | None = None
+    gpus: gpus.Gpus = gpus.NO_GPUS
 
     @property
     def remote(self) -> bool:
@@ -94,7 +95,7 @@ def mode_of(opts: Options) -> Mode:
         return "cleanup"
     if opts.prune:
         return "prune"
-    if opts.list_platforms:
+    if opts.list_platforms or opts.list_gpus:
         return "list"
     if opts.build_only:
         return "build"
@@ -113,9 +114,8 @@ def plan_invocation(opts: Options, env: Mapping[str, str], host: Host) -> Invoca
     known = discover(docker_dir)
     if mode in ("list", "prune"):
         urls = (env.get("DOCKER_HOST", ""),)
-        return Invocation(
-            mode=mode, host=host, docker_dir=docker_dir, known=tuple(known.values()), engine_urls=urls
-        )
+        listed = [p for p in known.values() if p.gpus.wanted or not (mode == "list" and opts.list_gpus)]
+        return Invocation(mode=mode, host=host, docker_dir=docker_dir, known=tuple(listed), engine_urls=urls)
     return plan_platforms(opts, env, host, mode=mode, docker_dir=docker_dir, known=known)
 
 
@@ -213,9 +213,13 @@ def plan_platforms(
             build_dir=build_dirs[p.name],
             command=commands[p.name],
             release=release_images.get(p.name),
+            gpus=gpus.for_run(p.gpus, opts.gpus),
         )
         for p in chosen
     )
+    if kind == "podman" and mode != "build":  # known without asking podman: refused at once
+        for r in runs:
+            gpus.require(r.gpus, {}, kind, r.platform.name, "podman")
     return Invocation(
         mode=mode,
         host=host,
@@ -306,4 +310,5 @@ def run_inputs(
         engine_kind=inv.engine_kind,
         engine_limits=engine_limits,
         rootless=inv.engine_kind == "podman" and host.euid != 0,
+        gpus=run.gpus,
     )

@@ -42,7 +42,9 @@ def test_a_gpu_run_on_an_engine_without_nvidia_is_83_before_anything_is_built(
     build.mkdir()
     (build / "keep.txt").write_text("user data")
     before = snapshot(tmp_path)
-    result = run_build_py("-p", "cuda", "--docker-dir", str(docker_dir), "--build-dir", str(build), "--", "true")
+    result = run_build_py(
+        "-p", "cuda", "--docker-dir", str(docker_dir), "--build-dir", str(build), "--", "true"
+    )
     assert result.returncode == 83, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
