@@ -104,6 +104,7 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
     pool = EnginePool(reap=inv.runs_containers, host_name=inv.host.name)
     if not inv.several:  # one platform: an unreachable engine is reported before anything else
         pool.get(inv.platforms[0].engine_url)
+        log.debug("engine reached, orphans reaped")
     if inv.runs_containers:
         check_gpus(inv, pool)
     if inv.runs_containers:
