@@ -190,7 +190,7 @@ def image_only(session: Session, run: PlatformRun, output: Output) -> Outcome:
 def print_line(session: Session, run: PlatformRun, output: Output) -> Outcome:
     started = time.monotonic()
     _, engine_platform = image_for(session, run, output)
-    spec = spec_for(session, run, engine_platform)
+    spec = plan.printable(spec_for(session, run, engine_platform))
     print(shlex.join(plan.docker_run_argv(spec, mask_secrets=True, engine_url=run.engine_url)), flush=True)
     masked = [k for k, _ in spec.env if plan.is_secret(k)]
     if masked:

@@ -277,6 +277,16 @@ def engine_quirks(kind: str, limits: Mapping[str, int], rootless: bool) -> dict[
     }
 
 
+OWNER_LABELS = tuple(LABEL_PREFIX + k for k in ("owner-host", "owner-pid", "owner-start"))
+
+
+def printable(spec: RunSpec) -> RunSpec:
+    """The spec of --print-docker-run: whoever runs the line by hand owns that container, not the
+    build.py that printed it and exited; with its owner labels, any later run would reap it as
+    an orphan mid-run."""
+    return dataclasses.replace(spec, labels=tuple(kv for kv in spec.labels if kv[0] not in OWNER_LABELS))
+
+
 def docker_run_argv(
     spec: RunSpec, program: str = "docker", mask_secrets: bool = False, engine_url: str = ""
 ) -> list[str]:

@@ -19,6 +19,7 @@ from ci.plan import (
     image_ref,
     parse_env,
     plan_run,
+    printable,
 )
 from ci.platforms import Platform
 
@@ -416,3 +417,16 @@ def test_environment_is_not_read_from_the_host(monkeypatch: pytest.MonkeyPatch) 
     env = dict(plan_run(inputs()).env)
     assert env["CCACHE_DIR"] == "/work/ccache"
     assert env["HOME"] == "/tmp"
+
+
+def test_a_printed_line_has_no_owner_so_no_run_reaps_it_as_an_orphan() -> None:
+    from ci.cleanup import is_orphan
+
+    spec = plan_run(inputs())
+    labels = dict(spec.labels)
+    assert is_orphan(labels, "host1", alive=lambda _pid, _start: False)  # build.py's own container
+    printed = dict(printable(spec).labels)
+    assert printed == {k: v for k, v in labels.items() if "owner" not in k}
+    assert printed["io.ciharness.run-id"] == "abc123def456"
+    assert not is_orphan(printed, "host1", alive=lambda _pid, _start: False)
+    assert "io.ciharness.owner-pid=4242" not in docker_run_argv(printable(spec))
