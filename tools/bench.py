@@ -82,8 +82,10 @@ def cross_vs_native(repeat: int, work: Path) -> list[Figure]:
     for plat in ("amd64", "armv7", "test.armv7"):
         build_py("-p", plat, "-b")  # images first: only builds and tests are timed
     tree = generate_tree(work / "b3")
-    amd64 = median_of(repeat, lambda: cold_total("amd64", work, tree))
-    armv7 = median_of(repeat, lambda: cold_total("armv7", work, tree))
+    # Interleaved, so a machine whose load changes meanwhile weighs on both sides alike.
+    pairs = [(cold_total("amd64", work, tree), cold_total("armv7", work, tree)) for _ in range(repeat)]
+    amd64 = statistics.median(a for a, _ in pairs)
+    armv7 = statistics.median(b for _, b in pairs)
     armv7_xsum = median_of(repeat, lambda: cold_total("armv7", work))
     full = median_of(max(1, repeat // 2), lambda: cold_total("test.armv7", work))
     return [
