@@ -24,6 +24,7 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
     environ = os.environ if env is None else env
     debug = "--debug" in argv[: argv.index("--")] if "--" in argv else "--debug" in argv
     ci_log.setup(debug)
+    log.debug("started; Python and the harness's modules loaded")
     try:
         opts = parse_args(argv)
         plan = invocation.plan_invocation(opts, environ, Host.current())

@@ -73,11 +73,13 @@ def run_container(
         with signals.held():  # no signal may land between creating the container and registering it
             container_id = engine.create(spec)
             registered = live.add(container_id, engine)
+        log.debug("%s: container %s created", spec.platform, container_id[:12])
         if not registered:
             raise Cancelled("stopped before its container started")
         if before_start is not None:
             before_start(container_id)
         status, expired = stream_until_done(engine, container_id, output, timeout)
+        log.debug("%s: container exited with %d", spec.platform, status)
         if expired:
             raise RunTimeoutError(
                 f"{spec.platform}: the run exceeded --timeout {timeout:g} s; "
@@ -90,6 +92,7 @@ def run_container(
         if container_id:
             engine.remove(container_id)
             live.discard(container_id)
+            log.debug("%s: container removed", spec.platform)
 
 
 def stream_until_done(

@@ -47,11 +47,12 @@ class Engine:
         """Connect and ping; an engine that is down is reported within `timeout` seconds."""
         where = base_url or "the default engine (DOCKER_HOST or unix:///var/run/docker.sock)"
         try:
+            # Making the client asks the engine its API version (GET /version): that round trip
+            # is the reachability check, so no separate ping is needed.
             if base_url:
                 client = docker.DockerClient(base_url=base_url, timeout=int(timeout))
             else:
                 client = docker.from_env(timeout=int(timeout))
-            client.ping()
         except docker.errors.DockerException as exc:
             reason = str(exc)
             hint = START_HINT
@@ -68,9 +69,13 @@ class Engine:
         client.api.timeout = None  # type: ignore[assignment]
         return cls(client)
 
+    def info(self) -> dict[str, Any]:
+        found: dict[str, Any] = self.api.info()
+        return found
+
     def docker_platform(self) -> str:
         """The engine's own platform (linux/amd64, linux/arm64, ...), as its host reports it."""
-        return host_docker_platform(str(self.api.info().get("Architecture", "x86_64")))
+        return host_docker_platform(str(self.info().get("Architecture", "x86_64")))
 
     # -- images ---------------------------------------------------------------------------
 
@@ -219,6 +224,8 @@ class Engine:
             config["UsernsMode"] = spec.userns  # the SDK only knows "host"; podman's API takes keep-id
         if spec.network:
             config["NetworkMode"] = spec.network
+        if spec.gpus.wanted:  # what `docker run --gpus` sends (the SDK's DeviceRequest, as JSON)
+            config["DeviceRequests"] = [spec.gpus.device_request()]
         return config
 
     def start_and_stream(self, container_id: str, output: Output = write_through) -> int:

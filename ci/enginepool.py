@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from ci import cleanup, engines, plan
 from ci.engine import Engine
@@ -17,6 +18,7 @@ class EnginePool:
         self._lock = threading.Lock()
         self._engines: dict[str, Engine] = {}
         self._platforms: dict[str, str] = {}
+        self._infos: dict[str, dict[str, Any]] = {}
         self._volumes: set[str] = set()
         self.reap = reap
         self.host_name = host_name
@@ -43,6 +45,14 @@ class EnginePool:
             if url not in self._platforms:
                 self._platforms[url] = engine.docker_platform()
             return self._platforms[url]
+
+    def info(self, url: str) -> dict[str, Any]:
+        """The engine's `docker info` (asked once per engine)."""
+        engine = self.get(url)
+        with self._lock:
+            if url not in self._infos:
+                self._infos[url] = engine.info()
+            return self._infos[url]
 
     def ccache_volume(self, url: str, uid: int, gid: int, image: str) -> None:
         engine = self.get(url)

@@ -32,6 +32,7 @@ class ExitCode(enum.IntEnum):
     BAD_RELEASE_REFERENCE = 80
     RELEASE_PUSH_FAILED = 81
     RELEASE_IMAGES_MISSING = 82
+    GPU_UNAVAILABLE = 83
     BAD_CCACHE_REMOTE = 84
     RUN_TIMEOUT = 124
     INTERNAL = 99
@@ -140,3 +141,7 @@ class ReleaseImagesMissingError(HarnessError):
     """A join found per-architecture images missing, or not of their architecture."""
 
     code = ExitCode.RELEASE_IMAGES_MISSING
+
+
+class GpuUnavailableError(HarnessError):
+    code = ExitCode.GPU_UNAVAILABLE

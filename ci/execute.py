@@ -19,6 +19,7 @@ from ci import (
     containers,
     emulation,
     engines,
+    gpus,
     images,
     join,
     locks,
@@ -113,6 +114,9 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
     pool = EnginePool(reap=inv.runs_containers, host_name=inv.host.name)
     if not inv.several:  # one platform: an unreachable engine is reported before anything else
         pool.get(inv.platforms[0].engine_url)
+        log.debug("engine reached, orphans reaped")
+    if inv.runs_containers:
+        check_gpus(inv, pool)
     if inv.runs_containers:
         # Held open (never written) until this process ends, however it ends.
         pipe = cleanup.start_watchdog(inv.run_id, env, sorted({p.engine_url for p in inv.platforms}))
@@ -130,6 +134,14 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
         for url in {p.engine_url for p in inv.platforms if not p.remote}:
             session.overlays.refuse(url, refusal)
     return session
+
+
+def check_gpus(inv: Invocation, pool: EnginePool) -> None:
+    """Every engine asked to give GPUs can, before any image is built or container made."""
+    for run in inv.platforms:
+        if run.gpus.wanted:
+            where = f"the engine at {run.engine_url}" if run.engine_url else "the default engine"
+            gpus.require(run.gpus, pool.info(run.engine_url), inv.engine_kind, run.platform.name, where)
 
 
 def each_platform(inv: Invocation, env: Mapping[str, str], step: Step) -> int:

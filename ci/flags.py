@@ -32,8 +32,8 @@ exit codes: 0 success; a run's own exit status passes through; 2 bad command lin
   ccache dir not writable; 77 emulation unavailable; 78 a mount would expose the Docker
   socket; 79 gave up waiting for a lock; 80 invalid release tag or image reference; 81 a
   registry refused a release push; 82 --manifest found images missing or of the wrong
-  architecture (nothing pushed); 84 a --ccache-remote URL ccache would refuse;
-  124 --timeout expired; 99 internal error;
+  architecture (nothing pushed); 83 the engine cannot provide the GPUs a platform needs;
+  84 a --ccache-remote URL ccache would refuse; 124 --timeout expired; 99 internal error;
   128+N killed by signal N.
 """
 
@@ -88,6 +88,9 @@ def _selection(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the platforms (all, or those of -p) as a CI matrix: JSON include entries with "
         "platform, runner and release",
+    )
+    g.add_argument(
+        "--list-gpus", action="store_true", help="list the platforms that declare GPUs (# ci.gpus:)"
     )
     g.add_argument(
         "words",
@@ -213,6 +216,11 @@ def _engines(p: argparse.ArgumentParser) -> None:
         choices=["auto", "docker", "podman"],
         default="auto",
         help="container engine (default auto: Docker when it is there, else podman)",
+    )
+    g.add_argument(
+        "--gpus",
+        metavar="all|N|device=ID[,ID...]|none",
+        help="GPUs for the run's containers, overriding the platforms' `# ci.gpus:`",
     )
     g.add_argument(
         "--docker-host",

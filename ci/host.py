@@ -64,8 +64,14 @@ def default_jobs(cpus: int, available_bytes: int) -> int:
 
 
 def default_parallel(cpus: int, available_bytes: int) -> int:
-    """Platforms at once: one per core, at most one per 2 GiB of available memory."""
-    return max(1, min(cpus, available_bytes // (2 << 30)))
+    """Platforms at once: two per core, at most one per 2 GiB of available memory.
+
+    A platform's run uses every core only while it compiles; its configure step, its container's
+    start and end, and its tests (one process under qemu-user, for foreign platforms) leave cores
+    idle. With one platform per core those idle spells are lost; with two, another platform's
+    compile fills them (measured: 4 warm platforms on 2 cores, -j 4 took 0.69x the time of -j 2).
+    """
+    return max(1, min(2 * cpus, available_bytes // (2 << 30)))
 
 
 def docker_config(env: Mapping[str, str], host: Host) -> Path:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from ci import builddirs, ccache_remote, cleanup, emulation, engines, plan, podman
+from ci import builddirs, ccache_remote, cleanup, emulation, engines, gpus, plan, podman
 from ci.errors import DockerSocketMountError, SourceMissingError, UsageError
 from ci.functions import defined_functions, resolve_command
 from ci.host import Host, default_ccache_dir, default_jobs, default_parallel, docker_config
@@ -36,6 +36,7 @@ class PlatformRun:
     build_dir: Path
     command: tuple[str, ...]
     release: ArchImage | None = None
+    gpus: gpus.Gpus = gpus.NO_GPUS
 
     @property
     def remote(self) -> bool:
@@ -92,7 +93,7 @@ def mode_of(opts: Options) -> Mode:
     asked: list[tuple[bool, Mode]] = [
         (opts.cleanup, "cleanup"),
         (opts.prune, "prune"),
-        (opts.list_platforms, "list"),
+        (opts.list_platforms or opts.list_gpus, "list"),
         (opts.list_json, "list-json"),
         (opts.manifest is not None, "manifest"),
         (opts.build_only, "build"),
@@ -112,9 +113,8 @@ def plan_invocation(opts: Options, env: Mapping[str, str], host: Host) -> Invoca
     known = discover(docker_dir)
     if mode in ("list", "prune"):
         urls = (env.get("DOCKER_HOST", ""),)
-        return Invocation(
-            mode=mode, host=host, docker_dir=docker_dir, known=tuple(known.values()), engine_urls=urls
-        )
+        listed = [p for p in known.values() if p.gpus.wanted or not (mode == "list" and opts.list_gpus)]
+        return Invocation(mode=mode, host=host, docker_dir=docker_dir, known=tuple(listed), engine_urls=urls)
     if mode == "list-json":
         listed = select(opts.platforms, known) if opts.platforms else list(known.values())
         return Invocation(mode=mode, host=host, docker_dir=docker_dir, known=tuple(listed))
@@ -222,9 +222,13 @@ def plan_platforms(
             build_dir=build_dirs[p.name],
             command=commands[p.name],
             release=release_images.get(p.name),
+            gpus=gpus.for_run(p.gpus, opts.gpus),
         )
         for p in chosen
     )
+    if kind == "podman" and mode != "build":  # known without asking podman: refused at once
+        for r in runs:
+            gpus.require(r.gpus, {}, kind, r.platform.name, "podman")
     return Invocation(
         mode=mode,
         host=host,
@@ -325,4 +329,5 @@ def run_inputs(
         engine_kind=inv.engine_kind,
         engine_limits=engine_limits,
         rootless=inv.engine_kind == "podman" and host.euid != 0,
+        gpus=run.gpus,
     )

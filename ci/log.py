@@ -7,10 +7,22 @@ import contextlib
 import contextvars
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
 import colorlog
+import psutil
+
+# --debug stamps each line with the time since this process started (a start-up profile).
+STARTED = psutil.Process().create_time()
+
+
+class _SinceStart(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.since_start = f"{time.time() - STARTED:6.3f}s"
+        return True
+
 
 # Where the current platform's harness lines go besides the console (its build.log); set per
 # thread of work by to_platform_log.
@@ -39,7 +51,7 @@ def setup(debug: bool = False) -> None:
     _console = colorlog.StreamHandler(sys.stderr)
     _console.setFormatter(
         colorlog.ColoredFormatter(
-            "%(log_color)sbuild.py: %(levelname)s:%(reset)s %(message)s"
+            "%(log_color)sbuild.py: %(since_start)s %(levelname)s:%(reset)s %(message)s"
             if debug
             else "%(log_color)sbuild.py:%(reset)s %(message)s",
             log_colors={"DEBUG": "cyan", "WARNING": "yellow", "ERROR": "red", "CRITICAL": "red"},
@@ -48,6 +60,8 @@ def setup(debug: bool = False) -> None:
     )
     to_log = _ToPlatformLog()
     to_log.setFormatter(logging.Formatter("build.py: %(message)s"))
+    if debug:
+        _console.addFilter(_SinceStart())
     root = logging.getLogger("ci")
     root.handlers[:] = [_console, to_log]
     root.setLevel(logging.DEBUG if debug else logging.INFO)

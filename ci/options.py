@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+from ci import gpus
 from ci.errors import UsageError
 from ci.flags import REPO_ROOT, build_parser
 from ci.plan import SourceMode
@@ -28,6 +29,7 @@ class Options:
     arch: str | None
     list_platforms: bool
     list_json: bool
+    list_gpus: bool
     build_only: bool
     run_only: bool
     no_cache: bool
@@ -57,6 +59,7 @@ class Options:
     docker_host: list[str]
     engines: Path | None
     engine: str
+    gpus: gpus.Gpus | None
     debug: bool
     words: list[str]
     raw: list[str]
@@ -83,6 +86,7 @@ def parse_args(argv: list[str]) -> Options:
         arch=ns.arch,
         list_platforms=ns.list,
         list_json=ns.list_json,
+        list_gpus=ns.list_gpus,
         build_only=ns.build_only,
         run_only=ns.run_only,
         no_cache=ns.no_cache,
@@ -111,6 +115,7 @@ def parse_args(argv: list[str]) -> Options:
         push=ns.push,
         docker_host=ns.docker_host,
         engine=ns.engine,
+        gpus=parse_gpus(ns.gpus),
         engines=ns.engines
         or (Path(os.environ["CI_ENGINES_FILE"]) if os.environ.get("CI_ENGINES_FILE") else None),
         debug=ns.debug,
@@ -148,7 +153,7 @@ def check_combinations(ns: argparse.Namespace, platforms: list[str], raw: list[s
         raise UsageError(f"--timeout must be more than 0 seconds, not {ns.timeout:g}")
     if ns.list_json and (ns.words or raw or ns.interactive or ns.release or ns.manifest or ns.list):
         raise UsageError("--list-json only prints the platforms; no command, -i, -l, --release or --manifest")
-    if not (ns.list or ns.list_json or ns.cleanup or ns.prune or platforms or ns.all):
+    if not (ns.list or ns.list_json or ns.list_gpus or ns.cleanup or ns.prune or platforms or ns.all):
         raise UsageError("no platform given", hint="choose one with -p NAME; list them with ./build.py -l")
 
 
@@ -174,3 +179,10 @@ def check_release(ns: argparse.Namespace, raw: list[str]) -> None:
         raise UsageError(
             "--manifest only joins images already pushed; no command, -i, -b, -R, -l or --print-docker-run"
         )
+
+
+def parse_gpus(value: str | None) -> gpus.Gpus | None:
+    try:
+        return None if value is None else gpus.parse(value)
+    except ValueError as exc:
+        raise UsageError(f"--gpus {exc}", hint="e.g. --gpus all, --gpus 2, --gpus device=0,1") from exc

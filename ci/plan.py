@@ -17,6 +17,7 @@ from ci import ccache_remote
 from ci.dockerfile import copied_sources
 from ci.errors import BadEnvError, PlatformDefinitionError
 from ci.functions import SCRIPT_IN_CONTAINER
+from ci.gpus import NO_GPUS, Gpus
 from ci.platforms import Platform
 
 # Bump when the way images are built changes, so every content-hash tag changes with it.
@@ -186,6 +187,7 @@ class RunSpec:
     userns: str = ""
     network: str = ""
     extra_hosts: tuple[tuple[str, str], ...] = ()  # (name, address or "host-gateway")
+    gpus: Gpus = NO_GPUS
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -220,6 +222,7 @@ class RunInputs:
     engine_kind: str = "docker"
     engine_limits: Mapping[str, int] = dataclasses.field(default_factory=dict)
     rootless: bool = False
+    gpus: Gpus = NO_GPUS  # the run's: the platform's `# ci.gpus:` unless --gpus overrides it
 
 
 # Names whose values are never printed (logs, --print-docker-run).
@@ -251,6 +254,7 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         "CI_BUILD_DIR": BUILD_IN_CONTAINER,
         "CI_JOBS": str(inputs.jobs),
         "CI_RUN_ID": inputs.run_id,
+        "CI_GPUS": inputs.gpus.env_value(),
     }
     if inputs.ccache_remote:
         env[ccache_remote.ENV_NAME] = inputs.ccache_remote
@@ -288,6 +292,7 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         tty=inputs.tty,
         privileged=platform.privileged,
         extra_hosts=ccache_remote.extra_hosts(env.get(ccache_remote.ENV_NAME, ""), inputs.engine_kind),
+        gpus=inputs.gpus,
         **engine_quirks(inputs.engine_kind, inputs.engine_limits, inputs.rootless),
     )
 
@@ -375,6 +380,8 @@ def docker_run_argv(
         argv.append("-t")
     if spec.privileged:
         argv.append("--privileged")
+    if spec.gpus.wanted:
+        argv += ["--gpus", spec.gpus.cli_value()]
     argv += ["--platform", spec.docker_platform]
     for name, soft, hard in spec.ulimits:
         argv += ["--ulimit", f"{name}={soft}:{hard}"]

@@ -11,6 +11,7 @@ import difflib
 import re
 from pathlib import Path
 
+from ci import gpus
 from ci.errors import BadPlatformNameError, PlatformDefinitionError, UnknownPlatformError
 
 DOCKERFILE_PREFIX = "Dockerfile.build."
@@ -27,6 +28,7 @@ KNOWN_KEYS = {
     "description": "one line shown by --list --verbose",
     "privileged": "yes to run containers with --privileged (never the default)",
     "release": "no when --release and --manifest leave it out (default yes), e.g. a test userland",
+    "gpus": "GPUs its runs get: all, a count, device=ID[,ID...] or none (the default)",
 }
 
 
@@ -40,6 +42,7 @@ class Platform:
     description: str = ""
     privileged: bool = False
     release: bool = True
+    gpus: gpus.Gpus = gpus.NO_GPUS
 
     @property
     def function_suffix(self) -> str:
@@ -87,6 +90,10 @@ def parse_dockerfile(name: str, path: Path, text: str) -> Platform:
             raise PlatformDefinitionError(
                 f"{path}: ci.{key} {value!r} is not of the form linux/ARCH[/VARIANT]"
             )
+    try:
+        wanted_gpus = gpus.parse(fields.get("gpus", "none"))
+    except ValueError as exc:
+        raise PlatformDefinitionError(f"{path}: ci.gpus {exc}") from exc
     return Platform(
         name=name,
         dockerfile=path,
@@ -96,6 +103,7 @@ def parse_dockerfile(name: str, path: Path, text: str) -> Platform:
         description=fields.get("description", ""),
         privileged=_parse_bool(fields.get("privileged", "no"), "privileged", path),
         release=_parse_bool(fields.get("release", "yes"), "release", path),
+        gpus=wanted_gpus,
     )
 
 

@@ -187,7 +187,7 @@ def test_default_jobs(cpus: int, available: int, want: int) -> None:
 
 @pytest.mark.parametrize(
     ("cpus", "available", "want"),
-    [(8, 64 * GiB, 8), (8, 6 * GiB, 3), (8, GiB, 1), (2, 64 * GiB, 2)],
+    [(8, 64 * GiB, 16), (8, 6 * GiB, 3), (8, GiB, 1), (2, 64 * GiB, 4), (2, 5 * GiB, 2)],
 )
 def test_default_parallel(cpus: int, available: int, want: int) -> None:
     assert default_parallel(cpus, available) == want

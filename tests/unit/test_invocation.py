@@ -9,10 +9,12 @@ import pytest
 from ci.errors import (
     BadCcacheRemoteError,
     BadReleaseReferenceError,
+    GpuUnavailableError,
     SourceMissingError,
     UnknownFunctionError,
     UsageError,
 )
+from ci.gpus import ALL_GPUS, NO_GPUS, Gpus
 from ci.host import Host
 from ci.invocation import Invocation, mode_of, plan_invocation, run_inputs
 from ci.options import parse_args
@@ -277,3 +279,23 @@ def test_default_build_dir_is_per_platform_so_switching_needs_no_cleanup(project
     other = plan(project, "-p", "other").platforms[0].build_dir
     assert (one.name, other.name) == ("build.amd64", "build.other")
     assert plan(project, "-p", "amd64", "--build-dir", "b").platforms[0].build_dir == project / "cwd" / "b"
+
+
+def test_gpus_come_from_the_platform_unless_the_flag_says(project: Path) -> None:
+    (project / "docker" / "Dockerfile.build.cuda").write_text("# ci.gpus: 2\nFROM debian:trixie\n")
+    runs = {r.platform.name: r for r in plan(project, "-p", "cuda,amd64").platforms}
+    assert (runs["cuda"].gpus, runs["amd64"].gpus) == (Gpus(count=2), NO_GPUS)
+    overridden = plan(project, "-p", "cuda,amd64", "--gpus", "none").platforms
+    assert [r.gpus for r in overridden] == [NO_GPUS, NO_GPUS]
+    inv = plan(project, "-p", "amd64", "--gpus", "all")
+    assert run_inputs(inv, inv.platforms[0], emulated=False, engine_limits={}).gpus == ALL_GPUS
+    listed = plan(project, "--list-gpus")
+    assert (listed.mode, [p.name for p in listed.known]) == ("list", ["cuda"])
+
+
+def test_podman_is_refused_for_gpus_while_planning(project: Path) -> None:
+    (project / "docker" / "Dockerfile.build.cuda").write_text("# ci.gpus: all\nFROM debian:trixie\n")
+    with pytest.raises(GpuUnavailableError, match="ignores GPU device requests"):
+        plan(project, "-p", "cuda", "--engine", "podman", "--print-docker-run")
+    assert plan(project, "-p", "cuda", "--engine", "podman", "-b").mode == "build"  # building needs no GPU
+    assert plan(project, "-p", "cuda", "--engine", "podman", "--gpus", "none").platforms[0].gpus == NO_GPUS

@@ -98,3 +98,9 @@ def test_builds_run_with_the_shared_ccache_credential_bound_when_the_job_names_o
     # build.py reads CI_CCACHE_REMOTE itself; a URL with a password comes from a credential.
     assert "variable: 'CI_CCACHE_REMOTE'" in JENKINSFILE
     assert re.search(r"withCcacheRemote \{\s*sh \"ci/provision.sh && ./build.py -p", JENKINSFILE)
+
+
+def test_gpu_platforms_go_to_the_gpu_label() -> None:
+    assert "./build.py --list-gpus" in shell_steps()
+    assert parse_args(["--list-gpus"]).list_gpus
+    assert "env.CI_GPU_LABEL" in JENKINSFILE and "platform in gpuPlatforms" in JENKINSFILE

@@ -7,11 +7,16 @@ from pathlib import Path
 
 from ci.errors import ExitCode
 from ci.flags import build_parser
-from tests.readme import README, REPO, block
+from tests.readme import README, REPO, Table, block, tables
+
+
+def _table(header: tuple[str, ...]) -> Table:
+    (found,) = [t for t in tables() if t.header == header]
+    return found
 
 
 def test_flag_table_matches_the_parser() -> None:
-    documented = set(re.findall(r"^\| `(-[^`]+)` \|", README, re.MULTILINE))
+    documented = [row[0] for row in _table(("flag", "meaning")).rows]
     documented_flags = {flag for cell in documented for flag in re.findall(r"--?[a-zA-Z][a-z-]*", cell)}
     parser_flags = {
         flag
@@ -23,8 +28,38 @@ def test_flag_table_matches_the_parser() -> None:
 
 
 def test_exit_code_table_matches_the_code() -> None:
-    rows = dict(re.findall(r"^\| (\d+) \| (.+) \|$", README, re.MULTILINE))
-    assert {int(code) for code in rows} == {int(c) for c in ExitCode}
+    rows = _table(("code", "meaning")).rows
+    codes = [code for code, _ in rows if code.isdigit()]
+    assert sorted(int(code) for code in codes) == sorted(int(c) for c in ExitCode)
+
+
+def test_every_table_row_has_its_header_shape() -> None:
+    found = tables()
+    assert len(found) >= 6
+    for table in found:
+        for row in table.rows:
+            assert len(row) == len(table.header), f"README line {table.line}: {row} under {table.header}"
+
+
+def test_no_table_holds_rows_of_another() -> None:
+    """A row pasted from one table into another (the lifecycle table once held nine rows of the
+    flag table) has the right shape and so must be caught by its content."""
+    seen: dict[tuple[str, ...], int] = {}
+    for table in tables():
+        for row in table.rows:
+            assert row not in seen, f"README line {table.line}: {row} repeats the table at line {seen[row]}"
+            seen[row] = table.line
+    flags = {row[0] for row in _table(("flag", "meaning")).rows}
+    for header in (("what ends the run", "what happens"), ("code", "meaning"), ("path", "what")):
+        pasted = [row[0] for row in _table(header).rows if row[0] in flags]
+        assert pasted in ([], ["`--timeout SECONDS`"]), f"flag rows in the {header[0]!r} table: {pasted}"
+
+
+def test_the_table_reader_sees_a_mixed_table() -> None:
+    text = "| a | b |\n|---|---|\n| `x` | 1 |\n\n| c | d |\n|---|---|\n| `x` | 1 |\n| e \\| f | g |\n"
+    first, second = tables(text)
+    assert first.rows == (("`x`", "1"),)
+    assert second.rows == (("`x`", "1"), ("e \\| f", "g"))
 
 
 def test_ci_runs_the_readme_test_command() -> None:
