@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ci.hints import hints_for
 from tests.integration.conftest import run_build_py
 
 # platform -> the byte order its try_run must detect.
@@ -129,3 +130,19 @@ def test_emulator_commands_exist_under_both_names(tmp_path: Path, platform: str,
     lines = result.stdout.splitlines()
     assert lines[:2] == [f"/usr/local/bin/qemu-{arch}", f"/usr/local/bin/qemu-{arch}-static"]
     assert "-L path" in result.stdout and "QEMU_LD_PREFIX" in result.stdout
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_hints_recognise_the_real_cmake_version_error(tmp_path: Path) -> None:
+    """The image's own CMake refusing a project that needs a newer one: the hint names both."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 99.1)\nproject(future C)\n")
+    result = run_build_py(
+        "-p", "amd64", "--source", str(source),
+        "--build-dir", str(tmp_path / "build"), "--ccache-dir", str(tmp_path / "ccache"),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr[-2000:]
+    lines = (result.stdout + result.stderr).splitlines()[-30:]
+    (hint,) = hints_for(result.returncode, lines)
+    assert "needs CMake 99.1 or newer and this image has CMake 3.31." in hint
