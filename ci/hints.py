@@ -42,8 +42,9 @@ CAUSES: tuple[Cause, ...] = (
         name="read-only-source",
         pattern=re.compile(r"Read-only file system"),
         hint=(
-            "a write failed on a read-only file system: the source tree is mounted read-only; "
-            "use --writable-source if the build writes into its source tree"
+            "a write failed on a read-only file system: if it was the source tree, it was mounted "
+            "read-only (--source-mode read-only, or a stated fallback); use --writable-source, or "
+            "--source-mode copy-on-write where the engine can mount an overlay"
         ),
     ),
     Cause(
