@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ci import ccache_remote, plan, summary
+from ci import ccache_remote, hints, plan, summary
 from ci.platformlog import PlatformLog
 from ci.summary import Outcome
 
@@ -60,9 +60,8 @@ def with_log(outcome: Outcome, plog: PlatformLog | None) -> Outcome:
 
 
 def known_causes(outcome: Outcome) -> Sequence[str]:
-    """Hint lines for a failed run, from its status and last lines (outcome.tail): the place
-    where the table of known failure causes plugs in. None are known here yet."""
-    return ()
+    """Hint lines for a failed run, from its status and last lines (ci.hints keeps the table)."""
+    return hints.hints_for(outcome.status, outcome.tail)
 
 
 def report(outcome: Outcome) -> None:

@@ -8,3 +8,6 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+# Target binaries run through qemu-riscv64 (docker/install/qemu-user, installed by the image's
+# Dockerfile): try_run, ctest and test discovery at build time run them with it.
+set(CMAKE_CROSSCOMPILING_EMULATOR /usr/local/bin/qemu-riscv64)

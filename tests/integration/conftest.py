@@ -78,7 +78,7 @@ def docker_client() -> Iterator[docker.DockerClient]:
 
 @pytest.fixture(scope="session")
 def amd64_image(docker_client: docker.DockerClient) -> str:
-    """The amd64 build image, built once per session (bootstrapping debian:bookworm if needed)."""
+    """The amd64 build image, built once per session (bootstrapping debian:trixie if needed)."""
     result = run_build_py("-p", "amd64", "-b", timeout=1800)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]

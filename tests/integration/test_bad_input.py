@@ -89,11 +89,11 @@ def user_dirs(tmp_path: Path) -> dict[str, Path]:
         tmp_path,
         {
             "nobase": "FROM example.invalid/nothing:1\n",
-            "broken": "FROM debian:bookworm\nRUN exit 9\n",
-            "neverbuilt": f"FROM debian:bookworm\nRUN echo {tmp_path.name}\n",
+            "broken": "FROM debian:trixie\nRUN exit 9\n",
+            "neverbuilt": f"FROM debian:trixie\nRUN echo {tmp_path.name}\n",
         },
     )
-    bad = tiny_platforms(tmp_path / "bad", {"amd64": "# ci.colour: blue\nFROM debian:bookworm\n"})
+    bad = tiny_platforms(tmp_path / "bad", {"amd64": "# ci.colour: blue\nFROM debian:trixie\n"})
     return {
         "tmp": tmp_path,
         "src": src,

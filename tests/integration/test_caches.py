@@ -59,7 +59,7 @@ def test_ccache_max_size_reaches_ccache(tmp_path: Path) -> None:
 def test_prune_removes_only_our_outdated_images(tmp_path: Path, docker_client: docker.DockerClient) -> None:
     name = f"prune{uuid.uuid4().hex[:8]}"
     docker_dir = tiny_platforms(
-        tmp_path, {name: f"FROM debian:bookworm\nCOPY payload.txt /p\nRUN echo {name}\n"}
+        tmp_path, {name: f"FROM debian:trixie\nCOPY payload.txt /p\nRUN echo {name}\n"}
     )
     (docker_dir / "payload.txt").write_text("old\n")
     old = run_build_py("-p", name, "--docker-dir", str(docker_dir), "-b").stdout.strip()
@@ -67,7 +67,7 @@ def test_prune_removes_only_our_outdated_images(tmp_path: Path, docker_client: d
     new = run_build_py("-p", name, "--docker-dir", str(docker_dir), "-b").stdout.strip()
     assert old != new and old and new
     mine = f"someone/else:{name}"
-    docker_client.images.get("debian:bookworm").tag(mine)
+    docker_client.images.get("debian:trixie").tag(mine)
     try:
         result = run_build_py("--prune", "--docker-dir", str(docker_dir))
         assert result.returncode == 0, result.stderr
@@ -76,7 +76,7 @@ def test_prune_removes_only_our_outdated_images(tmp_path: Path, docker_client: d
             docker_client.images.get(old)
         docker_client.images.get(new)
         docker_client.images.get(mine)
-        docker_client.images.get("debian:bookworm")
+        docker_client.images.get("debian:trixie")
     finally:
         for ref in (new, mine):
             with contextlib.suppress(docker.errors.ImageNotFound):

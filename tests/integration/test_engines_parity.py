@@ -168,11 +168,11 @@ def test_files_belong_to_the_invoking_user(engine: str, rootless_user: pwd.struc
     work = Path(tempfile.mkdtemp(prefix="ciharness-owner-"))
     os.chown(work, rootless_user.pw_uid, rootless_user.pw_gid)
     try:
-        docker_dir = tiny_platforms(work, {"tiny": "FROM debian:bookworm\n"})
+        docker_dir = tiny_platforms(work, {"tiny": "FROM debian:trixie\n"})
         if engine == "podman":  # the user's own image store: hand it the base image
             saved = work / "base.tar"
             subprocess.run(
-                ["podman", "save", "-o", str(saved), "docker.io/library/debian:bookworm"], check=True
+                ["podman", "save", "-o", str(saved), "docker.io/library/debian:trixie"], check=True
             )
             saved.chmod(0o644)
             loaded = as_user(rootless_user, ["podman", "load", "-i", str(saved)], work)

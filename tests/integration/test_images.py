@@ -20,7 +20,7 @@ def tiny(tmp_path: Path, marker: str, extra: str = "") -> Path:
     docker_dir = tiny_platforms(
         tmp_path,
         {
-            "tiny": "# ci.description: a test platform\nFROM debian:bookworm\n"
+            "tiny": "# ci.description: a test platform\nFROM debian:trixie\n"
             "COPY payload.txt /opt/payload.txt\n"
             f"RUN echo {marker} > /opt/marker\n{extra}"
         },

@@ -123,7 +123,7 @@ def test_missing_emulation_is_one_clear_line_and_exit_77(tmp_path: Path) -> None
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_one_failing_platform_does_not_stop_the_others(tmp_path: Path) -> None:
-    docker_dir = tiny_platforms(tmp_path, {n: "FROM debian:bookworm\n" for n in ("one", "two", "three")})
+    docker_dir = tiny_platforms(tmp_path, {n: "FROM debian:trixie\n" for n in ("one", "two", "three")})
     common = ["--docker-dir", str(docker_dir), "--build-dir", str(tmp_path / "b"), "-j", "2"]
     result = run_build_py(
         "-p", "one,two,three", *common, "--", "sh", "-c", 'echo hi; test "$CI_PLATFORM" != two'

@@ -25,7 +25,7 @@ def test_push_then_pull_instead_of_building_and_registry_down_is_a_warning(
 ) -> None:
     address, proc = start_registry(tmp_path / "registry")
     name = f"cached{uuid.uuid4().hex[:8]}"
-    docker_dir = tiny_platforms(tmp_path, {name: f"FROM debian:bookworm\nRUN echo {name} > /marker\n"})
+    docker_dir = tiny_platforms(tmp_path, {name: f"FROM debian:trixie\nRUN echo {name} > /marker\n"})
     common = ["-p", name, "--docker-dir", str(docker_dir), "-b", "--docker-registry", address]
 
     pushed = run_build_py(*common, "--push-cache")

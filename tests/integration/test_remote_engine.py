@@ -69,7 +69,7 @@ def test_platform_builds_and_tests_on_its_mapped_engine(second_engine: str, tmp_
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_unreachable_engine_fails_its_platform_only(tmp_path: Path) -> None:
-    docker_dir = tiny_platforms(tmp_path, {"near": "FROM debian:bookworm\n", "far": "FROM debian:bookworm\n"})
+    docker_dir = tiny_platforms(tmp_path, {"near": "FROM debian:trixie\n", "far": "FROM debian:trixie\n"})
     result = run_build_py(
         "-p", "near,far", "--docker-dir", str(docker_dir), "--build-dir", str(tmp_path / "b"),
         "--docker-host", f"far=tcp://127.0.0.1:{free_port()}", "--", "echo", "ran",
@@ -96,7 +96,7 @@ def test_build_log_is_written_here_never_copied_back(second_engine: str, tmp_pat
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_timeout_and_sigkill_clean_up_on_the_remote_engine(second_engine: str, tmp_path: Path) -> None:
-    docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:bookworm\n"})
+    docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:trixie\n"})
     common = ["-p", "far", "--docker-dir", str(docker_dir), "--docker-host", f"far={second_engine}"]
     timed = run_build_py(*common, "--build-dir", str(tmp_path / "t"), "--timeout", "2", "--", "sleep", "60")
     assert timed.returncode == 124, timed.stderr[-2000:]
@@ -120,7 +120,7 @@ def test_timeout_and_sigkill_clean_up_on_the_remote_engine(second_engine: str, t
 
 @pytest.mark.usefixtures("amd64_image")
 def test_cleanup_reaches_every_named_engine(second_engine: str, tmp_path: Path) -> None:
-    docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:bookworm\n"})
+    docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:trixie\n"})
     built = run_build_py(
         "-p", "far", "--docker-dir", str(docker_dir), "--docker-host", f"far={second_engine}", "-b"
     )

@@ -1,0 +1,123 @@
+"""ci.hints: known failure causes recognised from real tools' output lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from ci.hints import CAUSES, hints_for
+
+# Real output, captured on this project's machine (see each test).
+CMAKE_325 = [
+    "-- ccache: on",
+    "CMake Error at CMakeLists.txt:1 (cmake_minimum_required):",
+    "  CMake 3.29 or higher is required.  You are running version 3.25.1",
+    "",
+    "",
+    "-- Configuring incomplete, errors occurred!",
+]
+
+
+def only(status: int, lines: list[str]) -> str:
+    hints = hints_for(status, lines)
+    assert len(hints) == 1, hints
+    return hints[0]
+
+
+def test_newer_cmake_names_both_versions() -> None:
+    # cmake 3.25.1 (Debian bookworm) on a project with cmake_minimum_required(VERSION 3.29).
+    hint = only(1, CMAKE_325)
+    assert "CMake 3.29 or newer" in hint
+    assert "this image has CMake 3.25.1" in hint
+    assert "trixie" in hint and "Dockerfile" in hint
+
+
+def test_newer_cmake_with_patch_and_platform_prefix() -> None:
+    line = "[s390x]   CMake 3.31.7 or higher is required.  You are running version 3.31.6"
+    hint = only(1, [line])
+    assert "CMake 3.31.7 or newer" in hint and "CMake 3.31.6:" in hint
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "touch: cannot touch '/work/src/generated.h': Read-only file system",
+        "  file failed to open for writing (Read-only file system):",
+    ],
+)
+def test_read_only_source(line: str) -> None:
+    hint = only(1, ["==> configure /work/src for amd64", line])
+    assert hint.startswith("a write failed on a read-only file system: if it was the source tree")
+    assert "--writable-source" in hint and "--source-mode copy-on-write" in hint
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "bash: ./badelf: cannot execute binary file: Exec format error",
+        "sh: 1: ./badelf: Exec format error",
+        "OSError: [Errno 8] Exec format error: './badelf'",
+        "exec /work/build/prog: exec format error",
+    ],
+)
+def test_exec_format_error(line: str) -> None:
+    assert "sudo ci/provision.sh" in only(126, [line])
+
+
+@pytest.mark.parametrize(
+    ("status", "line"),
+    [
+        (1, "g++: fatal error: Killed signal terminated program cc1plus"),
+        (1, "c++: fatal error: Killed signal terminated program cc1plus"),
+        (1, "collect2: fatal error: ld terminated with signal 9 [Killed]"),
+        (1, "virtual memory exhausted: Cannot allocate memory"),
+        (1, "gcc: fatal error: Killed signal terminated program cc1"),
+        (137, "ninja: build stopped: subcommand failed."),
+    ],
+)
+def test_out_of_memory(status: int, line: str) -> None:
+    assert "--build-jobs" in only(status, ["[2/9] Building CXX object big.cc.o", line])
+
+
+def test_disk_full() -> None:
+    hint = only(1, ["dd: error writing '/dev/full': No space left on device", "1+0 records in"])
+    assert "./build.py --prune" in hint
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "qemu: uncaught target signal 11 (Segmentation fault) - core dumped",
+        "qemu: unhandled CPU exception 0x10 - aborting",
+        "QEMU internal SIGSEGV {code=MAPERR, addr=0x20}",
+        "qemu: fatal: Trying to execute code outside RAM or ROM at 0x00000000",
+    ],
+)
+def test_qemu_crash(line: str) -> None:
+    hint = only(139, ["1/3 Test #1: threads ...***Exception: SegFault  0.31 sec", line])
+    assert "no_emulation" in hint and "What QEMU gets wrong" in hint
+
+
+def test_success_has_no_hints() -> None:
+    assert hints_for(0, CMAKE_325) == []
+
+
+def test_unknown_failure_has_no_hints() -> None:
+    assert hints_for(2, ["error: something else", "ninja: build stopped: subcommand failed."]) == []
+
+
+def test_one_hint_per_cause_in_table_order() -> None:
+    lines = [
+        "dd: error writing 'a': No space left on device",
+        "dd: error writing 'b': No space left on device",
+        "g++: fatal error: Killed signal terminated program cc1plus",
+        *CMAKE_325,
+    ]
+    hints = hints_for(137, lines)  # 137 and the Killed line are one cause
+    assert len(hints) == 3
+    assert hints[0].startswith("the project needs CMake 3.29")
+    assert "--build-jobs" in hints[1] and "--prune" in hints[2]
+
+
+def test_cause_names_are_unique() -> None:
+    names = [c.name for c in CAUSES]
+    assert len(names) == len(set(names))
