@@ -1,9 +1,16 @@
-#!/usr/bin/env python3
+#!/usr/bin/env -S python3 -S
 """Build and test the project in per-platform containers. See README.md and --help."""
 
-import os
-import signal
-import sys
+import _signal  # the C module: nothing runs between here and holding the signals
+
+# Held, not lost: a signal that comes while Python starts waits until our handler is in. The
+# mask and pending signals survive the execv into .venv below; handlers do not.
+_HELD = {_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP}
+_signal.pthread_sigmask(_signal.SIG_BLOCK, _HELD)
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
 
 
 def _die_quietly(signum: int, _frame: object) -> None:
@@ -12,7 +19,7 @@ def _die_quietly(signum: int, _frame: object) -> None:
     os._exit(128 + signum)
 
 
-for _sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+for _sig in _HELD:
     signal.signal(_sig, _die_quietly)
 
 import importlib.util  # noqa: E402
@@ -22,9 +29,15 @@ HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv"
 
 # Prefer the project's environment (made by ci/provision.sh) over whatever python3 is first.
+# The #! line starts Python without `site` (-S), the slow part of its start-up, during which a
+# signal could not be held yet; without .venv, run again with it to find installed packages.
 if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.resolve():
     python = str(VENV / "bin" / "python")
     os.execv(python, [python, str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
+elif sys.flags.no_site:
+    os.execv(sys.executable, [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
+
+signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)  # one that came meanwhile is handled here
 
 missing = [m for m in ("colorlog", "docker", "filelock", "psutil") if importlib.util.find_spec(m) is None]
 if missing:

@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import docker.errors
+import docker.tls
 import docker.types
 import requests.exceptions
 
 import docker
+from ci.engines import Endpoint, Tls
 from ci.errors import ContainerError, EngineUnreachableError, ImageBuildError
 from ci.plan import RunSpec
 from ci.platforms import host_docker_platform
+from ci.sshbridge import SshBridge
 
 log = logging.getLogger(__name__)
 
@@ -37,36 +40,39 @@ START_HINT = (
 )
 
 
+TLS_HINT = (
+    "check the CA, certificate and key given for this engine (DOCKER_TLS_VERIFY and "
+    'DOCKER_CERT_PATH, the Docker context\'s TLS material, or [tls."URL"] in the engines file)'
+)
+
+
 class Engine:
-    def __init__(self, client: docker.DockerClient) -> None:
+    def __init__(self, client: docker.DockerClient, bridge: SshBridge | None = None) -> None:
         self.client = client
         self.api = client.api
+        self.bridge = bridge
 
     @classmethod
-    def connect(cls, base_url: str | None = None, timeout: float = 5.0) -> Engine:
+    def connect(cls, endpoint: Endpoint | str | None = None, timeout: float = 5.0) -> Engine:
         """Connect and ping; an engine that is down is reported within `timeout` seconds."""
-        where = base_url or "the default engine (DOCKER_HOST or unix:///var/run/docker.sock)"
+        ep = endpoint if isinstance(endpoint, Endpoint) else Endpoint(endpoint or "")
+        where = ep.url or "the default engine (DOCKER_HOST or unix:///var/run/docker.sock)"
+        bridge = SshBridge(ep.url, ep.ssh_config) if ep.url.startswith("ssh://") else None
         try:
-            if base_url:
-                client = docker.DockerClient(base_url=base_url, timeout=int(timeout))
+            if bridge is not None:
+                client = docker.DockerClient(base_url=bridge.url, timeout=int(timeout))
+            elif ep.url:
+                client = docker.DockerClient(base_url=ep.url, timeout=int(timeout), tls=_tls_config(ep.tls))
             else:
                 client = docker.from_env(timeout=int(timeout))
             client.ping()
-        except docker.errors.DockerException as exc:
-            reason = str(exc)
-            hint = START_HINT
-            if "Permission denied" in reason or "PermissionError" in reason:
-                hint = "add your user to the docker group (sudo usermod -aG docker $USER) and log in again"
-            raise EngineUnreachableError(
-                f"cannot reach the Docker engine at {where}: {_short(reason)}", hint=hint
-            ) from exc
-        except requests.exceptions.RequestException as exc:
-            raise EngineUnreachableError(
-                f"cannot reach the Docker engine at {where}: {_short(str(exc))}", hint=START_HINT
-            ) from exc
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            if bridge is not None:
+                bridge.close()
+            raise _unreachable(where, exc, ep, bridge) from exc
         # Builds and runs can take hours: no read timeout after the ping.
         client.api.timeout = None  # type: ignore[assignment]
-        return cls(client)
+        return cls(client, bridge)
 
     def docker_platform(self) -> str:
         """The engine's own platform (linux/amd64, linux/arm64, ...), as its host reports it."""
@@ -271,6 +277,37 @@ class Engine:
     def containers(self, label_filters: list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.api.containers(all=True, filters={"label": label_filters})
         return found
+
+
+def _tls_config(tls: Tls | None) -> docker.tls.TLSConfig | bool:
+    if tls is None:
+        return False
+    for path in (tls.ca, tls.cert, tls.key):
+        if path and not Path(path).is_file():
+            raise docker.errors.TLSParameterError(f"no such TLS file: {path}")
+    client_cert = (tls.cert, tls.key) if tls.cert and tls.key else None
+    verify: bool | str = (tls.ca or True) if tls.verify else False
+    return docker.tls.TLSConfig(client_cert=client_cert, ca_cert=tls.ca, verify=verify)
+
+
+def _unreachable(
+    where: str, exc: Exception, ep: Endpoint, bridge: SshBridge | None
+) -> EngineUnreachableError:
+    reason = _short(str(exc))
+    hint = START_HINT
+    if bridge is not None:
+        reason = bridge.last_error or reason
+        hint = "check that `ssh HOST docker version` works (keys, known_hosts; an ssh config via -F: "
+        hint += '[ssh."URL"] config in the engines file, or CI_SSH_CONFIG)'
+    elif ep.tls is not None or isinstance(
+        exc, (docker.errors.TLSParameterError, requests.exceptions.SSLError)
+    ):
+        hint = TLS_HINT
+    elif "HTTP request to an HTTPS server" in reason:
+        hint = f"the engine wants TLS: {TLS_HINT}"
+    elif "Permission denied" in reason or "PermissionError" in reason:
+        hint = "add your user to the docker group (sudo usermod -aG docker $USER) and log in again"
+    return EngineUnreachableError(f"cannot reach the Docker engine at {where}: {reason}", hint=hint)
 
 
 def _short(text: str) -> str:

@@ -31,6 +31,7 @@ class ExitCode(enum.IntEnum):
     LOCK_TIMEOUT = 79
     BAD_RELEASE_REFERENCE = 80
     RELEASE_PUSH_FAILED = 81
+    INSECURE_ENGINE = 85
     RUN_TIMEOUT = 124
     INTERNAL = 99
 
@@ -124,3 +125,7 @@ class BadReleaseReferenceError(HarnessError):
 
 class ReleasePushError(HarnessError):
     code = ExitCode.RELEASE_PUSH_FAILED
+
+
+class InsecureEngineError(HarnessError):
+    code = ExitCode.INSECURE_ENGINE

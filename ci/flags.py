@@ -29,8 +29,8 @@ exit codes: 0 success; a run's own exit status passes through; 2 bad command lin
   74 bad platform definition; 75 container could not be created or was lost; 76 build or
   ccache dir not writable; 77 emulation unavailable; 78 a mount would expose the Docker
   socket; 79 gave up waiting for a lock; 80 invalid release tag or image reference; 81 a
-  registry refused a release push; 124 --timeout expired; 99 internal error;
-  128+N killed by signal N.
+  registry refused a release push; 85 plain-TCP engine off loopback refused; 124 --timeout
+  expired; 99 internal error; 128+N killed by signal N.
 """
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Provision this machine for the harness: Debian packages (Docker engine, QEMU user-mode with
-# binfmt_misc handlers, debootstrap, shellcheck, and the registry the tests run), a running dockerd, and the Python
+# binfmt_misc handlers, debootstrap, shellcheck, and the registry, sshd and openssl the tests run), a running dockerd, and the Python
 # virtual environment with the pinned dependencies. Idempotent: what is present is left alone,
 # so a second run takes about a second.
 #
@@ -53,6 +53,8 @@ declare -A pkg_for=(
     [debootstrap]=debootstrap
     [shellcheck]=shellcheck
     [docker-registry]=docker-registry
+    [sshd]=openssh-server
+    [openssl]=openssl
 )
 
 install_packages() {
