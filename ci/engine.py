@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import docker.constants
 import docker.errors
 import docker.tls
 import docker.types
@@ -40,6 +41,7 @@ START_HINT = (
 )
 
 
+MIN_API_VERSION = "1.24"
 TLS_HINT = (
     "check the CA, certificate and key given for this engine (DOCKER_TLS_VERIFY and "
     'DOCKER_CERT_PATH, the Docker context\'s TLS material, or [tls."URL"] in the engines file)'
@@ -62,7 +64,7 @@ class Engine:
             if bridge is not None:
                 client = docker.DockerClient(base_url=bridge.url, timeout=int(timeout))
             elif ep.url:
-                client = docker.DockerClient(base_url=ep.url, timeout=int(timeout), tls=_tls_config(ep.tls))
+                client = _tcp_client(ep, int(timeout))
             else:
                 client = docker.from_env(timeout=int(timeout))
             client.ping()
@@ -277,6 +279,24 @@ class Engine:
     def containers(self, label_filters: list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.api.containers(all=True, filters={"label": label_filters})
         return found
+
+
+def _tcp_client(ep: Endpoint, timeout: int) -> docker.DockerClient:
+    if ep.tls is None:
+        return docker.DockerClient(base_url=ep.url, timeout=timeout)
+    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the engine's own CA unless the
+    # session ignores the environment, and docker-py asks for the API version before that can
+    # be set: ask with the oldest version, then settle on what both sides speak.
+    tls = _tls_config(ep.tls)
+    probe = docker.DockerClient(base_url=ep.url, timeout=timeout, tls=tls, version=MIN_API_VERSION)
+    probe.api.trust_env = False
+    server = str(probe.api.version(api_version=False)["ApiVersion"])
+    probe.close()
+    newest = docker.constants.DEFAULT_DOCKER_API_VERSION
+    version = min(server, newest, key=lambda v: tuple(int(x) for x in v.split(".")))
+    client = docker.DockerClient(base_url=ep.url, timeout=timeout, tls=tls, version=version)
+    client.api.trust_env = False
+    return client
 
 
 def _tls_config(tls: Tls | None) -> docker.tls.TLSConfig | bool:
