@@ -1,10 +1,11 @@
-#!/usr/bin/env -S python3 -S
+#!/usr/bin/env -S --block-signal=INT,TERM,HUP python3 -S
 """Build and test the project in per-platform containers. See README.md and --help."""
 
 import _signal  # type: ignore[import-not-found]  # C only: no Python code runs before the hold
 
 # Held, not lost: a signal that comes while Python starts waits until our handler is in. The
-# mask and pending signals survive the execv into .venv below; handlers do not.
+# mask and pending signals survive execve, handlers do not: the #! line has env(1) hold them
+# before Python starts (`python3 build.py` holds them from here), and so does the execv below.
 _HELD = {_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP}
 _signal.pthread_sigmask(_signal.SIG_BLOCK, _HELD)
 
