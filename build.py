@@ -23,6 +23,7 @@ def _die_quietly(signum: int, _frame: object) -> None:
 for _sig in _HELD:
     signal.signal(_sig, _die_quietly)
 
+import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -49,4 +50,11 @@ sys.path.insert(0, str(HERE))
 from ci.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    # Exit now, not after joining threads: a worker still waiting (for a lock, an image build, a
+    # slow engine) must not keep an interrupted run alive. Its containers are registered and
+    # removed already; one the engine finishes creating after we are gone, the watchdog removes.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):
+            stream.flush()
+    os._exit(status)

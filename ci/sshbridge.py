@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 CONNECT_TIMEOUT = 5
+_open: list[SshBridge] = []  # closed by close_all(): build.py ends with os._exit, not atexit
 
 
 def ssh_argv(url: str, config: str | None) -> list[str]:
@@ -46,6 +47,7 @@ class SshBridge:
         self._server.bind(self.path)
         self._server.listen(16)
         threading.Thread(target=self._accept, daemon=True, name="ssh-bridge").start()
+        _open.append(self)
 
     @property
     def url(self) -> str:
@@ -97,6 +99,12 @@ class SshBridge:
             text = line.decode(errors="replace").strip()
             if text:
                 self.last_error = text
+
+
+def close_all() -> None:
+    """Remove every bridge's socket dir (the ssh processes end with our pipes)."""
+    while _open:
+        _open.pop().close()
 
 
 def _to_ssh(conn: socket.socket, stdin: IO[bytes]) -> None:
