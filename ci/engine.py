@@ -69,9 +69,10 @@ class Engine:
                 client = docker.from_env(timeout=int(timeout))
             client.ping()
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            error = _unreachable(where, exc, ep, bridge)
             if bridge is not None:
                 bridge.close()
-            raise _unreachable(where, exc, ep, bridge) from exc
+            raise error from exc
         # Builds and runs can take hours: no read timeout after the ping.
         client.api.timeout = None  # type: ignore[assignment]
         return cls(client, bridge)
@@ -316,7 +317,7 @@ def _unreachable(
     reason = _short(str(exc))
     hint = START_HINT
     if bridge is not None:
-        reason = bridge.last_error or reason
+        reason = bridge.error() or reason
         hint = "check that `ssh HOST docker version` works (keys, known_hosts; an ssh config via -F: "
         hint += '[ssh."URL"] config in the engines file, or CI_SSH_CONFIG)'
     elif ep.tls is not None or isinstance(

@@ -22,10 +22,14 @@ CONNECT_TIMEOUT = 5
 _open: list[SshBridge] = []  # closed by close_all(): build.py ends with os._exit, not atexit
 
 
-def ssh_argv(url: str, config: str | None) -> list[str]:
-    """ssh://[USER@]HOST[:PORT] -> the ssh command line that opens the engine's API."""
+def ssh_argv(url: str, config: str | None, control: str | None = None) -> list[str]:
+    """ssh://[USER@]HOST[:PORT] -> the ssh command line that opens the engine's API. With a
+    control path, connections after the first share its session (one handshake, not one per
+    HTTP connection); the first one's ssh ends when all of them have."""
     parts = urllib.parse.urlsplit(url)
     argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={CONNECT_TIMEOUT}"]
+    if control:
+        argv += ["-o", "ControlMaster=auto", "-o", f"ControlPath={control}", "-o", "ControlPersist=no"]
     if config:
         argv += ["-F", config]
     if parts.port:
@@ -39,9 +43,10 @@ class SshBridge:
     """A unix socket whose every connection is a `docker system dial-stdio` over ssh."""
 
     def __init__(self, url: str, config: str | None) -> None:
-        self.argv = ssh_argv(url, config)
         self.last_error = ""
+        self._ssh_ended = threading.Event()
         self._dir = tempfile.mkdtemp(prefix="ciharness-ssh-")
+        self.argv = ssh_argv(url, config, str(Path(self._dir) / "control"))
         self.path = str(Path(self._dir) / "engine.sock")
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(self.path)
@@ -99,6 +104,12 @@ class SshBridge:
             text = line.decode(errors="replace").strip()
             if text:
                 self.last_error = text
+        self._ssh_ended.set()
+
+    def error(self, wait: float = 2.0) -> str:
+        """What ssh said last, once an ssh that failed has ended (or after `wait` seconds)."""
+        self._ssh_ended.wait(wait)
+        return self.last_error
 
 
 def close_all() -> None:

@@ -131,12 +131,14 @@ def test_watchdog_reaches_tls_and_ssh_engines(
     docker_client.api.create_container(amd64_image, ["sleep", "60"], labels={LABEL: run_id})
     owner.send_signal(signal.SIGKILL)
     owner.wait()
-    deadline = time.monotonic() + 5
+    started = time.monotonic()
     while container_names(remote, [f"{LABEL}={run_id}"]) or container_names(
         docker_client, [f"{LABEL}={run_id}"]
     ):
-        assert time.monotonic() < deadline, "the watchdog did not clean the TLS and SSH engines"
+        assert time.monotonic() < started + 30, "the watchdog did not clean the TLS and SSH engines"
         time.sleep(0.1)
+    # Over ssh each connection is a handshake: seconds on a loaded machine, not milliseconds.
+    assert time.monotonic() - started < 15
 
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
@@ -193,7 +195,7 @@ def test_build_py_over_ssh_builds_tests_and_survives_sigkill(
         time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while container_names(docker_client, mine):
         assert time.monotonic() < deadline, "the watchdog did not clean up over ssh"
         time.sleep(0.05)
