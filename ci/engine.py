@@ -18,7 +18,7 @@ import docker.types
 import requests.exceptions
 
 import docker
-from ci.engines import Endpoint, Tls
+from ci.engines import Endpoint, unreachable_hint
 from ci.errors import ContainerError, EngineUnreachableError, ImageBuildError
 from ci.plan import RunSpec
 from ci.platforms import host_docker_platform
@@ -41,13 +41,6 @@ START_HINT = (
 )
 
 
-MIN_API_VERSION = "1.24"
-TLS_HINT = (
-    "check the CA, certificate and key given for this engine (DOCKER_TLS_VERIFY and "
-    'DOCKER_CERT_PATH, the Docker context\'s TLS material, or [tls."URL"] in the engines file)'
-)
-
-
 class Engine:
     def __init__(self, client: docker.DockerClient, bridge: SshBridge | None = None) -> None:
         self.client = client
@@ -61,18 +54,16 @@ class Engine:
         where = ep.url or "the default engine (DOCKER_HOST or unix:///var/run/docker.sock)"
         bridge = SshBridge(ep.url, ep.ssh_config) if ep.url.startswith("ssh://") else None
         try:
-            if bridge is not None:
-                client = docker.DockerClient(base_url=bridge.url, timeout=int(timeout))
-            elif ep.url:
-                client = _tcp_client(ep, int(timeout))
-            else:
-                client = docker.from_env(timeout=int(timeout))
+            client = _client(ep, bridge.url if bridge else None, int(timeout))
             client.ping()
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            error = _unreachable(where, exc, ep, bridge)
+            reason = (bridge.error() if bridge else "") or _short(str(exc))
             if bridge is not None:
                 bridge.close()
-            raise error from exc
+            raise EngineUnreachableError(
+                f"cannot reach the Docker engine at {where}: {reason}",
+                hint=unreachable_hint(ep, reason, START_HINT),
+            ) from exc
         # Builds and runs can take hours: no read timeout after the ping.
         client.api.timeout = None  # type: ignore[assignment]
         return cls(client, bridge)
@@ -282,14 +273,21 @@ class Engine:
         return found
 
 
-def _tcp_client(ep: Endpoint, timeout: int) -> docker.DockerClient:
-    if ep.tls is None:
-        return docker.DockerClient(base_url=ep.url, timeout=timeout)
+def _client(ep: Endpoint, bridge_url: str | None, timeout: int) -> docker.DockerClient:
+    if bridge_url or ep.tls is None:
+        if bridge_url or ep.url:
+            return docker.DockerClient(base_url=bridge_url or ep.url, timeout=timeout)
+        return docker.from_env(timeout=timeout)
+    for path in (ep.tls.ca, ep.tls.cert, ep.tls.key):
+        if path and not Path(path).is_file():
+            raise docker.errors.TLSParameterError(f"no such TLS file: {path}")
+    cert = (ep.tls.cert, ep.tls.key) if ep.tls.cert and ep.tls.key else None
+    verify: bool | str = (ep.tls.ca or True) if ep.tls.verify else False
+    tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=ep.tls.ca, verify=verify)
     # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the engine's own CA unless the
     # session ignores the environment, and docker-py asks for the API version before that can
     # be set: ask with the oldest version, then settle on what both sides speak.
-    tls = _tls_config(ep.tls)
-    probe = docker.DockerClient(base_url=ep.url, timeout=timeout, tls=tls, version=MIN_API_VERSION)
+    probe = docker.DockerClient(base_url=ep.url, timeout=timeout, tls=tls, version="1.24")
     probe.api.trust_env = False
     server = str(probe.api.version(api_version=False)["ApiVersion"])
     probe.close()
@@ -298,37 +296,6 @@ def _tcp_client(ep: Endpoint, timeout: int) -> docker.DockerClient:
     client = docker.DockerClient(base_url=ep.url, timeout=timeout, tls=tls, version=version)
     client.api.trust_env = False
     return client
-
-
-def _tls_config(tls: Tls | None) -> docker.tls.TLSConfig | bool:
-    if tls is None:
-        return False
-    for path in (tls.ca, tls.cert, tls.key):
-        if path and not Path(path).is_file():
-            raise docker.errors.TLSParameterError(f"no such TLS file: {path}")
-    client_cert = (tls.cert, tls.key) if tls.cert and tls.key else None
-    verify: bool | str = (tls.ca or True) if tls.verify else False
-    return docker.tls.TLSConfig(client_cert=client_cert, ca_cert=tls.ca, verify=verify)
-
-
-def _unreachable(
-    where: str, exc: Exception, ep: Endpoint, bridge: SshBridge | None
-) -> EngineUnreachableError:
-    reason = _short(str(exc))
-    hint = START_HINT
-    if bridge is not None:
-        reason = bridge.error() or reason
-        hint = "check that `ssh HOST docker version` works (keys, known_hosts; an ssh config via -F: "
-        hint += '[ssh."URL"] config in the engines file, or CI_SSH_CONFIG)'
-    elif ep.tls is not None or isinstance(
-        exc, (docker.errors.TLSParameterError, requests.exceptions.SSLError)
-    ):
-        hint = TLS_HINT
-    elif "HTTP request to an HTTPS server" in reason:
-        hint = f"the engine wants TLS: {TLS_HINT}"
-    elif "Permission denied" in reason or "PermissionError" in reason:
-        hint = "add your user to the docker group (sudo usermod -aG docker $USER) and log in again"
-    return EngineUnreachableError(f"cannot reach the Docker engine at {where}: {reason}", hint=hint)
 
 
 def _short(text: str) -> str:

@@ -217,6 +217,14 @@ def endpoints_for(
     }
 
 
+def every_endpoint(
+    named: list[str], env: Mapping[str, str], docker_config: Path, access: Mapping[str, Endpoint]
+) -> dict[str, Endpoint]:
+    """The default engine and every named one (URLs or context:NAME), each with its access."""
+    default = default_endpoint(env, docker_config)
+    return {default.url: default} | {u: resolve_endpoint(u, docker_config, access) for u in named}
+
+
 def engine_for(
     platforms: list[str],
     *,
@@ -245,6 +253,29 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+TLS_HINT = (
+    "check the CA, certificate and key given for this engine (DOCKER_TLS_VERIFY and "
+    'DOCKER_CERT_PATH, the Docker context\'s TLS material, or [tls."URL"] in the engines file)'
+)
+SSH_HINT = (
+    "check that `ssh HOST docker version` works (keys, known_hosts; an ssh config of its own: "
+    '[ssh."URL"] config in the engines file, or CI_SSH_CONFIG)'
+)
+
+
+def unreachable_hint(endpoint: Endpoint, reason: str, default: str) -> str:
+    """How to fix an engine that did not answer, from how it was reached and what failed."""
+    if endpoint.url.startswith("ssh://"):
+        return SSH_HINT
+    if endpoint.tls is not None or "SSL" in reason or "TLS" in reason:
+        return TLS_HINT
+    if "HTTP request to an HTTPS server" in reason:
+        return f"the engine wants TLS: {TLS_HINT}"
+    if "Permission denied" in reason or "PermissionError" in reason:
+        return "add your user to the docker group (sudo usermod -aG docker $USER) and log in again"
+    return default
 
 
 def check_secure(endpoint: Endpoint, env: Mapping[str, str]) -> None:

@@ -114,11 +114,11 @@ def plan_invocation(opts: Options, env: Mapping[str, str], host: Host) -> Invoca
     docker_dir = opts.docker_dir.resolve()
     known = discover(docker_dir)
     if mode in ("list", "prune"):
-        default = engines.default_endpoint(env, docker_config(env, host)) if env.get("DOCKER_HOST") else None
-        urls = (default.url if default else "",)
+        url = env.get("DOCKER_HOST", "")  # prune: DOCKER_HOST or the local socket
+        default = engines.Endpoint(url, engines.env_tls(env, docker_config(env, host)) if url else None)
         return Invocation(
-            mode=mode, host=host, docker_dir=docker_dir, known=tuple(known.values()), engine_urls=urls,
-            endpoints={default.url: default} if default else {},
+            mode=mode, host=host, docker_dir=docker_dir, known=tuple(known.values()),
+            engine_urls=(default.url,), endpoints={default.url: default},
         )  # fmt: skip
     return plan_platforms(opts, env, host, mode=mode, docker_dir=docker_dir, known=known)
 
@@ -132,10 +132,8 @@ def cleanup_engines(
         **(engines.load_file(opts.engines) if opts.engines else {}),
         **engines.parse_pairs(opts.docker_host),
     }
-    config = docker_config(env, host)
     access = engines.load_access(opts.engines) if opts.engines else {}
-    default = engines.default_endpoint(env, config)
-    found = {default.url: default} | {u: engines.resolve_endpoint(u, config, access) for u in named.values()}
+    found = engines.every_endpoint(list(named.values()), env, docker_config(env, host), access)
     return tuple(found), found
 
 
