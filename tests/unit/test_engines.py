@@ -100,8 +100,8 @@ def make_tls_context(config: Path, name: str, host: str, skip: bool) -> Path:
 def test_context_tls_material_and_skip_verify(tmp_path: Path) -> None:
     tls = make_tls_context(tmp_path, "secure", "tcp://b:2376", skip=False)
     found = engines.resolve_endpoint("context:secure", tmp_path)
-    files = {k: str(tls / f"{k}.pem") for k in ("ca", "cert", "key")}
-    assert found == engines.Endpoint("tcp://b:2376", engines.Tls(**files))
+    want = engines.Tls(ca=str(tls / "ca.pem"), cert=str(tls / "cert.pem"), key=str(tls / "key.pem"))
+    assert found == engines.Endpoint("tcp://b:2376", want)
     make_tls_context(tmp_path, "lax", "tcp://c:2376", skip=True)
     lax = engines.resolve_endpoint("context:lax", tmp_path).tls
     assert lax is not None and not lax.verify
