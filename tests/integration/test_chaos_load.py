@@ -24,7 +24,7 @@ import pytest
 import docker
 from ci import engines
 from ci.engine import Engine
-from tests.integration.conftest import BUILD_PY, container_names, run_build_py, start_registry
+from tests.integration.conftest import BUILD_PY, container_names, run_build_py, start_registry, tiny_platforms
 from tests.integration.secure_engines import TlsEngine, tls_dockerd
 
 CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS", "50"))
@@ -176,3 +176,39 @@ def test_chaos_under_load_local_and_remote(
     )
     assert hangs == [] and leaks == []
     assert not any(load), f"the background builds failed: {load}"
+    compiled = list(tmp_path.glob("load-build*/CMakeFiles/load.dir/src/*.o"))
+    assert compiled, "the background builds compiled nothing: there was no load"
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_interrupt_does_not_wait_for_a_worker_stuck_on_a_lock(
+    docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """Two platforms; one waits for its build dir (another run holds it), the other runs. A
+    SIGINT ends build.py within seconds, without waiting for the stuck worker's lock."""
+    import filelock
+
+    from ci import builddirs, locks
+
+    docker_dir = tiny_platforms(tmp_path, {"near": "FROM debian:bookworm\n", "far": "FROM debian:bookworm\n"})
+    held = filelock.FileLock(str(locks.lock_dir() / f"{builddirs.lock_name(tmp_path / 'b.far')}.lock"))
+    held.acquire()  # another run using far's build dir
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, str(BUILD_PY), "-p", "near,far", "-j", "2", "--docker-dir", str(docker_dir),
+             "--build-dir", str(tmp_path / "b"), "--", "sleep", "60"],
+            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        mine = [f"io.ciharness.owner-pid={proc.pid}"]
+        deadline = time.monotonic() + 120
+        while not container_names(docker_client, mine):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.1)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        status = proc.wait(timeout=30)
+        assert time.monotonic() - sent < 5, "build.py waited for the worker stuck on the lock"
+        assert status == 130
+        assert not container_names(docker_client, mine)
+    finally:
+        held.release()
