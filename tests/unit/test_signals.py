@@ -12,9 +12,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def run(code: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, capture_output=True, text=True, timeout=30
-    )
+    argv = [sys.executable, "-c", textwrap.dedent(code)]
+    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=30, check=False)
     return proc.stdout + proc.stderr
 
 
