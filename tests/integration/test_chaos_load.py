@@ -106,6 +106,24 @@ def remote_engine() -> Iterator[TlsEngine]:
     subprocess.run(["rm", "-rf", str(root)], check=False)
 
 
+def settle(client: docker.DockerClient, mine: list[str], sent: float) -> tuple[str, float]:
+    """How the run's containers went after its signal: ("clean", seconds) when none was left
+    LEAK_SECONDS after it; ("removing", seconds) when the engine was still carrying out a removal
+    asked for in time (a loaded dockerd); ("leak", seconds) when one was left and not going."""
+    while container_names(client, mine) and time.monotonic() - sent < LEAK_SECONDS:
+        time.sleep(0.05)
+    left = client.api.containers(all=True, filters={"label": mine})
+    if not left:
+        return "clean", time.monotonic() - sent
+    removing = all(c.get("State") == "removing" for c in left)
+    while container_names(client, mine) and time.monotonic() - sent < 60:
+        time.sleep(0.2)
+    for name in container_names(client, mine):
+        with contextlib.suppress(docker.errors.APIError):
+            client.api.remove_container(name, force=True)
+    return ("removing" if removing else "leak"), time.monotonic() - sent
+
+
 def percentile(values: list[float], q: float) -> float:
     return sorted(values)[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
@@ -125,7 +143,10 @@ def test_chaos_under_load_local_and_remote(
     rng = random.Random(int(os.environ.get("CHAOS_SEED", "4")))
     kinds = ["SIGINT", "SIGTERM", "SIGKILL", "tree"]
     latencies: list[float] = []
-    hangs, leaks, tally = [], [], dict.fromkeys(kinds, 0)
+    hangs: list[tuple[int, str, bool]] = []
+    leaks: list[tuple[int, str, bool, float]] = []
+    slow: list[tuple[int, str, bool, float]] = []
+    tally = dict.fromkeys(kinds, 0)
     with background_load(tmp_path) as load:
         psutil.cpu_percent()  # from here on
         for trial in range(CHAOS_TRIALS):
@@ -153,15 +174,11 @@ def test_chaos_under_load_local_and_remote(
                 proc.kill()
                 status = proc.wait()
             client = remote.client if on_remote else docker_client
-            mine = [f"io.ciharness.owner-pid={proc.pid}"]
-            while container_names(client, mine) and time.monotonic() - sent < LEAK_SECONDS:
-                time.sleep(0.05)
-            if container_names(client, mine):
-                leaks.append((trial, kind, on_remote))
-                for name in container_names(client, mine):
-                    client.api.remove_container(name, force=True)
+            outcome, seconds = settle(client, [f"io.ciharness.owner-pid={proc.pid}"], sent)
+            if outcome == "clean":
+                latencies.append(seconds)
             else:
-                latencies.append(time.monotonic() - sent)
+                (leaks if outcome == "leak" else slow).append((trial, kind, on_remote, round(seconds, 1)))
             sig = signal.SIGTERM if kind == "tree" else getattr(signal, kind)
             err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
             assert status in (128 + sig, -sig), (trial, kind, on_remote, status, err[-2000:])
@@ -170,11 +187,15 @@ def test_chaos_under_load_local_and_remote(
         busy = psutil.cpu_percent()
     print(
         f"\nchaos under load: {CHAOS_TRIALS} trials {tally}, cores {busy:.0f} % busy, load runs {len(load)} "
-        f"(failed {sum(1 for s in load if s)}), hangs {len(hangs)}, leaks {len(leaks)}, "
+        f"(failed {sum(1 for s in load if s)}), hangs {hangs}, leaks {leaks}, removal still under way "
+        f"at {LEAK_SECONDS:g} s {slow}, "
         f"cleanup latency p50 {statistics.median(latencies):.2f} s, p90 {percentile(latencies, 0.9):.2f} s, "
         f"p99 {percentile(latencies, 0.99):.2f} s, max {max(latencies):.2f} s"
     )
     assert hangs == [] and leaks == []
+    # A removal asked for in time but still under way at 5 s is the engine being slow, not a leak;
+    # on a machine loaded as the issue's (both cores compiling) it should be rare.
+    assert len(slow) <= max(1, CHAOS_TRIALS // 50), slow
     assert not any(load), f"the background builds failed: {load}"
     compiled = list(tmp_path.glob("load-build*/CMakeFiles/load.dir/src/*.o"))
     assert compiled, "the background builds compiled nothing: there was no load"
