@@ -157,8 +157,7 @@ def test_chaos_under_load_local_and_remote(
             if on_remote:
                 env.update(DOCKER_HOST=remote_engine.url, **tls_env)
             proc = subprocess.Popen(
-                [sys.executable, str(BUILD_PY), "-p", "amd64", "--build-dir", str(tmp_path / "chaos"),
-                 "--", "sleep", "30"],
+                [str(BUILD_PY), "-p", "amd64", "--build-dir", str(tmp_path / "chaos"), "--", "sleep", "30"],
                 cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             )  # fmt: skip
             time.sleep(rng.uniform(0.0, 2.0))  # start-up, engine, image, creation, running
