@@ -1,9 +1,17 @@
-#!/usr/bin/env python3
+#!/usr/bin/env -S --block-signal=INT,TERM,HUP python3 -S
 """Build and test the project in per-platform containers. See README.md and --help."""
 
-import os
-import signal
-import sys
+import _signal  # type: ignore[import-not-found]  # C only: no Python code runs before the hold
+
+# Held, not lost: a signal that comes while Python starts waits until our handler is in. The
+# mask and pending signals survive execve, handlers do not: the #! line has env(1) hold them
+# before Python starts (`python3 build.py` holds them from here), and so does the execv below.
+_HELD = {_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP}
+_signal.pthread_sigmask(_signal.SIG_BLOCK, _HELD)
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
 
 
 def _die_quietly(signum: int, _frame: object) -> None:
@@ -12,9 +20,10 @@ def _die_quietly(signum: int, _frame: object) -> None:
     os._exit(128 + signum)
 
 
-for _sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+for _sig in _HELD:
     signal.signal(_sig, _die_quietly)
 
+import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -22,9 +31,15 @@ HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv"
 
 # Prefer the project's environment (made by ci/provision.sh) over whatever python3 is first.
+# The #! line starts Python without `site` (-S), the slow part of its start-up, during which a
+# signal could not be held yet; without .venv, run again with it to find installed packages.
 if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.resolve():
     python = str(VENV / "bin" / "python")
     os.execv(python, [python, str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
+elif sys.flags.no_site:
+    os.execv(sys.executable, [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
+
+signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)  # one that came meanwhile is handled here
 
 REQUIRED = ("colorlog", "docker", "filelock", "psutil", "rich")
 missing = [m for m in REQUIRED if importlib.util.find_spec(m) is None]
@@ -36,4 +51,11 @@ sys.path.insert(0, str(HERE))
 from ci.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    # Exit now, not after joining threads: a worker still waiting (for a lock, an image build, a
+    # slow engine) must not keep an interrupted run alive. Its containers are registered and
+    # removed already; one the engine finishes creating after we are gone, the watchdog removes.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):
+            stream.flush()
+    os._exit(status)

@@ -13,12 +13,13 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import psutil
 
+from ci.engines import Endpoint
 from ci.plan import LABEL_PREFIX
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,9 @@ def reap_orphans(
     return removed
 
 
-def start_watchdog(run_id: str, env: Mapping[str, str], engine_urls: list[str] | None = None) -> int:
+def start_watchdog(
+    run_id: str, env: Mapping[str, str], engine_urls: Sequence[str | Endpoint] | None = None
+) -> int:
     """Start a process that removes this run's containers once we are gone, however we die.
 
     It reads a pipe whose only writer is this process: the kernel closes that end when we exit,
@@ -96,8 +99,9 @@ def start_watchdog(run_id: str, env: Mapping[str, str], engine_urls: list[str] |
     read_end, write_end = os.pipe()
     os.set_inheritable(write_end, False)
     clean_env = {k: v for k, v in env.items() if k not in JENKINS_VARIABLES}
+    words = [u.to_arg() if isinstance(u, Endpoint) else u or "-" for u in engine_urls or [""]]
     subprocess.Popen(
-        [sys.executable, "-m", "ci.watchdog", run_id, *[u or "-" for u in engine_urls or [""]]],
+        [sys.executable, "-m", "ci.watchdog", run_id, *words],
         stdin=read_end,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

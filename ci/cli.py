@@ -8,7 +8,7 @@ import os
 import signal
 from collections.abc import Mapping
 
-from ci import execute, invocation, signals
+from ci import execute, invocation, signals, sshbridge
 from ci import log as ci_log
 from ci.errors import (
     ExitCode,
@@ -50,3 +50,5 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
                 exc,
             )
         return int(ExitCode.INTERNAL)
+    finally:
+        sshbridge.close_all()

@@ -11,14 +11,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import docker.constants
 import docker.errors
+import docker.tls
 import docker.types
 import requests.exceptions
 
 import docker
+from ci.engines import Endpoint, unreachable_hint
 from ci.errors import ContainerError, EngineUnreachableError, ImageBuildError, SourceOverlayError
 from ci.plan import RunSpec
 from ci.platforms import host_docker_platform
+from ci.sshbridge import SshBridge
 
 log = logging.getLogger(__name__)
 
@@ -38,36 +42,31 @@ START_HINT = (
 
 
 class Engine:
-    def __init__(self, client: docker.DockerClient) -> None:
+    def __init__(self, client: docker.DockerClient, bridge: SshBridge | None = None) -> None:
         self.client = client
         self.api = client.api
+        self.bridge = bridge
 
     @classmethod
-    def connect(cls, base_url: str | None = None, timeout: float = 5.0) -> Engine:
+    def connect(cls, endpoint: Endpoint | str | None = None, timeout: float = 5.0) -> Engine:
         """Connect and ping; an engine that is down is reported within `timeout` seconds."""
-        where = base_url or "the default engine (DOCKER_HOST or unix:///var/run/docker.sock)"
+        ep = endpoint if isinstance(endpoint, Endpoint) else Endpoint(endpoint or "")
+        where = ep.url or "the default engine (DOCKER_HOST or unix:///var/run/docker.sock)"
+        bridge = SshBridge(ep.url, ep.ssh_config) if ep.url.startswith("ssh://") else None
         try:
-            # Making the client asks the engine its API version (GET /version): that round trip
-            # is the reachability check, so no separate ping is needed.
-            if base_url:
-                client = docker.DockerClient(base_url=base_url, timeout=int(timeout))
-            else:
-                client = docker.from_env(timeout=int(timeout))
-        except docker.errors.DockerException as exc:
-            reason = str(exc)
-            hint = START_HINT
-            if "Permission denied" in reason or "PermissionError" in reason:
-                hint = "add your user to the docker group (sudo usermod -aG docker $USER) and log in again"
+            client = _client(ep, bridge.url if bridge else None, int(timeout))
+            client.ping()
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            reason = (bridge.error() if bridge else "") or _short(str(exc))
+            if bridge is not None:
+                bridge.close()
             raise EngineUnreachableError(
-                f"cannot reach the Docker engine at {where}: {_short(reason)}", hint=hint
-            ) from exc
-        except requests.exceptions.RequestException as exc:
-            raise EngineUnreachableError(
-                f"cannot reach the Docker engine at {where}: {_short(str(exc))}", hint=START_HINT
+                f"cannot reach the Docker engine at {where}: {reason}",
+                hint=unreachable_hint(ep, reason, START_HINT),
             ) from exc
         # Builds and runs can take hours: no read timeout after the ping.
         client.api.timeout = None  # type: ignore[assignment]
-        return cls(client)
+        return cls(client, bridge)
 
     def info(self) -> dict[str, Any]:
         found: dict[str, Any] = self.api.info()
@@ -321,6 +320,31 @@ class Engine:
     def containers(self, label_filters: list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.api.containers(all=True, filters={"label": label_filters})
         return found
+
+
+def _client(ep: Endpoint, bridge_url: str | None, timeout: int) -> docker.DockerClient:
+    if bridge_url or ep.tls is None:
+        if bridge_url or ep.url:
+            return docker.DockerClient(base_url=bridge_url or ep.url, timeout=timeout)
+        return docker.from_env(timeout=timeout)
+    for path in (ep.tls.ca, ep.tls.cert, ep.tls.key):
+        if path and not Path(path).is_file():
+            raise docker.errors.TLSParameterError(f"no such TLS file: {path}")
+    cert = (ep.tls.cert, ep.tls.key) if ep.tls.cert and ep.tls.key else None
+    verify: bool | str = (ep.tls.ca or True) if ep.tls.verify else False
+    tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=ep.tls.ca, verify=verify)
+    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the engine's own CA unless the
+    # session ignores the environment, and docker-py asks for the API version before that can
+    # be set: ask with the oldest version, then settle on what both sides speak.
+    probe = docker.DockerClient(base_url=ep.url, timeout=timeout, tls=tls, version="1.24")
+    probe.api.trust_env = False
+    server = str(probe.api.version(api_version=False)["ApiVersion"])
+    probe.close()
+    newest = docker.constants.DEFAULT_DOCKER_API_VERSION
+    version = min(server, newest, key=lambda v: tuple(int(x) for x in v.split(".")))
+    client = docker.DockerClient(base_url=ep.url, timeout=timeout, tls=tls, version=version)
+    client.api.trust_env = False
+    return client
 
 
 def _short(text: str) -> str:

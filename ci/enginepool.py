@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from ci import cleanup, engines, plan
@@ -14,8 +15,11 @@ log = logging.getLogger(__name__)
 
 
 class EnginePool:
-    def __init__(self, *, reap: bool, host_name: str) -> None:
+    def __init__(
+        self, *, reap: bool, host_name: str, endpoints: Mapping[str, engines.Endpoint] | None = None
+    ) -> None:
         self._lock = threading.Lock()
+        self._endpoints = dict(endpoints or {})  # URL -> how to reach it (TLS, ssh config)
         self._engines: dict[str, Engine] = {}
         self._platforms: dict[str, str] = {}
         self._infos: dict[str, dict[str, Any]] = {}
@@ -26,7 +30,7 @@ class EnginePool:
     def get(self, url: str) -> Engine:
         with self._lock:
             if url not in self._engines:
-                engine = Engine.connect(url or None)
+                engine = Engine.connect(self._endpoints.get(url) or url or None)
                 if self.reap:
                     reaped = cleanup.reap_orphans(engine, self.host_name)
                     if reaped:

@@ -34,6 +34,7 @@ class ExitCode(enum.IntEnum):
     RELEASE_IMAGES_MISSING = 82
     GPU_UNAVAILABLE = 83
     BAD_CCACHE_REMOTE = 84
+    INSECURE_ENGINE = 85
     RUN_TIMEOUT = 124
     INTERNAL = 99
 
@@ -145,3 +146,7 @@ class ReleaseImagesMissingError(HarnessError):
 
 class GpuUnavailableError(HarnessError):
     code = ExitCode.GPU_UNAVAILABLE
+
+
+class InsecureEngineError(HarnessError):
+    code = ExitCode.INSECURE_ENGINE

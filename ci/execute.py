@@ -78,7 +78,7 @@ def list_platforms(inv: Invocation, _env: Mapping[str, str]) -> int:
 
 
 def prune(inv: Invocation, _env: Mapping[str, str]) -> int:
-    engine = Engine.connect(inv.engine_urls[0] or None)
+    engine = Engine.connect(inv.endpoints.get(inv.engine_urls[0]) or inv.engine_urls[0] or None)
     removed = images.prune_images(engine, {p.name: p for p in inv.known}, inv.docker_dir)
     print(f"removed {len(removed)} outdated image tag(s)" + (": " + ", ".join(removed) if removed else ""))
     return ExitCode.OK
@@ -91,7 +91,8 @@ def cleanup_orphans(inv: Invocation, env: Mapping[str, str]) -> int:
     unreachable = 0
     for url in inv.engine_urls:
         try:
-            engine = Engine.connect(engines.resolve(url, docker_config(env, inv.host)) or None)
+            endpoint = inv.endpoints.get(url) or engines.resolve_endpoint(url, docker_config(env, inv.host))
+            engine = Engine.connect(endpoint)
         except HarnessError as exc:
             log.error("%s", exc.message)
             unreachable += 1
@@ -111,7 +112,7 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
     if inv.podman_socket is not None:
         podman.ensure_service(inv.podman_socket)
         limits = podman.service_limits(inv.podman_socket)
-    pool = EnginePool(reap=inv.runs_containers, host_name=inv.host.name)
+    pool = EnginePool(reap=inv.runs_containers, host_name=inv.host.name, endpoints=inv.endpoints)
     if not inv.several:  # one platform: an unreachable engine is reported before anything else
         pool.get(inv.platforms[0].engine_url)
         log.debug("engine reached, orphans reaped")
@@ -119,7 +120,8 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
         check_gpus(inv, pool)
     if inv.runs_containers:
         # Held open (never written) until this process ends, however it ends.
-        pipe = cleanup.start_watchdog(inv.run_id, env, sorted({p.engine_url for p in inv.platforms}))
+        used = sorted({p.engine_url for p in inv.platforms})
+        pipe = cleanup.start_watchdog(inv.run_id, env, [inv.endpoints.get(u) or u for u in used])
         log.debug("watchdog started (pipe fd %d)", pipe)
     shown: progress.Progress = progress.Quiet()
     if inv.board:

@@ -33,7 +33,8 @@ exit codes: 0 success; a run's own exit status passes through; 2 bad command lin
   socket; 79 gave up waiting for a lock; 80 invalid release tag or image reference; 81 a
   registry refused a release push; 82 --manifest found images missing or of the wrong
   architecture (nothing pushed); 83 the engine cannot provide the GPUs a platform needs;
-  84 a --ccache-remote URL ccache would refuse; 124 --timeout expired; 99 internal error;
+  84 a --ccache-remote URL ccache would refuse; 85 plain-TCP engine off loopback refused;
+  124 --timeout expired; 99 internal error;
   128+N killed by signal N.
 """
 

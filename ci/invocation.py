@@ -55,6 +55,7 @@ class Invocation:
         Platform, ...
     ] = ()  # every platform defined (list, prune); those chosen (list-json, manifest)
     engine_urls: tuple[str, ...] = ()  # prune and cleanup: the engines to visit
+    endpoints: Mapping[str, engines.Endpoint] = dataclasses.field(default_factory=dict)  # URL -> access
     engine_kind: str = "docker"
     podman_socket: Path | None = None  # the podman API service to start, when the engine is podman
     source: Path = REPO_ROOT / "xsum"
@@ -106,15 +107,20 @@ def mode_of(opts: Options) -> Mode:
 def plan_invocation(opts: Options, env: Mapping[str, str], host: Host) -> Invocation:
     mode = mode_of(opts)
     if mode == "cleanup":
+        urls, endpoints = cleanup_engines(opts, env, host)
         return Invocation(
-            mode=mode, host=host, docker_dir=opts.docker_dir, engine_urls=cleanup_engines(opts, env, host)
+            mode=mode, host=host, docker_dir=opts.docker_dir, engine_urls=urls, endpoints=endpoints
         )
     docker_dir = opts.docker_dir.resolve()
     known = discover(docker_dir)
     if mode in ("list", "prune"):
-        urls = (env.get("DOCKER_HOST", ""),)
+        url = env.get("DOCKER_HOST", "")  # prune: DOCKER_HOST or the local socket
+        default = engines.Endpoint(url, engines.env_tls(env, docker_config(env, host)) if url else None)
         listed = [p for p in known.values() if p.gpus.wanted or not (mode == "list" and opts.list_gpus)]
-        return Invocation(mode=mode, host=host, docker_dir=docker_dir, known=tuple(listed), engine_urls=urls)
+        return Invocation(
+            mode=mode, host=host, docker_dir=docker_dir, known=tuple(listed),
+            engine_urls=(default.url,), endpoints={default.url: default},
+        )  # fmt: skip
     if mode == "list-json":
         listed = select(opts.platforms, known) if opts.platforms else list(known.values())
         return Invocation(mode=mode, host=host, docker_dir=docker_dir, known=tuple(listed))
@@ -126,13 +132,18 @@ def plan_invocation(opts: Options, env: Mapping[str, str], host: Host) -> Invoca
     return plan_platforms(opts, env, host, mode=mode, docker_dir=docker_dir, known=known)
 
 
-def cleanup_engines(opts: Options, env: Mapping[str, str], host: Host) -> tuple[str, ...]:
-    """The default engine and every engine named by --docker-host or the engines file."""
+def cleanup_engines(
+    opts: Options, env: Mapping[str, str], host: Host
+) -> tuple[tuple[str, ...], dict[str, engines.Endpoint]]:
+    """The default engine and every engine named by --docker-host or the engines file, and how
+    each is reached."""
     named = {
         **(engines.load_file(opts.engines) if opts.engines else {}),
         **engines.parse_pairs(opts.docker_host),
     }
-    return tuple(dict.fromkeys([engines.default_url(env, docker_config(env, host)), *named.values()]))
+    access = engines.load_access(opts.engines) if opts.engines else {}
+    found = engines.every_endpoint(list(named.values()), env, docker_config(env, host), access)
+    return tuple(found), found
 
 
 def chosen_platforms(opts: Options, known: dict[str, Platform]) -> list[Platform]:
@@ -147,28 +158,31 @@ def chosen_platforms(opts: Options, known: dict[str, Platform]) -> list[Platform
 
 def engine_choice(
     opts: Options, env: Mapping[str, str], host: Host, chosen: list[Platform]
-) -> tuple[str, Path | None, dict[str, str]]:
-    """(engine kind, podman socket or None, platform -> engine URL), every local platform's
-    emulation checked."""
+) -> tuple[str, Path | None, dict[str, engines.Endpoint]]:
+    """(engine kind, podman socket or None, platform -> engine), every local platform's
+    emulation checked, every engine's access checked (no plain TCP off loopback)."""
     kind = podman.choose(opts.engine, env)
     engine_env, podman_socket = dict(env), None
     if kind == "podman":  # its Docker-compatible API service stands in for the default engine
         podman_socket = podman.socket_path(host.euid, env)
         engine_env["DOCKER_HOST"] = f"unix://{podman_socket}"
-    urls = engines.engine_for(
+    chosen_endpoints = engines.endpoints_for(
         [p.name for p in chosen],
         pairs=engines.parse_pairs(opts.docker_host),
         file_table=engines.load_file(opts.engines) if opts.engines else {},
+        access=engines.load_access(opts.engines) if opts.engines else {},
         env=engine_env,
         docker_config=docker_config(env, host),
     )
+    urls = {name: e.url for name, e in chosen_endpoints.items()}
     for p in chosen:
         if engines.is_remote(urls[p.name]):
             if opts.interactive:
                 raise UsageError(f"-i needs a local engine; {p.name} runs on {urls[p.name]}")
+            engines.check_secure(chosen_endpoints[p.name], env)
         else:
             emulation.check(p, host_docker_platform(host.machine))
-    return kind, podman_socket, urls
+    return kind, podman_socket, chosen_endpoints
 
 
 def release_of(opts: Options, chosen: list[Platform]) -> Release | None:
@@ -198,7 +212,7 @@ def plan_platforms(
     known: dict[str, Platform],
 ) -> Invocation:
     chosen = chosen_platforms(opts, known)
-    kind, podman_socket, urls = engine_choice(opts, env, host, chosen)
+    kind, podman_socket, endpoints = engine_choice(opts, env, host, chosen)
     release = release_of(opts, chosen)
     release_images: dict[str, ArchImage] = {i.platform: i for i in release.images} if release else {}
     user_env = plan.parse_env(opts.env)
@@ -217,7 +231,7 @@ def plan_platforms(
     runs = tuple(
         PlatformRun(
             platform=p,
-            engine_url=urls[p.name],
+            engine_url=endpoints[p.name].url,
             image=plan.image_ref(p, docker_dir),
             build_dir=build_dirs[p.name],
             command=commands[p.name],
@@ -234,6 +248,7 @@ def plan_platforms(
         host=host,
         docker_dir=docker_dir,
         platforms=runs,
+        endpoints={e.url: e for e in endpoints.values()},
         engine_kind=kind,
         podman_socket=podman_socket,
         source=source,

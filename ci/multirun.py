@@ -94,18 +94,20 @@ def run_all(
             live.remove_all()
         return outcome
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        futures = {pool.submit(one, name, work): name for name, work in works}
-        pending = set(futures)
-        try:
-            while pending:
-                done, pending = concurrent.futures.wait(pending, timeout=0.5)
-                for future in done:
-                    outcomes[futures[future]] = future.result()
-        except Interrupted:
-            stop.set()
-            live.remove_all()
-            for future in futures:
-                future.cancel()
-            raise
+    # Not `with`: its exit waits for every worker, and after a signal a worker may be busy for
+    # long (a lock wait, an image build); the registered containers go now, the rest with us.
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, parallel))
+    futures = {pool.submit(one, name, work): name for name, work in works}
+    pending = set(futures)
+    try:
+        while pending:
+            done, pending = concurrent.futures.wait(pending, timeout=0.5)
+            for future in done:
+                outcomes[futures[future]] = future.result()
+    except Interrupted:
+        stop.set()
+        live.remove_all()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return [outcomes[name] for name, _ in works]

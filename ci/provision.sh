@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Provision this machine for the harness: Debian packages (Docker engine, QEMU user-mode with
-# binfmt_misc handlers, debootstrap, shellcheck, and the registry, Redis and tmux the tests run), a running dockerd, and the Python
+# binfmt_misc handlers, debootstrap, shellcheck, and the registry, Redis, tmux, sshd and openssl
+# the tests run), a running dockerd, and the Python
 # virtual environment with the pinned dependencies. Idempotent: what is present is left alone,
 # so a second run takes about a second.
 #
@@ -55,6 +56,8 @@ declare -A pkg_for=(
     [docker-registry]=docker-registry
     [redis-server]=redis-server
     [tmux]=tmux
+    [sshd]=openssh-server
+    [openssl]=openssl
 )
 
 install_packages() {

@@ -1,9 +1,11 @@
-"""The watchdog: `python -m ci.watchdog RUN_ID [ENGINE_URL...]`, started by
-ci.cleanup.start_watchdog ('-' names the default engine).
+"""The watchdog: `python -m ci.watchdog RUN_ID [ENGINE...]`, started by ci.cleanup.start_watchdog
+(each ENGINE an Endpoint as one JSON word, or a URL; '-' names the default engine).
 
 Blocks reading stdin (a pipe only the owner writes to) until the owner exits, then removes every
-container labelled with RUN_ID on every engine the run used. If an engine is briefly
-unreachable (restarting), it retries for a minute before giving up on it.
+container labelled with RUN_ID on every engine the run used, over TLS or SSH as the run did.
+A container whose creation the engine was still finishing when the owner died appears late,
+so it sweeps again after SWEEPS seconds. An engine briefly unreachable (restarting) is retried
+for a minute before it gives up on it.
 """
 
 from __future__ import annotations
@@ -15,31 +17,43 @@ import time
 RUN_LABEL = "io.ciharness.run-id"  # ci.cleanup.RUN_LABEL; nothing heavy is imported while waiting
 
 RETRY_SECONDS = 60.0
+SWEEPS = (0.0, 1.0, 3.0)  # seconds after the owner's death; a slow create lands within them
 
 
 def main(argv: list[str]) -> int:
     run_id = argv[0]
     while os.read(0, 4096):
         pass  # nothing is ever written: EOF means the owner is gone
+    died = time.monotonic()
     # Imported only now: while the run works, the watchdog costs it no CPU.
     from ci.engine import Engine  # noqa: PLC0415
+    from ci.engines import Endpoint  # noqa: PLC0415
 
-    deadline = time.monotonic() + RETRY_SECONDS
-    pending = [u for u in argv[1:] if u] or ["-"]
-    while True:
-        for url in list(pending):
-            try:
-                engine = Engine.connect(None if url == "-" else url, timeout=5)
-                for info in engine.containers([f"{RUN_LABEL}={run_id}"]):
-                    engine.remove(str(info["Id"]))
-                pending.remove(url)
-            except Exception:  # noqa: S112 (keep trying until the deadline)
-                continue
-        if not pending:
-            return 0
-        if time.monotonic() > deadline:
-            return 1
-        time.sleep(1.0)
+    endpoints = [Endpoint.from_arg(a) for a in argv[1:] if a] or [Endpoint("")]
+    connected: dict[int, Engine] = {}
+    status = 0
+    for sweep in SWEEPS:
+        time.sleep(max(0.0, died + sweep - time.monotonic()))
+        deadline = time.monotonic() + RETRY_SECONDS
+        pending = list(range(len(endpoints)))
+        while pending:
+            for i in list(pending):
+                try:
+                    engine = connected.get(i) or Engine.connect(endpoints[i], timeout=5)
+                    connected[i] = engine
+                    for info in engine.containers([f"{RUN_LABEL}={run_id}"]):
+                        engine.remove(str(info["Id"]))
+                    pending.remove(i)
+                except Exception:  # any failure: keep trying until the deadline
+                    connected.pop(i, None)
+            if pending and time.monotonic() > deadline:
+                status = 1
+                endpoints = [e for i, e in enumerate(endpoints) if i not in pending]
+                connected = {}
+                break
+            if pending:
+                time.sleep(1.0)
+    return status
 
 
 if __name__ == "__main__":

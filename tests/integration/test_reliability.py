@@ -77,7 +77,7 @@ def test_chaos_signals_at_random_moments_leave_no_container(
             )
         tally[sig.name] = tally.get(sig.name, 0) + 1
     assert sum(tally.values()) == CHAOS_TRIALS
-    assert leftovers(docker_client) == []
+    assert leftovers(docker_client) == []  # other sessions' live runs may share the engine
 
 
 @pytest.mark.usefixtures("amd64_image")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ci import engines
-from ci.errors import UsageError
+from ci.errors import InsecureEngineError, UsageError
 
 
 def make_context(config: Path, name: str, host: str) -> None:
@@ -81,3 +81,133 @@ def test_load_file(tmp_path: Path) -> None:
 def test_remote_means_another_machine() -> None:
     assert engines.is_remote("tcp://127.0.0.1:2375") and engines.is_remote("ssh://me@box")
     assert not engines.is_remote("unix:///var/run/docker.sock") and not engines.is_remote(engines.LOCAL)
+
+
+def make_tls_context(config: Path, name: str, host: str, skip: bool) -> Path:
+    """As `docker context create NAME --docker host=...,ca=...,cert=...,key=...` stores it."""
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    meta = config / "contexts" / "meta" / digest
+    meta.mkdir(parents=True)
+    endpoint = {"Host": host, "SkipTLSVerify": skip}
+    (meta / "meta.json").write_text(json.dumps({"Name": name, "Endpoints": {"docker": endpoint}}))
+    tls = config / "contexts" / "tls" / digest / "docker"
+    tls.mkdir(parents=True)
+    for stem in ("ca", "cert", "key"):
+        (tls / f"{stem}.pem").write_text(stem)
+    return tls
+
+
+def test_context_tls_material_and_skip_verify(tmp_path: Path) -> None:
+    tls = make_tls_context(tmp_path, "secure", "tcp://b:2376", skip=False)
+    found = engines.resolve_endpoint("context:secure", tmp_path)
+    want = engines.Tls(ca=str(tls / "ca.pem"), cert=str(tls / "cert.pem"), key=str(tls / "key.pem"))
+    assert found == engines.Endpoint("tcp://b:2376", want)
+    make_tls_context(tmp_path, "lax", "tcp://c:2376", skip=True)
+    lax = engines.resolve_endpoint("context:lax", tmp_path).tls
+    assert lax is not None and not lax.verify
+
+
+def test_tls_from_the_environment(tmp_path: Path) -> None:
+    for stem in ("ca", "cert", "key"):
+        (tmp_path / f"{stem}.pem").write_text(stem)
+    env = {"DOCKER_HOST": "tcp://h:2376", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(tmp_path)}
+    assert engines.default_endpoint(env, Path("/none")).tls == engines.Tls(
+        ca=str(tmp_path / "ca.pem"), cert=str(tmp_path / "cert.pem"), key=str(tmp_path / "key.pem")
+    )
+    assert engines.default_endpoint({"DOCKER_HOST": "tcp://h:2375"}, tmp_path).tls is None
+    no_verify = engines.default_endpoint({"DOCKER_HOST": "tcp://h:2376", "DOCKER_TLS": "1"}, tmp_path).tls
+    assert no_verify is not None and not no_verify.verify
+
+
+def test_engines_file_tls_and_ssh_tables(tmp_path: Path) -> None:
+    path = tmp_path / "engines.toml"
+    path.write_text(
+        '[engines]\narm64 = "tcp://a:2376"\nriscv64 = "ssh://me@r"\n'
+        '[tls."tcp://a:2376"]\nca = "c/ca.pem"\ncert = "c/cert.pem"\nkey = "/abs/key.pem"\nverify = false\n'
+        '[ssh."ssh://me@r"]\nconfig = "ssh_config"\n'
+    )
+    chosen = engines.endpoints_for(
+        ["arm64", "riscv64", "amd64"],
+        pairs={},
+        file_table=engines.load_file(path),
+        access=engines.load_access(path),
+        env={},
+        docker_config=tmp_path / "none",
+    )
+    assert chosen["arm64"].tls == engines.Tls(
+        ca=str(tmp_path / "c/ca.pem"), cert=str(tmp_path / "c/cert.pem"), key="/abs/key.pem", verify=False
+    )
+    assert chosen["riscv64"].ssh_config == str(tmp_path / "ssh_config")
+    assert chosen["amd64"] == engines.Endpoint(engines.LOCAL)
+    path.write_text('[tls."tcp://a:2376"]\nca = 3\n')
+    with pytest.raises(UsageError, match="takes ca, cert, key, verify"):
+        engines.load_access(path)
+    path.write_text('[ssh."ssh://me@r"]\nidentity = "x"\n')
+    with pytest.raises(UsageError, match="not identity"):
+        engines.load_access(path)
+
+
+def test_ssh_config_from_the_environment_when_the_file_names_none(tmp_path: Path) -> None:
+    chosen = engines.endpoints_for(
+        ["a", "b"],
+        pairs={"a": "ssh://me@x", "b": "tcp://127.0.0.1:2375"},
+        file_table={},
+        access={},
+        env={"CI_SSH_CONFIG": "/etc/ci/ssh_config"},
+        docker_config=tmp_path,
+    )
+    assert chosen["a"].ssh_config == "/etc/ci/ssh_config" and chosen["b"].ssh_config is None
+
+
+def test_endpoint_survives_the_watchdog_command_line() -> None:
+    endpoint = engines.Endpoint("tcp://h:2376", engines.Tls(ca="/c a.pem", verify=False), None)
+    assert engines.Endpoint.from_arg(endpoint.to_arg()) == endpoint
+    assert engines.Endpoint.from_arg("-") == engines.Endpoint("")
+    assert engines.Endpoint.from_arg("unix:///x.sock") == engines.Endpoint("unix:///x.sock")
+
+
+@pytest.mark.parametrize(
+    ("url", "tls", "opt_in", "refused"),
+    [
+        ("tcp://arm:2375", None, "", True),
+        ("tcp://arm:2375", None, "1", False),
+        ("tcp://arm:2375", None, "tcp://other:2375, tcp://arm:2375", False),
+        ("tcp://arm:2376", engines.Tls(ca="ca.pem"), "", False),
+        ("tcp://127.0.0.1:2375", None, "", False),
+        ("tcp://[::1]:2375", None, "", False),
+        ("tcp://localhost:2375", None, "", False),
+        ("ssh://me@arm", None, "", False),
+        ("unix:///var/run/docker.sock", None, "", False),
+    ],
+)
+def test_plain_tcp_off_loopback_is_refused(
+    url: str, tls: engines.Tls | None, opt_in: str, refused: bool
+) -> None:
+    endpoint, env = engines.Endpoint(url, tls), {"CI_INSECURE_ENGINES": opt_in}
+    if refused:
+        with pytest.raises(InsecureEngineError, match="plain TCP without TLS") as caught:
+            engines.check_secure(endpoint, env)
+        assert "CI_INSECURE_ENGINES=tcp://arm:2375" in caught.value.hint
+    else:
+        engines.check_secure(endpoint, env)
+
+
+def test_unreachable_hints_say_what_to_check() -> None:
+    assert "ssh HOST" in engines.unreachable_hint(engines.Endpoint("ssh://me@x"), "Permission denied", "d")
+    tls = engines.Endpoint("tcp://h:2376", engines.Tls(ca="c"))
+    assert "certificate" in engines.unreachable_hint(tls, "boom", "d")
+    plain = engines.Endpoint("tcp://h:2376")
+    https = "Client sent an HTTP request to an HTTPS server"
+    assert "wants TLS" in engines.unreachable_hint(plain, https, "d")
+    assert engines.unreachable_hint(plain, "Connection refused", "d") == "d"
+
+
+def test_ssh_command_line() -> None:
+    from ci.sshbridge import ssh_argv
+
+    assert ssh_argv("ssh://me@box:2222", "/c", "/d/control") == [
+        "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+        "-o", "ControlMaster=auto", "-o", "ControlPath=/d/control", "-o", "ControlPersist=no",
+        "-F", "/c", "-p", "2222", "-l", "me", "--", "box", "docker", "system", "dial-stdio",
+    ]  # fmt: skip
+    assert ssh_argv("ssh://box", None)[-5:] == ["--", "box", "docker", "system", "dial-stdio"]

@@ -70,13 +70,22 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_engines_file_example_is_valid(tmp_path: Path) -> None:
-    from ci.engines import load_file
+    from ci.engines import Endpoint, Tls, load_access, load_file
 
     example = README.split("```toml\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "engines.toml"
     path.write_text(example)
     assert load_file(path) == {
-        "arm64": "tcp://arm-builder:2375",
-        "armv7": "context:arm-builder",
+        "arm64": "ssh://ci@arm-builder",
+        "armv7": "tcp://armv7-builder:2376",
+        "s390x": "context:z-builder",
         "*": "unix:///var/run/docker.sock",
+    }
+    certs = tmp_path / "certs"
+    assert load_access(path) == {
+        "tcp://armv7-builder:2376": Endpoint(
+            "tcp://armv7-builder:2376",
+            Tls(ca=str(certs / "ca.pem"), cert=str(certs / "cert.pem"), key=str(certs / "key.pem")),
+        ),
+        "ssh://ci@arm-builder": Endpoint("ssh://ci@arm-builder", ssh_config=str(tmp_path / "ssh" / "config")),
     }
