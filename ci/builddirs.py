@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
-from ci.errors import BuildDirConflictError, DirNotWritableError
+from ci.errors import BuildDirConflictError, DirNotWritableError, DockerSocketMountError
 from ci.platforms import Platform
 
 BUILD_DIR_STAMP = ".ciharness-platform"
@@ -61,3 +62,21 @@ def prepare_dir(path: Path, stamp: str | None = None) -> None:
             f"cannot create or write {path}: {exc.strerror or exc}",
             hint="choose a directory you can write with --build-dir / --ccache-dir",
         ) from exc
+
+
+DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
+
+
+def check_no_socket_mount(paths: list[Path], env: Mapping[str, str]) -> None:
+    """No mount may expose the engine's socket: that would hand the container root on the host."""
+    sockets = [Path(s) for s in DOCKER_SOCKETS]
+    if env.get("DOCKER_HOST", "").startswith("unix://"):
+        sockets.append(Path(env["DOCKER_HOST"][len("unix://") :]))
+    for path in paths:
+        for sock in sockets:
+            resolved = sock.resolve() if sock.exists() else sock
+            if path in (resolved, sock) or path in resolved.parents or path in sock.parents:
+                raise DockerSocketMountError(
+                    f"refusing to mount {path}: it contains the Docker socket {sock}",
+                    hint="choose a source, build or ccache dir that does not contain the engine's socket",
+                )

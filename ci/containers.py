@@ -10,7 +10,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 
-from ci import plan, signals
+from ci import plan, runline, signals
 from ci.engine import Engine, Output, write_through
 from ci.errors import ContainerError, RunTimeoutError
 
@@ -124,7 +124,7 @@ def stream_until_done(
 def run_interactive(engine: Engine, spec: plan.RunSpec) -> int:
     """Hand the terminal to `docker run -it`: the printed line is exactly what runs."""
     # Hidden values go to docker through its environment, never on its command line.
-    argv = plan.docker_run_argv(spec, mask_secrets=True)
+    argv = runline.docker_run_argv(spec, mask_secrets=True)
     secrets = {k: v for k, v in spec.env if plan.hidden(k, v)}
     log.debug("exec: %s", " ".join(argv))
     # The terminal sends Ctrl-C to docker too; let it decide, and wait for it.

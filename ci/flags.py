@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    for add in (_selection, _modes, _inputs, _engines, _release, _housekeeping):
+    for add in (_selection, _modes, _inputs, _caches, _engines, _release, _housekeeping):
         add(p)
     return p
 
@@ -171,12 +171,6 @@ def _inputs(p: argparse.ArgumentParser) -> None:
         help="build output dir (default: ./build.<platform>; DIR.<platform> for several)",
     )
     g.add_argument(
-        "--ccache-dir",
-        type=Path,
-        metavar="DIR",
-        help="ccache dir (default: $CCACHE_DIR, else ~/.cache/ciharness/ccache)",
-    )
-    g.add_argument(
         "--build-jobs",
         type=int,
         metavar="N",
@@ -195,18 +189,6 @@ def _inputs(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         default=REPO_ROOT / "runtime_functions.sh",
         help="the script whose functions runs call (default: runtime_functions.sh)",
-    )
-    g.add_argument(
-        "--ccache-remote",
-        metavar="URL",
-        help="ccache remote storage shared by every machine, e.g. redis://HOST:PORT; several "
-        "separated by spaces (default: $CI_CCACHE_REMOTE; '' for none)",
-    )
-    g.add_argument(
-        "--ccache-max-size",
-        default="10G",
-        metavar="SIZE",
-        help="cap of the ccache dir, e.g. 500M or 10G (default: 10G)",
     )
 
 
@@ -287,3 +269,25 @@ def _housekeeping(p: argparse.ArgumentParser) -> None:
         help="remove containers of runs whose build.py is gone (on every named engine), then exit",
     )
     g.add_argument("--debug", action="store_true", help="verbose logs and tracebacks")
+
+
+def _caches(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("compiler cache")
+    g.add_argument(
+        "--ccache-dir",
+        type=Path,
+        metavar="DIR",
+        help="ccache dir (default: $CCACHE_DIR, else ~/.cache/ciharness/ccache)",
+    )
+    g.add_argument(
+        "--ccache-remote",
+        metavar="URL",
+        help="ccache remote storage shared by every machine, e.g. redis://HOST:PORT; several "
+        "separated by spaces (default: $CI_CCACHE_REMOTE; '' for none)",
+    )
+    g.add_argument(
+        "--ccache-max-size",
+        default="10G",
+        metavar="SIZE",
+        help="cap of the ccache dir, e.g. 500M or 10G (default: 10G)",
+    )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from ci import builddirs, ccache_remote, cleanup, emulation, engines, gpus, plan, podman
-from ci.errors import DockerSocketMountError, SourceMissingError, UsageError
+from ci.errors import SourceMissingError, UsageError
 from ci.functions import defined_functions, resolve_command
 from ci.host import Host, default_ccache_dir, default_jobs, default_parallel, docker_config
 from ci.images import ImageRequest
@@ -22,8 +22,6 @@ from ci.platforms import Platform, discover, host_docker_platform, select
 from ci.release_plan import ArchImage, Release, plan_release
 
 Mode = Literal["list", "list-json", "prune", "cleanup", "manifest", "build", "print", "interactive", "run"]
-
-DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -224,7 +222,7 @@ def plan_platforms(
     several = len(chosen) > 1
     build_dirs = {p.name: builddirs.build_dir_for(opts.build_dir, p, host.cwd, several) for p in chosen}
     ccache_dir = (opts.ccache_dir or default_ccache_dir(env, host.home)).expanduser().resolve()
-    check_no_socket_mount([source, ccache_dir, *build_dirs.values()], env)
+    builddirs.check_no_socket_mount([source, ccache_dir, *build_dirs.values()], env)
     if mode in ("interactive", "run"):
         for p in chosen:
             builddirs.check_build_dir(build_dirs[p.name], p, source)
@@ -240,9 +238,7 @@ def plan_platforms(
         )
         for p in chosen
     )
-    if kind == "podman" and mode != "build":  # known without asking podman: refused at once
-        for r in runs:
-            gpus.require(r.gpus, {}, kind, r.platform.name, "podman")
+    check_gpus_on_podman(runs, kind, mode)
     return Invocation(
         mode=mode,
         host=host,
@@ -271,6 +267,13 @@ def plan_platforms(
     )
 
 
+def check_gpus_on_podman(runs: tuple[PlatformRun, ...], kind: str, mode: Mode) -> None:
+    """Podman's API ignores GPU requests: known without asking it, so refused at once."""
+    if kind == "podman" and mode != "build":
+        for r in runs:
+            gpus.require(r.gpus, {}, kind, r.platform.name, "podman")
+
+
 def commands_for(opts: Options, chosen: list[Platform]) -> dict[str, tuple[str, ...]]:
     """What each platform's container runs: a runtime function (checked to exist) or a command."""
     functions = defined_functions(opts.runtime_functions.read_text(encoding="utf-8"))
@@ -295,21 +298,6 @@ def image_request(opts: Options) -> ImageRequest:
         registry=opts.docker_registry,
         push_cache=opts.push_cache,
     )
-
-
-def check_no_socket_mount(paths: list[Path], env: Mapping[str, str]) -> None:
-    """No mount may expose the engine's socket: that would hand the container root on the host."""
-    sockets = [Path(s) for s in DOCKER_SOCKETS]
-    if env.get("DOCKER_HOST", "").startswith("unix://"):
-        sockets.append(Path(env["DOCKER_HOST"][len("unix://") :]))
-    for path in paths:
-        for sock in sockets:
-            resolved = sock.resolve() if sock.exists() else sock
-            if path in (resolved, sock) or path in resolved.parents or path in sock.parents:
-                raise DockerSocketMountError(
-                    f"refusing to mount {path}: it contains the Docker socket {sock}",
-                    hint="choose a source, build or ccache dir that does not contain the engine's socket",
-                )
 
 
 def run_inputs(

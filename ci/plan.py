@@ -11,9 +11,9 @@ import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from ci import ccache_remote
+from ci import ccache_remote, quirks
 from ci.dockerfile import copied_sources
 from ci.errors import BadEnvError, PlatformDefinitionError
 from ci.functions import SCRIPT_IN_CONTAINER
@@ -293,7 +293,7 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         privileged=platform.privileged,
         extra_hosts=ccache_remote.extra_hosts(env.get(ccache_remote.ENV_NAME, ""), inputs.engine_kind),
         gpus=inputs.gpus,
-        **engine_quirks(inputs.engine_kind, inputs.engine_limits, inputs.rootless),
+        **quirks.engine_quirks(inputs.engine_kind, inputs.engine_limits, inputs.rootless),
     )
 
 
@@ -309,96 +309,3 @@ def source_mount(source_dir: Path, build_dir: Path, mode: SourceMode) -> Mount:
         upper, work = source_layers(build_dir)
         return Mount(source=source_dir, target=SOURCE_IN_CONTAINER, upper=upper, work=work)
     return Mount(source=source_dir, target=SOURCE_IN_CONTAINER, read_only=mode == "read-only")
-
-
-def overlay_refusal(kind: str, rootless: bool) -> str | None:
-    """Why an engine cannot give a copy-on-write source, when that is known beforehand.
-
-    Rootless podman 4.3 cannot mount an overlay over a host dir on this kind of machine: with an
-    upper dir of ours it fails to chown it ("operation not permitted"), and its own `:O` fails
-    with "permission denied" on its vfs storage.
-    """
-    if kind == "podman" and rootless:
-        return "rootless podman cannot mount the source copy-on-write"
-    return None
-
-
-def engine_quirks(kind: str, limits: Mapping[str, int], rootless: bool) -> dict[str, Any]:
-    """Where podman differs from Docker, decided in this one place.
-
-    - Podman 4.3 cannot start containers here unless nofile and nproc are given explicitly and
-      are no higher than the limits of the podman process ("error setting rlimit type 7").
-    - Rootless podman maps container uids into the user's subuid range: keep-id maps the
-      invoking user to itself, so files in the build dir stay the user's own.
-    - Rootless podman 4.3's API gives containers Docker's default "bridge" network, which needs a
-      rootless network namespace that fails here; its own CLI default, slirp4netns, works.
-    """
-    if kind != "podman":
-        return {}
-    ulimits = tuple((name, limits[name], limits[name]) for name in ("nofile", "nproc") if name in limits)
-    return {
-        "program": "podman",
-        "ulimits": ulimits,
-        "userns": "keep-id" if rootless else "",
-        "network": "slirp4netns" if rootless else "",
-    }
-
-
-OWNER_LABELS = tuple(LABEL_PREFIX + name for name in ("owner-host", "owner-pid", "owner-start"))
-
-
-def docker_run_argv(
-    spec: RunSpec,
-    program: str = "docker",
-    mask_secrets: bool = False,
-    engine_url: str = "",
-    *,
-    owned: bool = True,
-) -> list[str]:
-    """The `docker run` command line equivalent to executing spec through the engine.
-
-    With mask_secrets, variables whose values are hidden (see hidden) are written as `--env NAME`
-    (docker then takes the value from the caller's environment), so they are never printed.
-    A line that no build.py process will own (printed, to be pasted) carries no owner labels:
-    else any later build.py would take its container for an orphan of a dead run and remove it.
-    """
-    program = spec.program if program == "docker" else program
-    # podman's CLI works on the same local storage as its service: no -H needed (or known).
-    host = ["-H", engine_url] if engine_url and program == "docker" else []
-    argv = [
-        program,
-        *host,
-        "run",
-        "--rm",
-        "--init",
-        "--name",
-        spec.name,
-    ]
-    if spec.interactive:
-        argv.append("-i")
-    if spec.tty:
-        argv.append("-t")
-    if spec.privileged:
-        argv.append("--privileged")
-    if spec.gpus.wanted:
-        argv += ["--gpus", spec.gpus.cli_value()]
-    argv += ["--platform", spec.docker_platform]
-    for name, soft, hard in spec.ulimits:
-        argv += ["--ulimit", f"{name}={soft}:{hard}"]
-    if spec.userns:
-        argv += ["--userns", spec.userns]
-    if spec.network:
-        argv += ["--network", spec.network]
-    for name, address in spec.extra_hosts:
-        argv += ["--add-host", f"{name}:{address}"]
-    for key, value in spec.labels:
-        if owned or key not in OWNER_LABELS:
-            argv += ["--label", f"{key}={value}"]
-    argv += ["--user", spec.user, "--workdir", spec.workdir]
-    for mount in spec.mounts:
-        argv += mount.cli_args(program)
-    for key, value in spec.env:
-        argv += ["--env", key if mask_secrets and hidden(key, value) else f"{key}={value}"]
-    argv.append(spec.image)
-    argv += list(spec.command)
-    return argv

@@ -11,8 +11,9 @@ import pytest
 from ci import gpus
 from ci.errors import ExitCode, GpuUnavailableError, PlatformDefinitionError, UsageError
 from ci.options import parse_args
-from ci.plan import docker_run_argv, plan_run
+from ci.plan import plan_run
 from ci.platforms import discover
+from ci.runline import docker_run_argv
 from tests.unit.test_plan import inputs
 
 

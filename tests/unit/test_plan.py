@@ -14,13 +14,13 @@ from ci.plan import (
     RunInputs,
     RunSpec,
     content_hash,
-    docker_run_argv,
     image_labels,
     image_ref,
     parse_env,
     plan_run,
 )
 from ci.platforms import Platform
+from ci.runline import docker_run_argv
 
 DOCKERFILE = """\
 # ci.docker-platform: linux/amd64
