@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -256,11 +257,23 @@ class Engine:
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as exc:
-            if exc.status_code != 409:  # 409: removal already in progress
+            if exc.status_code != 409:
                 raise
+            self._wait_gone(container_id)  # 409: another thread's removal is under way
         except requests.exceptions.RequestException as exc:
             # The engine is gone (restarting?): the watchdog or the next run reaps it.
             log.warning("could not remove container %s: %s", container_id[:12], _short(str(exc)))
+
+    def _wait_gone(self, container_id: str, seconds: float = 15.0) -> None:
+        """Until a removal under way has finished: a run returns only once its container is gone."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                self.api.inspect_container(container_id)
+            except docker.errors.NotFound:
+                return
+            time.sleep(0.1)
+        log.warning("container %s is still being removed by the engine", container_id[:12])
 
     def put_archive(self, container_id: str, path: str, data: bytes) -> None:
         try:

@@ -73,7 +73,7 @@ def run_all(
 
     def one(name: str, work: Work) -> Outcome:
         if stop.is_set():
-            return Outcome(platform=name, status=1, seconds=0.0, error="not run (--fail-fast)")
+            return Outcome(platform=name, status=1, seconds=0.0, error="not run (--fail-fast)", ran=False)
         output = PrefixedOutput(f"[{name}] ") if prefixed else None
         started = time.monotonic()
         try:

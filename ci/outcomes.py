@@ -86,7 +86,7 @@ def report(outcome: Outcome) -> None:
 def report_failures(done: Sequence[Outcome]) -> None:
     """After several platforms: for each failed one, its failed tests, hints, last lines, log."""
     for outcome in done:
-        if outcome.status != 0:
+        if outcome.status != 0 and outcome.ran:  # one never started has nothing to tell
             lines = summary.failure_details(outcome, hints=known_causes(outcome))
             sys.stderr.write("\n" + "\n".join(lines) + "\n")
 

@@ -59,6 +59,7 @@ class Outcome:
     tests: TestTally | None = None
     cache: CacheCounts | None = None
     error: str = ""
+    ran: bool = True  # False for a platform --fail-fast stopped before it started
     failed_tests: tuple[str, ...] = ()
     tail: tuple[str, ...] = ()  # the run's last output lines (see ci.platformlog.TAIL_LINES)
     log: Path | None = None  # its build.log

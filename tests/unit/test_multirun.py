@@ -47,6 +47,7 @@ def test_fail_fast_skips_what_has_not_started() -> None:
     outcomes = run_all(works, parallel=1, fail_fast=True, live=live)
     assert outcomes[0].status == 1
     assert outcomes[1].status != 0 and "fail-fast" in outcomes[1].error
+    assert outcomes[0].ran and not outcomes[1].ran  # the failure report skips what never started
     assert live.closed  # no container may start after a fail-fast stop
 
 
