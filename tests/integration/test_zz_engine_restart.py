@@ -16,7 +16,13 @@ from tests.integration.test_reliability import ours, start, wait_until_none
 
 
 def dockerd() -> psutil.Process:
-    found = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "dockerd"]
+    """The machine's own dockerd; the second engines other tests start have their own data root."""
+    found = [
+        p
+        for p in psutil.process_iter(["name", "cmdline"])
+        if p.info["name"] == "dockerd"
+        and not any(a.startswith("--data-root") for a in p.info["cmdline"] or [])
+    ]
     if len(found) != 1:
         pytest.skip(f"NOT A LOCAL DOCKERD ({len(found)} found): cannot restart the engine here")
     return found[0]
