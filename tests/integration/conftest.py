@@ -279,16 +279,26 @@ def second_engine() -> Iterator[str]:
         stdout=log, stderr=log,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while subprocess.run(["docker", "-H", url, "version"], capture_output=True, check=False).returncode:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("the second dockerd did not start: " + (root / "dockerd.log").read_text()[-2000:])
-            time.sleep(0.5)
+        wait_for_dockerd(["docker", "-H", url, "version"], proc, root, "the second dockerd")
         yield url
     finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=30)
-        proc.kill()
-        subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
+        stop_dockerd(proc, bridge)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def wait_for_dockerd(check: list[str], proc: subprocess.Popen[bytes], root: Path, what: str) -> None:
+    """Until `check` (a docker CLI call against it) succeeds; fails the test after 60 s."""
+    deadline = time.monotonic() + 60
+    while subprocess.run(check, capture_output=True, check=False).returncode:
+        if time.monotonic() > deadline or proc.poll() is not None:
+            pytest.fail(f"{what} did not start: " + (root / "dockerd.log").read_text()[-2000:])
+        time.sleep(0.5)
+
+
+def stop_dockerd(proc: subprocess.Popen[bytes], bridge: str) -> None:
+    """A test's own dockerd stopped, and the bridge made for it deleted."""
+    proc.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=30)
+    proc.kill()
+    subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import free_port
+from tests.integration.conftest import free_port, stop_dockerd, wait_for_dockerd
 
 
 def openssl(*args: str, cwd: Path) -> None:
@@ -89,18 +89,10 @@ def tls_dockerd(root: Path, bridge: str, bridge_address: str) -> Iterator[TlsEng
     check = ["docker", "-H", url, "--tlsverify", "--tlscacert", str(good / "ca.pem"),
              "--tlscert", str(good / "cert.pem"), "--tlskey", str(good / "key.pem"), "version"]  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while subprocess.run(check, capture_output=True, check=False).returncode:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("the TLS dockerd did not start: " + (root / "dockerd.log").read_text()[-2000:])
-            time.sleep(0.5)
+        wait_for_dockerd(check, proc, root, "the TLS dockerd")
         yield TlsEngine(url, good, wrong)
     finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=30)
-        proc.kill()
-        subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
+        stop_dockerd(proc, bridge)
 
 
 @dataclass
