@@ -55,19 +55,24 @@ def ensure_service(path: Path) -> str:
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     log.info("starting the podman API service on %s", path)
-    subprocess.Popen(
-        ["podman", "system", "service", "--time=0", f"unix://{path}"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    # It outlives this run, so it must not keep our working directory: the service hands its own
+    # to conmon, which refuses to start any container once that directory has been removed.
+    with open(path.parent / "ciharness-service.log", "ab") as service_log:
+        subprocess.Popen(
+            ["podman", "system", "service", "--time=0", f"unix://{path}"],
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=service_log,
+            stderr=service_log,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 15
     while not _answers(path):
         if time.monotonic() > deadline:
             raise EngineUnreachableError(
                 f"the podman API service did not come up on {path}",
-                hint=f"start it yourself: podman system service --time=0 unix://{path}",
+                hint=f"its output is in {path.parent / 'ciharness-service.log'}; or start it yourself: "
+                f"podman system service --time=0 unix://{path}",
             )
         time.sleep(0.1)
     return f"unix://{path}"

@@ -90,6 +90,11 @@ def background_load(tmp: Path, loops: int = 2) -> Iterator[list[int]]:
             t.join(timeout=60)
 
 
+def compiling() -> bool:
+    """Whether a C++ compiler is running now (the load's, seen from the host)."""
+    return any(p.info["name"] == "cc1plus" for p in psutil.process_iter(["name"]))
+
+
 def tree_kill(cookie: str) -> None:
     """Jenkins' process tree killer: SIGTERM every process whose environment has the cookie."""
     for p in psutil.process_iter(["pid"]):
@@ -149,6 +154,7 @@ def test_chaos_under_load_local_and_remote(
     tally = dict.fromkeys(kinds, 0)
     with background_load(tmp_path) as load:
         psutil.cpu_percent()  # from here on
+        under_load = 0  # trials whose signal went out while the load was compiling
         for trial in range(CHAOS_TRIALS):
             kind = rng.choice(kinds)
             on_remote = trial % REMOTE_EVERY == REMOTE_EVERY - 1
@@ -161,6 +167,7 @@ def test_chaos_under_load_local_and_remote(
                 cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             )  # fmt: skip
             time.sleep(rng.uniform(0.0, 2.0))  # start-up, engine, image, creation, running
+            under_load += compiling()
             sent = time.monotonic()
             if kind == "tree":
                 tree_kill(cookie)
@@ -185,7 +192,8 @@ def test_chaos_under_load_local_and_remote(
             tally[kind] += 1
         busy = psutil.cpu_percent()
     print(
-        f"\nchaos under load: {CHAOS_TRIALS} trials {tally}, cores {busy:.0f} % busy, load runs {len(load)} "
+        f"\nchaos under load: {CHAOS_TRIALS} trials {tally}, cores {busy:.0f} % busy, "
+        f"compiling at {under_load} signals, load runs {len(load)} "
         f"(failed {sum(1 for s in load if s)}), hangs {hangs}, leaks {leaks}, removal still under way "
         f"at {LEAK_SECONDS:g} s {slow}, "
         f"cleanup latency p50 {statistics.median(latencies):.2f} s, p90 {percentile(latencies, 0.9):.2f} s, "
@@ -196,8 +204,9 @@ def test_chaos_under_load_local_and_remote(
     # on a machine loaded as the issue's (both cores compiling) it should be rare.
     assert len(slow) <= max(1, CHAOS_TRIALS // 50), slow
     assert not any(load), f"the background builds failed: {load}"
-    compiled = list(tmp_path.glob("load-build*/CMakeFiles/load.dir/src/*.o"))
-    assert compiled, "the background builds compiled nothing: there was no load"
+    assert under_load >= CHAOS_TRIALS // 2, (
+        f"the load compiled at only {under_load} of {CHAOS_TRIALS} signals"
+    )
 
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")

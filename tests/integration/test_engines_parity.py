@@ -190,3 +190,27 @@ def test_files_belong_to_the_invoking_user(engine: str, rootless_user: pwd.struc
         assert owners == {rootless_user.pw_uid}
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.mark.parametrize("engine", ["podman"], indirect=True)  # Docker's engine is a system service
+def test_podman_service_outlives_the_directory_it_was_started_from(
+    engine: str, rootless_user: pwd.struct_passwd
+) -> None:
+    """build.py starts the user's podman service and it keeps running; the next run must not
+    depend on the first one's working directory still existing (a CI workspace is removed)."""
+    subprocess.run(["pkill", "-u", rootless_user.pw_name, "-f", "podman system service"], check=False)
+    time.sleep(1)
+    runs = []
+    for _ in range(2):
+        work = Path(tempfile.mkdtemp(prefix="ciharness-cwd-"))
+        os.chown(work, rootless_user.pw_uid, rootless_user.pw_gid)
+        argv = [sys.executable, str(BUILD_PY), "--engine", "podman", "-p", "amd64", "--source-mode",
+                "read-only", "--build-dir", str(work / "b"), "--ccache-dir", str(work / "c"),
+                "--", "echo", "ran"]  # fmt: skip
+        try:
+            runs.append(as_user(rootless_user, argv, work))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)  # the first run's directory is gone for the second
+    for result in runs:
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert result.stdout.strip() == "ran"
