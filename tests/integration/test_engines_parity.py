@@ -154,6 +154,8 @@ def rootless_user(engine: str) -> pwd.struct_passwd:
         runtime.mkdir(parents=True, exist_ok=True)
         os.chown(runtime, user.pw_uid, user.pw_gid)
         runtime.chmod(0o700)
+        # build.py starts the user's service when none answers: let it, not one left by another run
+        subprocess.run(["pkill", "-u", user.pw_name, "-f", "podman system service"], check=False)
     return user
 
 
