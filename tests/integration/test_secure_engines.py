@@ -85,7 +85,7 @@ def test_tls_material_from_env_context_and_file_reaches_the_engine(
         "file": engines.resolve_endpoint(url, tmp_path, engines.load_access(wrong_file)),
     }
     for source, endpoint in right.items():
-        assert Engine.connect(endpoint).api.version()["Version"], source
+        assert Engine.connect(endpoint).version()["Version"], source
     for source, endpoint in wrong.items():
         with pytest.raises(EngineUnreachableError, match=f"cannot reach the Docker engine at {url}"):
             Engine.connect(endpoint)
