@@ -7,9 +7,11 @@ Docker SDK (ci.engine_sdk), imported the first time one is needed.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -61,6 +63,7 @@ class Engine:
         self.http = http
         self.bridge = bridge
         self._sdk: docker.DockerClient | None = None
+        self._sdk_lock = threading.Lock()  # worker threads share the engine
         self._tty: dict[str, bool] = {}
 
     @classmethod
@@ -90,11 +93,13 @@ class Engine:
     @property
     def client(self) -> docker.DockerClient:
         """The Docker SDK's client for this engine, made (and the SDK imported) on first use."""
-        if self._sdk is None:
-            from ci import engine_sdk  # noqa: PLC0415  # the SDK's import is the slow part of a run
+        with self._sdk_lock:
+            if self._sdk is None:
+                from ci import engine_sdk  # noqa: PLC0415  # the SDK's import is the slow part of a run
 
-            self._sdk = engine_sdk.client(self.endpoint, self.bridge.url if self.bridge else None)
-        return self._sdk
+                bridge_url = self.bridge.url if self.bridge else None
+                self._sdk = engine_sdk.client(self.endpoint, bridge_url, str(self.version()["ApiVersion"]))
+            return self._sdk
 
     def info(self) -> dict[str, Any]:
         found: dict[str, Any] = self.http.call("GET", "/info")
@@ -144,7 +149,7 @@ class Engine:
         """Pull ref; None on success, else the reason it failed (never raises for that)."""
         from ci import engine_sdk  # noqa: PLC0415
 
-        return engine_sdk.pull(self.client, ref, platform)
+        return engine_sdk.pull(lambda: self.client, ref, platform)
 
     def tag(self, source: str, target: str) -> None:
         repository, _, tag = target.rpartition(":")
@@ -154,7 +159,7 @@ class Engine:
         """Push ref; None on success, else the reason it failed (never raises for that)."""
         from ci import engine_sdk  # noqa: PLC0415
 
-        return engine_sdk.push(self.client, ref)
+        return engine_sdk.push(lambda: self.client, ref)
 
     def build(
         self,
@@ -171,7 +176,7 @@ class Engine:
         from ci import engine_sdk  # noqa: PLC0415
 
         engine_sdk.build(
-            self.client, context=context, dockerfile=dockerfile, tag=tag, platform=platform,
+            lambda: self.client, context=context, dockerfile=dockerfile, tag=tag, platform=platform,
             labels=labels, no_cache=no_cache, output=output,
         )  # fmt: skip
 
@@ -194,10 +199,10 @@ class Engine:
     def start_and_stream(self, container_id: str, output: Output = write_through) -> int:
         """Start the container, stream its output until it ends, return its exit status."""
         try:
-            frames = self.http.attach(container_id, tty=self._tty.pop(container_id, False))
-            self.http.call("POST", f"/containers/{container_id}/start")
-            for stream, chunk in frames:
-                output(chunk, stream == STDERR)
+            with self.http.attach(container_id, tty=self._tty.pop(container_id, False)) as attached:
+                self.http.call("POST", f"/containers/{container_id}/start")
+                for stream, chunk in attached:
+                    output(chunk, stream == STDERR)
             result = self.http.call("POST", f"/containers/{container_id}/wait")
         except ApiError as exc:
             reason = _short(exc.message)
@@ -300,7 +305,12 @@ def _chunks(conn: Any, response: Any) -> Iterator[bytes]:
     try:
         while chunk := response.read(64 * 1024):
             yield chunk
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        raise ContainerError(
+            f"lost the engine copying results out of the container: {_short(str(exc))}"
+        ) from exc
     finally:
+        response.close()
         conn.close()
 
 

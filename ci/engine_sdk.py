@@ -17,66 +17,68 @@ import docker.tls
 import requests.exceptions
 
 import docker
+from ci.engineapi import ApiError, TransportError
 from ci.engines import Endpoint
 from ci.errors import ImageBuildError
 
 Output = Callable[[bytes, bool], None]  # (chunk, is_stderr)
 
 
-def client(ep: Endpoint, bridge_url: str | None) -> docker.DockerClient:
-    """An SDK client for the engine ci.engine has already reached (no read timeout: builds
-    take as long as they take)."""
+def client(ep: Endpoint, bridge_url: str | None, server_version: str) -> docker.DockerClient:
+    """An SDK client for the engine ci.engine has already reached, speaking the API version that
+    engine reported (or the SDK's newest, if older), so making it asks the engine nothing; no
+    read timeout: builds take as long as they take."""
+    newest = docker.constants.DEFAULT_DOCKER_API_VERSION
+    version = min(server_version, newest, key=lambda v: tuple(int(x) for x in v.split(".")))
     if bridge_url or ep.tls is None:
         if bridge_url or ep.url:
-            return docker.DockerClient(base_url=bridge_url or ep.url, timeout=None)  # type: ignore[arg-type]
-        return docker.from_env(timeout=None)  # type: ignore[arg-type]
+            return docker.DockerClient(base_url=bridge_url or ep.url, timeout=None, version=version)  # type: ignore[arg-type]
+        return docker.from_env(timeout=None, version=version)  # type: ignore[arg-type]
     cert = (ep.tls.cert, ep.tls.key) if ep.tls.cert and ep.tls.key else None
     verify: bool | str = (ep.tls.ca or True) if ep.tls.verify else False
     tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=ep.tls.ca, verify=verify)
-    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the engine's own CA unless the
-    # session ignores the environment, and docker-py asks for the API version before that can
-    # be set: ask with the oldest version, then settle on what both sides speak.
-    probe = docker.DockerClient(base_url=ep.url, timeout=60, tls=tls, version="1.24")
-    probe.api.trust_env = False
-    server = str(probe.api.version(api_version=False)["ApiVersion"])
-    probe.close()
-    newest = docker.constants.DEFAULT_DOCKER_API_VERSION
-    version = min(server, newest, key=lambda v: tuple(int(x) for x in v.split(".")))
     found = docker.DockerClient(base_url=ep.url, timeout=None, tls=tls, version=version)  # type: ignore[arg-type]
+    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the engine's own CA unless the
+    # session ignores the environment.
     found.api.trust_env = False
     return found
 
 
-def pull(sdk: docker.DockerClient, ref: str, platform: str) -> str | None:
+Client = Callable[[], docker.DockerClient]  # made on first use, in the caller's try
+# What making the client or a call may raise besides the engine's own error answer.
+LOST = (docker.errors.DockerException, requests.exceptions.RequestException, ApiError, TransportError)
+
+
+def pull(sdk: Client, ref: str, platform: str) -> str | None:
     """Pull ref; None on success, else the reason it failed (never raises for that)."""
     repository, _, tag = ref.rpartition(":")
     try:
-        for event in sdk.api.pull(repository, tag=tag, platform=platform, stream=True, decode=True):
+        for event in sdk().api.pull(repository, tag=tag, platform=platform, stream=True, decode=True):
             if "error" in event:
                 return str(event["error"])
     except docker.errors.APIError as exc:
         return short(str(exc.explanation or exc))
-    except requests.exceptions.RequestException as exc:
+    except LOST as exc:
         return short(str(exc))
     return None
 
 
-def push(sdk: docker.DockerClient, ref: str) -> str | None:
+def push(sdk: Client, ref: str) -> str | None:
     """Push ref; None on success, else the reason it failed (never raises for that)."""
     repository, _, tag = ref.rpartition(":")
     try:
-        for event in sdk.api.push(repository, tag=tag, stream=True, decode=True):
+        for event in sdk().api.push(repository, tag=tag, stream=True, decode=True):
             if "error" in event:
                 return short(str(event["error"]))
     except docker.errors.APIError as exc:
         return short(str(exc.explanation or exc))
-    except requests.exceptions.RequestException as exc:
+    except LOST as exc:
         return short(str(exc))
     return None
 
 
 def build(
-    sdk: docker.DockerClient,
+    sdk: Client,
     *,
     context: Path,
     dockerfile: str,
@@ -88,7 +90,7 @@ def build(
 ) -> None:
     """Build with every step streamed live; raises ImageBuildError with the engine's words."""
     try:
-        events: Iterator[dict[str, Any]] = sdk.api.build(
+        events: Iterator[dict[str, Any]] = sdk().api.build(
             path=str(context),
             dockerfile=dockerfile,
             tag=tag,
@@ -110,7 +112,7 @@ def build(
                 raise ImageBuildError(f"building {tag} failed: {short(str(event['error']))}")
     except docker.errors.APIError as exc:
         raise ImageBuildError(f"building {tag} failed: {short(str(exc.explanation or exc))}") from exc
-    except requests.exceptions.RequestException as exc:
+    except LOST as exc:
         raise ImageBuildError(f"building {tag} failed: lost the engine: {short(str(exc))}") from exc
 
 

@@ -16,7 +16,7 @@ import socket
 import ssl
 import struct
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ci.engines import Tls
@@ -125,7 +125,7 @@ class EngineApi:
         return conn, response
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One request whose answer is JSON (or nothing)."""
+        """One request; its answer decoded when it is JSON, else None (start, tag, put archive)."""
         conn, response = self.open(method, path, **kwargs)
         try:
             data = response.read()
@@ -133,7 +133,12 @@ class EngineApi:
             raise TransportError(str(exc) or type(exc).__name__) from exc
         finally:
             conn.close()
-        return json.loads(data) if data.strip() else None
+        if "json" not in (response.getheader("Content-Type") or ""):
+            return None
+        try:
+            return json.loads(data) if data.strip() else None
+        except ValueError as exc:
+            raise TransportError(f"the engine's answer to {method} {path} is not JSON: {exc}") from exc
 
     def post_json(self, path: str, payload: object, params: Mapping[str, object] | None = None) -> Any:
         body = json.dumps(payload).encode()
@@ -142,40 +147,59 @@ class EngineApi:
     # -- the calls ---------------------------------------------------------------------------
 
     def ping(self) -> None:
-        conn, response = self.open("GET", "/_ping")
-        response.read()
-        conn.close()
+        self.call("GET", "/_ping")
 
-    def attach(self, container_id: str, *, tty: bool) -> Iterator[tuple[int, bytes]]:
-        """The container's output from its start (logs included) to its end, as (stream, bytes):
-        the request is made here, before the container is started, so nothing is missed."""
+    def attach(self, container_id: str, *, tty: bool) -> Attached:
+        """The container's output from its start (logs included) to its end: the request is
+        made here, before the container is started, so nothing is missed."""
         conn, response = self.open(
             "POST",
             f"/containers/{container_id}/attach",
             params={"logs": True, "stream": True, "stdout": True, "stderr": True},
             headers={"Connection": "Upgrade", "Upgrade": "tcp"},
         )
+        return Attached(conn, response, tty)
+
+
+class Attached:
+    """An attached container's output as (stream, bytes), read from the hijacked connection;
+    close() releases it whether or not it was read (use it as a context manager)."""
+
+    def __init__(
+        self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse, tty: bool
+    ) -> None:
         # A 101 answer (Docker) leaves http.client nothing to read through the response object:
-        # the hijacked connection's bytes follow the headers in its buffered file.
-        raw = response.fp
-        return _frames(conn.close, raw, tty)
+        # the connection's bytes follow the headers in its buffered file. Both are kept here, so
+        # the file stays open whether the engine answered 101 or 200.
+        self._conn, self._response, self._tty = conn, response, tty
+
+    def __enter__(self) -> Attached:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._response.close()
+        self._conn.close()
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        return _frames(self._response.fp, self._tty)
 
 
-def _frames(close: Callable[[], None], raw: Any, tty: bool) -> Iterator[tuple[int, bytes]]:
+def _frames(raw: Any, tty: bool) -> Iterator[tuple[int, bytes]]:
     try:
         if tty:
             while chunk := raw.read1(CHUNK):
                 yield STDOUT, chunk
             return
-        while header := _read_exactly(raw, 8):
+        while len(header := _read_exactly(raw, 8)) == 8:  # a header cut short ends the stream
             stream, size = header[0], struct.unpack(">I", header[4:])[0]
             payload = _read_exactly(raw, size)
             if payload:
                 yield (STDERR if stream == STDERR else STDOUT), payload
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # ValueError: a closed file
         raise TransportError(str(exc) or type(exc).__name__) from exc
-    finally:
-        close()
 
 
 def _read_exactly(raw: Any, size: int) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -41,7 +42,7 @@ def locked(name: str, what: str, timeout: float) -> Iterator[None]:
     try:
         if not _try_lock(fd):
             log.info("waiting up to %.0f s for %s (held by another build.py run)", timeout, what)
-            deadline = time.monotonic() + timeout
+            deadline = time.monotonic() + timeout if timeout >= 0 else math.inf  # < 0: for ever
             while not _try_lock(fd):
                 if time.monotonic() >= deadline:
                     raise LockTimeoutError(

@@ -11,13 +11,6 @@ from ci import engineapi
 from ci.engineapi import STDERR, STDOUT, EngineApi, TransportError
 
 
-class Closed:
-    closed = False
-
-    def close(self) -> None:
-        self.closed = True
-
-
 class Trickle(io.BufferedReader):
     """A stream that hands out at most 3 bytes per read, as a socket may."""
 
@@ -34,25 +27,30 @@ def frame(stream: int, data: bytes) -> bytes:
 
 def test_multiplexed_frames_are_split_by_stream_even_when_reads_come_short() -> None:
     raw = Trickle(io.BytesIO(frame(1, b"out\n") + frame(2, b"err\n") + frame(1, b"x" * 70000)))
-    conn = Closed()
-    got = list(engineapi._frames(conn.close, raw, tty=False))
-    assert got[:2] == [(STDOUT, b"out\n"), (STDERR, b"err\n")]
-    assert got[2] == (STDOUT, b"x" * 70000)
-    assert conn.closed
+    got = list(engineapi._frames(raw, tty=False))
+    assert got == [(STDOUT, b"out\n"), (STDERR, b"err\n"), (STDOUT, b"x" * 70000)]
 
 
 def test_a_tty_stream_is_passed_through_as_stdout() -> None:
     raw = Trickle(io.BytesIO(b"\x01\x00raw bytes"))
-    got = b"".join(
-        chunk for stream, chunk in engineapi._frames(Closed().close, raw, tty=True) if stream == STDOUT
-    )
+    got = b"".join(chunk for stream, chunk in engineapi._frames(raw, tty=True) if stream == STDOUT)
     assert got == b"\x01\x00raw bytes"
 
 
-def test_a_frame_cut_off_by_the_end_of_the_stream_yields_what_came() -> None:
-    raw = io.BufferedReader(io.BytesIO(frame(1, b"complete") + frame(2, b"cut off")[:-3]))
-    got = list(engineapi._frames(Closed().close, raw, tty=False))
-    assert got == [(STDOUT, b"complete"), (STDERR, b"cut ")]
+@pytest.mark.parametrize("cut", [3, 1, 9, 13])
+def test_a_stream_cut_off_anywhere_ends_with_what_came(cut: int) -> None:
+    """The engine or an ssh bridge gone mid-frame, in its payload or in the next header."""
+    whole = frame(1, b"complete") + frame(2, b"cut off")
+    got = list(engineapi._frames(io.BufferedReader(io.BytesIO(whole[:-cut])), tty=False))
+    came = 7 - cut  # of the second frame's 7 payload bytes; below 0 its header was cut
+    assert got == [(STDOUT, b"complete")] + ([(STDERR, b"cut off"[:came])] if came > 0 else [])
+
+
+def test_reading_a_closed_stream_is_a_transport_error() -> None:
+    raw = io.BufferedReader(io.BytesIO(frame(1, b"x")))
+    raw.close()
+    with pytest.raises(TransportError):
+        list(engineapi._frames(raw, tty=False))
 
 
 @pytest.mark.parametrize(
