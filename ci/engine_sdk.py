@@ -52,22 +52,21 @@ LOST = (docker.errors.DockerException, requests.exceptions.RequestException, Api
 def pull(sdk: Client, ref: str, platform: str) -> str | None:
     """Pull ref; None on success, else the reason it failed (never raises for that)."""
     repository, _, tag = ref.rpartition(":")
-    try:
-        for event in sdk().api.pull(repository, tag=tag, platform=platform, stream=True, decode=True):
-            if "error" in event:
-                return str(event["error"])
-    except docker.errors.APIError as exc:
-        return short(str(exc.explanation or exc))
-    except LOST as exc:
-        return short(str(exc))
-    return None
+    return _first_error(
+        lambda: sdk().api.pull(repository, tag=tag, platform=platform, stream=True, decode=True)
+    )
 
 
 def push(sdk: Client, ref: str) -> str | None:
     """Push ref; None on success, else the reason it failed (never raises for that)."""
     repository, _, tag = ref.rpartition(":")
+    return _first_error(lambda: sdk().api.push(repository, tag=tag, stream=True, decode=True))
+
+
+def _first_error(events: Callable[[], Iterator[dict[str, Any]]]) -> str | None:
+    """The first error a streamed registry transfer reports, else None."""
     try:
-        for event in sdk().api.push(repository, tag=tag, stream=True, decode=True):
+        for event in events():
             if "error" in event:
                 return short(str(event["error"]))
     except docker.errors.APIError as exc:
