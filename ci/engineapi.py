@@ -30,7 +30,7 @@ class ApiError(Exception):
     """The engine answered with an error status; message is what it said."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
+        super().__init__(f"{message} (HTTP {status})")
         self.status = status
         self.message = message
 
