@@ -1,10 +1,21 @@
-#!/usr/bin/env -S --block-signal=INT,TERM,HUP python3 -S
-"""Build and test the project in per-platform containers. See README.md and --help."""
+#!/bin/sh
+# Build and test the project in per-platform containers. See README.md and --help.
+#
+# A few lines of sh, then Python: sh runs them up to its exec, Python reads them as a string.
+# They start .venv's interpreter directly (not the python3 first on PATH, which may be a slow
+# pyenv shim, and with no re-exec), holding INT, TERM and HUP until Python's handlers are in.
+""":"
+case $0 in */*) here=${0%/*} ;; *) here=. ;; esac
+[ ! -L "$0" ] || here=$(dirname "$(readlink -f "$0")")
+py=$here/.venv/bin/python
+[ -x "$py" ] || py=python3
+exec env --block-signal=INT,TERM,HUP "$py" "$0" "$@"
+"""
 
 import _signal  # type: ignore[import-not-found]  # C only: no Python code runs before the hold
 
 # Held, not lost: a signal that comes while Python starts waits until our handler is in. The
-# mask and pending signals survive execve, handlers do not: the #! line has env(1) hold them
+# mask and pending signals survive execve, handlers do not: the sh prologue has env(1) hold them
 # before Python starts (`python3 build.py` holds them from here), and so does the execv below.
 _HELD = {_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP}
 _signal.pthread_sigmask(_signal.SIG_BLOCK, _HELD)
@@ -30,18 +41,15 @@ from pathlib import Path  # noqa: E402
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv"
 
-# Prefer the project's environment (made by ci/provision.sh) over whatever python3 is first.
-# The #! line starts Python without `site` (-S), the slow part of its start-up, during which a
-# signal could not be held yet; without .venv, run again with it to find installed packages.
+# `python3 build.py` (or a build.py reached through a symlink): use the project's environment
+# (made by ci/provision.sh) all the same.
 if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.resolve():
     python = str(VENV / "bin" / "python")
     os.execv(python, [python, str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
-elif sys.flags.no_site:
-    os.execv(sys.executable, [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
 
 signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)  # one that came meanwhile is handled here
 
-REQUIRED = ("colorlog", "docker", "filelock", "psutil", "rich")
+REQUIRED = ("colorlog", "docker", "psutil", "rich")
 missing = [m for m in REQUIRED if importlib.util.find_spec(m) is None]
 if missing:
     sys.stderr.write(f"build.py: missing Python dependencies ({', '.join(missing)}); run ci/provision.sh\n")

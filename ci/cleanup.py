@@ -17,8 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-import psutil
-
+from ci import procs
 from ci.engines import Endpoint
 from ci.plan import LABEL_PREFIX
 
@@ -48,8 +47,8 @@ def this_host() -> str:
 def owner_alive(pid: int, start: float) -> bool:
     """Is the process that started a run still the same process?"""
     try:
-        return abs(psutil.Process(pid).create_time() - start) < 0.05
-    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return abs(procs.start_time(pid) - start) < 0.05
+    except (OSError, ValueError, IndexError):
         return False
 
 

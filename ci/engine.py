@@ -1,29 +1,33 @@
-"""Do: the only module that imports the Docker SDK. Builds, pulls, runs, streams, removes.
+"""Do: the only module that talks to a Docker engine. Runs, streams, removes; builds, pulls.
 
 It knows nothing about platforms or projects: it executes a RunSpec and builds a context.
+Calls go over ci.engineapi (the standard library); builds, pulls and pushes go through the
+Docker SDK (ci.engine_sdk), imported the first time one is needed.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker.constants
-import docker.errors
-import docker.tls
-import docker.types
-import requests.exceptions
-
-import docker
+from ci import engines
+from ci.createbody import container_config
+from ci.engineapi import STDERR, ApiError, EngineApi, TransportError
 from ci.engines import Endpoint, unreachable_hint
-from ci.errors import ContainerError, EngineUnreachableError, ImageBuildError, SourceOverlayError
+from ci.errors import ContainerError, EngineUnreachableError, SourceOverlayError
 from ci.plan import RunSpec
 from ci.platforms import host_docker_platform
 from ci.sshbridge import SshBridge
+
+if TYPE_CHECKING:
+    import docker
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +46,25 @@ START_HINT = (
 )
 
 
+def _reach(ep: Endpoint) -> Endpoint:
+    """The URL and TLS to dial: the default engine is DOCKER_HOST (with DOCKER_TLS_VERIFY and
+    DOCKER_CERT_PATH, as the SDK's from_env reads them), else the local socket."""
+    if ep.url:
+        return ep
+    env = os.environ
+    if not env.get("DOCKER_HOST"):
+        return Endpoint("unix:///var/run/docker.sock")
+    return Endpoint(env["DOCKER_HOST"], engines.env_tls(env, Path.home() / ".docker"))
+
+
 class Engine:
-    def __init__(self, client: docker.DockerClient, bridge: SshBridge | None = None) -> None:
-        self.client = client
-        self.api = client.api
+    def __init__(self, endpoint: Endpoint, http: EngineApi, bridge: SshBridge | None = None) -> None:
+        self.endpoint = endpoint
+        self.http = http
         self.bridge = bridge
+        self._sdk: docker.DockerClient | None = None
+        self._sdk_lock = threading.Lock()  # worker threads share the engine
+        self._tty: dict[str, bool] = {}
 
     @classmethod
     def connect(cls, endpoint: Endpoint | str | None = None, timeout: float = 5.0) -> Engine:
@@ -54,10 +72,14 @@ class Engine:
         ep = endpoint if isinstance(endpoint, Endpoint) else Endpoint(endpoint or "")
         where = ep.url or "the default engine (DOCKER_HOST or unix:///var/run/docker.sock)"
         bridge = SshBridge(ep.url, ep.ssh_config) if ep.url.startswith("ssh://") else None
+        target = Endpoint(bridge.url) if bridge else _reach(ep)
         try:
-            client = _client(ep, bridge.url if bridge else None, int(timeout))
-            client.ping()
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            for path in (target.tls.ca, target.tls.cert, target.tls.key) if target.tls else ():
+                if path and not Path(path).is_file():
+                    raise TransportError(f"no such TLS file: {path}")
+            http = EngineApi(target.url, target.tls, timeout)
+            http.ping()
+        except (TransportError, ApiError, OSError, ValueError) as exc:
             reason = (bridge.error() if bridge else "") or _short(str(exc))
             if bridge is not None:
                 bridge.close()
@@ -65,12 +87,26 @@ class Engine:
                 f"cannot reach the Docker engine at {where}: {reason}",
                 hint=unreachable_hint(ep, reason, START_HINT),
             ) from exc
-        # Builds and runs can take hours: no read timeout after the ping.
-        client.api.timeout = None  # type: ignore[assignment]
-        return cls(client, bridge)
+        http.timeout = None  # builds and runs can take hours: no read timeout after the ping
+        return cls(ep, http, bridge)
+
+    @property
+    def client(self) -> docker.DockerClient:
+        """The Docker SDK's client for this engine, made (and the SDK imported) on first use."""
+        with self._sdk_lock:
+            if self._sdk is None:
+                from ci import engine_sdk  # noqa: PLC0415  # the SDK's import is the slow part of a run
+
+                bridge_url = self.bridge.url if self.bridge else None
+                self._sdk = engine_sdk.client(self.endpoint, bridge_url, str(self.version()["ApiVersion"]))
+            return self._sdk
 
     def info(self) -> dict[str, Any]:
-        found: dict[str, Any] = self.api.info()
+        found: dict[str, Any] = self.http.call("GET", "/info")
+        return found
+
+    def version(self) -> dict[str, Any]:
+        found: dict[str, Any] = self.http.call("GET", "/version")
         return found
 
     def docker_platform(self) -> str:
@@ -81,60 +117,49 @@ class Engine:
 
     def image_exists(self, ref: str) -> bool:
         try:
-            self.api.inspect_image(ref)  # type: ignore[no-untyped-call]
-        except docker.errors.ImageNotFound:
-            return False
+            self.http.call("GET", f"/images/{ref}/json")
+        except ApiError as exc:
+            if exc.status == 404:
+                return False
+            raise ContainerError(f"cannot inspect the image {ref}: {_short(exc.message)}") from exc
         return True
 
     def image_platform(self, ref: str) -> str:
-        info = self.api.inspect_image(ref)  # type: ignore[no-untyped-call]
+        info = self.http.call("GET", f"/images/{ref}/json")
         platform = f"{info.get('Os', 'linux')}/{info.get('Architecture', '')}"
         if info.get("Variant"):
             platform += f"/{info['Variant']}"
         return platform
 
     def images(self, label_filters: list[str]) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = self.api.images(filters={"label": label_filters})
+        found: list[dict[str, Any]] = self.http.call(
+            "GET", "/images/json", params={"filters": {"label": label_filters}}
+        )
         return found
 
     def remove_image(self, ref: str) -> None:
         """Untag ref; the image itself goes only when no other tag or container holds it."""
         try:
-            self.api.remove_image(ref, force=False, noprune=False)
-        except docker.errors.ImageNotFound:
-            pass
-        except docker.errors.APIError as exc:
-            log.warning("kept %s: %s", ref, _short(str(exc.explanation or exc)))
+            self.http.call("DELETE", f"/images/{ref}", params={"force": False, "noprune": False})
+        except ApiError as exc:
+            if exc.status != 404:
+                log.warning("kept %s: %s", ref, _short(exc.message))
 
     def pull(self, ref: str, platform: str) -> str | None:
         """Pull ref; None on success, else the reason it failed (never raises for that)."""
-        repository, _, tag = ref.rpartition(":")
-        try:
-            for event in self.api.pull(repository, tag=tag, platform=platform, stream=True, decode=True):
-                if "error" in event:
-                    return str(event["error"])
-        except docker.errors.APIError as exc:
-            return _short(str(exc.explanation or exc))
-        except requests.exceptions.RequestException as exc:
-            return _short(str(exc))
-        return None
+        from ci import engine_sdk  # noqa: PLC0415
+
+        return engine_sdk.pull(lambda: self.client, ref, platform)
 
     def tag(self, source: str, target: str) -> None:
         repository, _, tag = target.rpartition(":")
-        self.api.tag(source, repository, tag)
+        self.http.call("POST", f"/images/{source}/tag", params={"repo": repository, "tag": tag})
 
     def push(self, ref: str) -> str | None:
         """Push ref; None on success, else the reason it failed (never raises for that)."""
-        repository, _, tag = ref.rpartition(":")
-        try:
-            for event in self.api.push(repository, tag=tag, stream=True, decode=True):
-                if "error" in event:
-                    return _short(str(event["error"]))
-        except docker.errors.APIError as exc:
-            return _short(str(exc.explanation or exc))
-        except requests.exceptions.RequestException as exc:
-            return _short(str(exc))
-        return None
+        from ci import engine_sdk  # noqa: PLC0415
+
+        return engine_sdk.push(lambda: self.client, ref)
 
     def build(
         self,
@@ -148,119 +173,59 @@ class Engine:
         output: Output = write_through,
     ) -> None:
         """Build with every step streamed live; raises ImageBuildError with the engine's words."""
-        try:
-            events: Iterator[dict[str, Any]] = self.api.build(
-                path=str(context),
-                dockerfile=dockerfile,
-                tag=tag,
-                platform=platform,
-                labels=labels,
-                nocache=no_cache,
-                rm=True,
-                forcerm=True,
-                pull=False,
-                decode=True,
-            )
-            for event in events:
-                # Build steps go to stderr: stdout carries only what the user asked for.
-                if "stream" in event:
-                    output(str(event["stream"]).encode(), True)
-                elif "status" in event and "id" not in event:
-                    output((str(event["status"]) + "\n").encode(), True)
-                if "error" in event:
-                    raise ImageBuildError(f"building {tag} failed: {_short(str(event['error']))}")
-        except docker.errors.APIError as exc:
-            raise ImageBuildError(f"building {tag} failed: {_short(str(exc.explanation or exc))}") from exc
-        except requests.exceptions.RequestException as exc:
-            raise ImageBuildError(f"building {tag} failed: lost the engine: {_short(str(exc))}") from exc
+        from ci import engine_sdk  # noqa: PLC0415
+
+        engine_sdk.build(
+            lambda: self.client, context=context, dockerfile=dockerfile, tag=tag, platform=platform,
+            labels=labels, no_cache=no_cache, output=output,
+        )  # fmt: skip
 
     # -- containers -----------------------------------------------------------------------
 
     def create(self, spec: RunSpec) -> str:
         try:
-            container = self.api.create_container(
-                image=spec.image,
-                command=list(spec.command),
-                name=spec.name,
-                user=spec.user,
-                working_dir=spec.workdir,
-                environment=[f"{k}={v}" for k, v in spec.env],
-                labels=dict(spec.labels),
-                stdin_open=spec.interactive,
-                tty=spec.tty,
-                platform=spec.docker_platform,
-                host_config=self._host_config(spec),
+            container = self.http.post_json(
+                "/containers/create",
+                container_config(spec),
+                params={"name": spec.name or None, "platform": spec.docker_platform or None},
             )
-        except docker.errors.APIError as exc:
-            raise ContainerError(
-                f"cannot create the container: {_short(str(exc.explanation or exc))}"
-            ) from exc
+        except ApiError as exc:
+            raise ContainerError(f"cannot create the container: {_short(exc.message)}") from exc
+        except TransportError as exc:
+            raise ContainerError(f"lost the engine creating the container: {_short(str(exc))}") from exc
+        self._tty[str(container["Id"])] = spec.tty
         return str(container["Id"])
-
-    def _host_config(self, spec: RunSpec) -> dict[str, Any]:
-        # Docker makes a copy-on-write source as an anonymous overlay volume; podman (and every
-        # other mount) as a bind.
-        volumes = [m for m in spec.mounts if m.upper is not None and spec.program == "docker"]
-        config: dict[str, Any] = self.api.create_host_config(
-            binds=[m.cli_args(spec.program)[1] for m in spec.mounts if m not in volumes],
-            mounts=[
-                docker.types.Mount(
-                    target=m.target,
-                    source=None,
-                    type="volume",
-                    driver_config=docker.types.DriverConfig(
-                        "local", {"type": "overlay", "device": "overlay", "o": m.overlay_options()}
-                    ),
-                )
-                for m in volumes
-            ]
-            or None,
-            init=True,
-            privileged=spec.privileged,
-            ulimits=[docker.types.Ulimit(name=n, soft=s, hard=h) for n, s, h in spec.ulimits] or None,
-            extra_hosts=dict(spec.extra_hosts) or None,
-        )
-        if spec.userns:
-            config["UsernsMode"] = spec.userns  # the SDK only knows "host"; podman's API takes keep-id
-        if spec.network:
-            config["NetworkMode"] = spec.network
-        if spec.gpus.wanted:  # what `docker run --gpus` sends (the SDK's DeviceRequest, as JSON)
-            config["DeviceRequests"] = [spec.gpus.device_request()]
-        return config
 
     def start_and_stream(self, container_id: str, output: Output = write_through) -> int:
         """Start the container, stream its output until it ends, return its exit status."""
         try:
-            stream = self.api.attach(container_id, stream=True, logs=True, demux=True)
-            self.api.start(container_id)
-            for out, err in stream:
-                if out:
-                    output(out, False)
-                if err:
-                    output(err, True)
-            result = self.api.wait(container_id)
-        except docker.errors.APIError as exc:
-            reason = _short(str(exc.explanation or exc))
+            with self.http.attach(container_id, tty=self._tty.pop(container_id, False)) as attached:
+                self.http.call("POST", f"/containers/{container_id}/start")
+                for stream, chunk in attached:
+                    output(chunk, stream == STDERR)
+            result = self.http.call("POST", f"/containers/{container_id}/wait")
+        except ApiError as exc:
+            reason = _short(exc.message)
             if "overlay" in reason and "mount" in reason:
                 raise SourceOverlayError(
                     f"the engine cannot mount the source copy-on-write here ({reason.rsplit(': ', 1)[-1]})"
                 ) from exc
             raise ContainerError(f"the container failed: {reason}") from exc
-        except requests.exceptions.RequestException as exc:
+        except TransportError as exc:
             raise ContainerError(f"lost the engine while the container ran: {_short(str(exc))}") from exc
         return int(result.get("StatusCode", 1))
 
     def remove(self, container_id: str) -> None:
         """Force-remove; a container already gone (or going) is not an error."""
         try:
-            self.api.remove_container(container_id, force=True, v=True)  # with its anonymous volumes
-        except docker.errors.NotFound:
-            pass
-        except docker.errors.APIError as exc:
-            if exc.status_code != 409:
-                raise
-            self._wait_gone(container_id)  # 409: another thread's removal is under way
-        except requests.exceptions.RequestException as exc:
+            # with its anonymous volumes (the copy-on-write source's overlay)
+            self.http.call("DELETE", f"/containers/{container_id}", params={"force": True, "v": True})
+        except ApiError as exc:
+            if exc.status == 409:
+                self._wait_gone(container_id)  # another thread's removal is under way
+            elif exc.status != 404:
+                raise ContainerError(f"cannot remove container {container_id[:12]}: {exc.message}") from exc
+        except TransportError as exc:
             # The engine is gone (restarting?): the watchdog or the next run reaps it.
             log.warning("could not remove container %s: %s", container_id[:12], _short(str(exc)))
 
@@ -269,43 +234,40 @@ class Engine:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
-                self.api.inspect_container(container_id)
-            except docker.errors.NotFound:
-                return
+                self.http.call("GET", f"/containers/{container_id}/json")
+            except ApiError as exc:
+                if exc.status == 404:
+                    return
             time.sleep(0.1)
         log.warning("container %s is still being removed by the engine", container_id[:12])
 
     def put_archive(self, container_id: str, path: str, data: bytes) -> None:
         try:
-            self.api.put_archive(container_id, path, data)
-        except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+            self.http.call("PUT", f"/containers/{container_id}/archive", params={"path": path}, body=data)
+        except (ApiError, TransportError) as exc:
             raise ContainerError(f"cannot copy files into the container: {_short(str(exc))}") from exc
 
     def get_archive(self, container_id: str, path: str) -> Iterator[bytes]:
         try:
-            stream, _ = self.api.get_archive(container_id, path)
-        except docker.errors.NotFound:
-            return iter(())
-        except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+            conn, response = self.http.open(
+                "GET", f"/containers/{container_id}/archive", params={"path": path}
+            )
+        except ApiError as exc:
+            if exc.status == 404:
+                return iter(())
             raise ContainerError(f"cannot copy results out of the container: {_short(str(exc))}") from exc
-        return iter(stream)
+        except TransportError as exc:
+            raise ContainerError(f"cannot copy results out of the container: {_short(str(exc))}") from exc
+        return _chunks(conn, response)
 
     def owned_volume(self, name: str, uid: int, gid: int, image: str) -> None:
         """A named volume the run's user can write (a new volume's root belongs to root)."""
         try:
-            self.api.create_volume(name=name, labels={"io.ciharness.volume": "ccache"})
-            container = self.api.create_container(
-                image=image,
-                command=["chown", f"{uid}:{gid}", "/volume"],
-                user="0:0",
-                host_config=self.api.create_host_config(binds=[f"{name}:/volume"]),
+            self.http.post_json(
+                "/volumes/create", {"Name": name, "Labels": {"io.ciharness.volume": "ccache"}}
             )
-            try:
-                self.api.start(container["Id"])
-                self.api.wait(container["Id"])
-            finally:
-                self.api.remove_container(container["Id"], force=True)
-        except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+            self._run_short(image, ["chown", f"{uid}:{gid}", "/volume"], binds=[f"{name}:/volume"])
+        except (ApiError, TransportError) as exc:
             raise ContainerError(f"cannot prepare the volume {name}: {_short(str(exc))}") from exc
 
     def run_as_root(
@@ -314,50 +276,42 @@ class Engine:
         """A short housekeeping container as root (labelled, so the watchdog and the orphan
         reaper know it); its exit status."""
         try:
-            container = self.api.create_container(
-                image=image,
-                command=command,
-                user="0:0",
-                labels=labels,
-                platform=platform,
-                host_config=self.api.create_host_config(binds=binds),
-            )
-            try:
-                self.api.start(container["Id"])
-                return int(self.api.wait(container["Id"]).get("StatusCode", 1))
-            finally:
-                self.remove(container["Id"])
-        except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+            return self._run_short(image, command, binds=binds, platform=platform, labels=labels)
+        except (ApiError, TransportError) as exc:
             raise ContainerError(f"a housekeeping container failed: {_short(str(exc))}") from exc
 
+    def _run_short(
+        self, image: str, command: list[str], *, binds: list[str], platform: str = "",
+        labels: dict[str, str] | None = None,
+    ) -> int:  # fmt: skip
+        config = {"Image": image, "Cmd": command, "User": "0:0", "Labels": labels or {},
+                  "HostConfig": {"Binds": binds, "NetworkMode": "default"}}  # fmt: skip
+        container = self.http.post_json("/containers/create", config, params={"platform": platform or None})
+        container_id = str(container["Id"])
+        try:
+            self.http.call("POST", f"/containers/{container_id}/start")
+            return int(self.http.call("POST", f"/containers/{container_id}/wait").get("StatusCode", 1))
+        finally:
+            self.remove(container_id)
+
     def containers(self, label_filters: list[str]) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = self.api.containers(all=True, filters={"label": label_filters})
+        found: list[dict[str, Any]] = self.http.call(
+            "GET", "/containers/json", params={"all": True, "filters": {"label": label_filters}}
+        )
         return found
 
 
-def _client(ep: Endpoint, bridge_url: str | None, timeout: int) -> docker.DockerClient:
-    if bridge_url or ep.tls is None:
-        if bridge_url or ep.url:
-            return docker.DockerClient(base_url=bridge_url or ep.url, timeout=timeout)
-        return docker.from_env(timeout=timeout)
-    for path in (ep.tls.ca, ep.tls.cert, ep.tls.key):
-        if path and not Path(path).is_file():
-            raise docker.errors.TLSParameterError(f"no such TLS file: {path}")
-    cert = (ep.tls.cert, ep.tls.key) if ep.tls.cert and ep.tls.key else None
-    verify: bool | str = (ep.tls.ca or True) if ep.tls.verify else False
-    tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=ep.tls.ca, verify=verify)
-    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the engine's own CA unless the
-    # session ignores the environment, and docker-py asks for the API version before that can
-    # be set: ask with the oldest version, then settle on what both sides speak.
-    probe = docker.DockerClient(base_url=ep.url, timeout=timeout, tls=tls, version="1.24")
-    probe.api.trust_env = False
-    server = str(probe.api.version(api_version=False)["ApiVersion"])
-    probe.close()
-    newest = docker.constants.DEFAULT_DOCKER_API_VERSION
-    version = min(server, newest, key=lambda v: tuple(int(x) for x in v.split(".")))
-    client = docker.DockerClient(base_url=ep.url, timeout=timeout, tls=tls, version=version)
-    client.api.trust_env = False
-    return client
+def _chunks(conn: Any, response: Any) -> Iterator[bytes]:
+    try:
+        while chunk := response.read(64 * 1024):
+            yield chunk
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        raise ContainerError(
+            f"lost the engine copying results out of the container: {_short(str(exc))}"
+        ) from exc
+    finally:
+        response.close()
+        conn.close()
 
 
 def _short(text: str) -> str:

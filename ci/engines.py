@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import ipaddress
 import json
 import re
-import tomllib
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
@@ -71,6 +69,8 @@ def parse_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def _read_toml(path: Path) -> dict[str, object]:
+    import tomllib  # noqa: PLC0415  # only with an engines file: kept off every run's start-up
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -249,6 +249,8 @@ def is_loopback(url: str) -> bool:
     host = urllib.parse.urlsplit(url).hostname or ""
     if host == "localhost":
         return True
+    import ipaddress  # noqa: PLC0415  # only for tcp:// engines: kept off every run's start-up
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

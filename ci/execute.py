@@ -14,9 +14,6 @@ from ci import (
     engines,
     gpus,
     images,
-    join,
-    matrix,
-    multirun,
     outcomes,
     podman,
     progress,
@@ -143,6 +140,8 @@ def log_unreleased(inv: Invocation) -> None:
 
 def join_release(rel: Release, env: Mapping[str, str]) -> int:
     """The manifest list TAG in every registry, from the TAG-<arch> images already there."""
+    from ci import join  # noqa: PLC0415  # the modes' own modules are imported by their mode
+
     digests = join.join(rel.tag, list(rel.repositories), list(rel.images), env)
     for repository, digest in digests.items():
         print(f"{repository}:{rel.tag}@{digest}", flush=True)
@@ -157,6 +156,8 @@ def manifest(inv: Invocation, env: Mapping[str, str]) -> int:
 
 
 def list_json(inv: Invocation, _env: Mapping[str, str]) -> int:
+    from ci import matrix  # noqa: PLC0415
+
     print(matrix.matrix_json(list(inv.known)))
     return ExitCode.OK
 
@@ -170,6 +171,8 @@ def across_platforms(session: Session, step: Step) -> list[Outcome]:
             done = [step(session, inv.platforms[0], write_through)]
             outcomes.report(done[0])
         else:
+            from ci import multirun  # noqa: PLC0415  # one platform never needs it
+
             works = [(r.platform.name, functools.partial(step, session, r)) for r in inv.platforms]
             with session.progress.shown():
                 done = multirun.run_all(

@@ -10,7 +10,7 @@ import socket
 from collections.abc import Mapping
 from pathlib import Path
 
-import psutil
+from ci import procs
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -33,16 +33,15 @@ class Host:
 
     @classmethod
     def current(cls) -> Host:
-        me = psutil.Process()
         return cls(
             machine=platform_module.machine(),
-            cpus=psutil.cpu_count() or 1,
-            available_memory=psutil.virtual_memory().available,
+            cpus=os.cpu_count() or 1,
+            available_memory=procs.available_memory(),
             uid=os.getuid(),
             gid=os.getgid(),
             euid=os.geteuid(),
-            pid=me.pid,
-            start_time=me.create_time(),
+            pid=os.getpid(),
+            start_time=procs.start_time(os.getpid()),
             name=socket.gethostname(),
             cwd=Path.cwd(),
             home=Path.home(),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import math
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
-
-import filelock
 
 from ci.errors import LockTimeoutError
 
@@ -22,21 +23,33 @@ def lock_dir() -> Path:
     return path
 
 
+POLL_SECONDS = 0.05
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def locked(name: str, what: str, timeout: float) -> Iterator[None]:
-    lock = filelock.FileLock(str(lock_dir() / f"{name}.lock"))
+    """Hold an flock(2) on the named lock file: released when the block ends or the process
+    dies, however it dies. Each call opens the file anew, so threads exclude each other too."""
+    fd = os.open(lock_dir() / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
-        log.info("waiting up to %.0f s for %s (held by another build.py run)", timeout, what)
-        try:
-            lock.acquire(timeout=timeout)
-        except filelock.Timeout as exc:
-            raise LockTimeoutError(
-                f"gave up waiting for {what} after {timeout:.0f} s",
-                hint="another build.py run holds it; wait for it or raise --lock-timeout",
-            ) from exc
-    try:
+        if not _try_lock(fd):
+            log.info("waiting up to %.0f s for %s (held by another build.py run)", timeout, what)
+            deadline = time.monotonic() + timeout if timeout >= 0 else math.inf  # < 0: for ever
+            while not _try_lock(fd):
+                if time.monotonic() >= deadline:
+                    raise LockTimeoutError(
+                        f"gave up waiting for {what} after {timeout:.0f} s",
+                        hint="another build.py run holds it; wait for it or raise --lock-timeout",
+                    )
+                time.sleep(POLL_SECONDS)
         yield
     finally:
-        lock.release()
+        os.close(fd)  # closing the only descriptor of the open file releases its lock

@@ -6,21 +6,24 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
 import colorlog
-import psutil
 
-# --debug stamps each line with the time since this process started (a start-up profile).
-STARTED = psutil.Process().create_time()
+from ci import procs
+
+# --debug stamps each line with the time since this process started (a start-up profile; the
+# process is the one ./build.py's sh prologue began in), both read on the boot clock.
+STARTED = procs.started_after_boot(os.getpid())
 
 
 class _SinceStart(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.since_start = f"{time.time() - STARTED:6.3f}s"
+        record.since_start = f"{time.clock_gettime(time.CLOCK_BOOTTIME) - STARTED:6.3f}s"
         return True
 
 

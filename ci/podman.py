@@ -17,8 +17,6 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-import psutil
-
 from ci.errors import EngineUnreachableError
 
 log = logging.getLogger(__name__)
@@ -85,6 +83,8 @@ def service_limits(path: Path) -> dict[str, int]:
         "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[1],
         "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[1],
     }
+    import psutil  # noqa: PLC0415  # only for podman: kept off every run's start-up
+
     for proc in psutil.process_iter(["name", "cmdline"]):
         cmdline = " ".join(proc.info.get("cmdline") or [])
         if proc.info.get("name") == "podman" and "service" in cmdline and str(path) in cmdline:

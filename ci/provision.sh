@@ -209,6 +209,9 @@ make_tools() {
 
 if [ "$want_venv" -eq 1 ]; then
     make_venv
+    # Byte-compile the harness's own modules, as pip does for what it installs: where
+    # PYTHONDONTWRITEBYTECODE is set, every run would otherwise compile them all again.
+    "$venv/bin/python" -m compileall -q "$repo/ci" >/dev/null
 fi
 if [ "$want_tools" -eq 1 ]; then
     make_tools

@@ -28,6 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = str(REPO / ".venv" / "bin" / "python")
+BUILD_PY = str(REPO / "build.py")  # run as users run it: its own sh prologue picks the interpreter
 
 # Run under the project's environment (made by ci/provision.sh), as build.py does.
 if (
@@ -52,9 +53,7 @@ class Figure:
 def build_py(*args: str, cwd: Path | None = None, check: bool = True) -> float:
     """Seconds one ./build.py run takes (its output discarded)."""
     started = time.monotonic()
-    proc = subprocess.run(
-        [PYTHON, str(REPO / "build.py"), *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run([BUILD_PY, *args], cwd=cwd, capture_output=True, text=True, check=False)
     seconds = time.monotonic() - started
     if check and proc.returncode != 0:
         raise SystemExit(
@@ -125,8 +124,7 @@ def our_containers(owner_pid: int) -> list[str]:
 def seconds_to_no_container(sig: signal.Signals, work: Path) -> float:
     proc = subprocess.Popen(
         [
-            PYTHON,
-            str(REPO / "build.py"),
+            BUILD_PY,
             "-p",
             "amd64",
             "--build-dir",
@@ -183,7 +181,7 @@ def startup_profile(repeat: int, build_dir: Path) -> dict[str, float]:
         before = os.times()
         started = time.monotonic()
         proc = subprocess.run(
-            [PYTHON, str(REPO / "build.py"), "-p", "amd64", "--build-dir", str(build_dir), "--debug",
+            [BUILD_PY, "-p", "amd64", "--build-dir", str(build_dir), "--debug",
              "--", "true"],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
@@ -201,7 +199,7 @@ def startup_profile(repeat: int, build_dir: Path) -> dict[str, float]:
 
 def overhead(repeat: int, work: Path) -> list[Figure]:
     image = subprocess.run(
-        [PYTHON, str(REPO / "build.py"), "-p", "amd64", "-b"], capture_output=True, text=True, check=True
+        [BUILD_PY, "-p", "amd64", "-b"], capture_output=True, text=True, check=True
     ).stdout.strip()
     build_dir = work / "p1"
 
@@ -288,7 +286,7 @@ def warm_rebuild(repeat: int, work: Path) -> list[Figure]:
         build = Path(tempfile.mkdtemp(prefix="p2-", dir=work))
         started = time.monotonic()
         proc = subprocess.run(
-            [PYTHON, str(REPO / "build.py"), "-p", "amd64", "--source", str(src), "--build-dir", str(build),
+            [BUILD_PY, "-p", "amd64", "--source", str(src), "--build-dir", str(build),
              "--ccache-dir", str(cache)],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
@@ -301,7 +299,7 @@ def warm_rebuild(repeat: int, work: Path) -> list[Figure]:
     def raw_docker(cache: Path) -> float:
         build = Path(tempfile.mkdtemp(prefix="p2raw-", dir=work))
         line = subprocess.run(
-            [PYTHON, str(REPO / "build.py"), "-p", "amd64", "--source", str(src), "--build-dir", str(build),
+            [BUILD_PY, "-p", "amd64", "--source", str(src), "--build-dir", str(build),
              "--ccache-dir", str(cache), "--print-docker-run"],
             capture_output=True, text=True, check=True,
         ).stdout.strip()  # fmt: skip
@@ -425,7 +423,7 @@ def shared_cache(repeat: int, work: Path) -> list[Figure]:
         build = Path(tempfile.mkdtemp(prefix="p8-", dir=work))
         started = time.monotonic()
         proc = subprocess.run(
-            [PYTHON, str(REPO / "build.py"), "-p", "amd64", "--source", str(src), "--build-dir", str(build),
+            [BUILD_PY, "-p", "amd64", "--source", str(src), "--build-dir", str(build),
              "--ccache-dir", str(cache), "--ccache-remote", remote],
             capture_output=True, text=True, check=True,
         )  # fmt: skip

@@ -215,13 +215,11 @@ def test_interrupt_does_not_wait_for_a_worker_stuck_on_a_lock(
 ) -> None:
     """Two platforms; one waits for its build dir (another run holds it), the other runs. A
     SIGINT ends build.py within seconds, without waiting for the stuck worker's lock."""
-    import filelock
-
     from ci import builddirs, locks
 
     docker_dir = tiny_platforms(tmp_path, {"near": "FROM debian:bookworm\n", "far": "FROM debian:bookworm\n"})
-    held = filelock.FileLock(str(locks.lock_dir() / f"{builddirs.lock_name(tmp_path / 'b.far')}.lock"))
-    held.acquire()  # another run using far's build dir
+    held = contextlib.ExitStack()  # another run using far's build dir
+    held.enter_context(locks.locked(builddirs.lock_name(tmp_path / "b.far"), "far's build dir", 0))
     try:
         proc = subprocess.Popen(
             [sys.executable, str(BUILD_PY), "-p", "near,far", "-j", "2", "--docker-dir", str(docker_dir),
@@ -244,4 +242,4 @@ def test_interrupt_does_not_wait_for_a_worker_stuck_on_a_lock(
             assert time.monotonic() - sent < 5, container_names(docker_client, mine)
             time.sleep(0.1)
     finally:
-        held.release()
+        held.close()

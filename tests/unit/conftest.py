@@ -9,6 +9,7 @@ from typing import NoReturn
 import pytest
 
 import docker
+from ci import engineapi
 
 NO_DOCKER = "unit tests must not touch Docker"
 
@@ -23,6 +24,7 @@ def no_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     for module in (docker, docker.client):
         for name in ("DockerClient", "APIClient", "from_env"):
             monkeypatch.setattr(module, name, _refuse)
+    monkeypatch.setattr(engineapi.EngineApi, "open", _refuse)
 
 
 @pytest.fixture(autouse=True)
