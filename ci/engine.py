@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from ci import engines
 from ci.createbody import container_config
-from ci.engineapi import STDERR, ApiError, EngineApi, TransportError
+from ci.engineapi import STDERR, ApiError, EngineApi, TransportError, short
 from ci.engines import Endpoint, unreachable_hint
 from ci.errors import ContainerError, EngineUnreachableError, SourceOverlayError
 from ci.plan import RunSpec
-from ci.platforms import host_docker_platform
 from ci.sshbridge import SshBridge
 
 if TYPE_CHECKING:
@@ -80,7 +79,7 @@ class Engine:
             http = EngineApi(target.url, target.tls, timeout)
             http.ping()
         except (TransportError, ApiError, OSError, ValueError) as exc:
-            reason = (bridge.error() if bridge else "") or _short(str(exc))
+            reason = (bridge.error() if bridge else "") or short(str(exc))
             if bridge is not None:
                 bridge.close()
             raise EngineUnreachableError(
@@ -109,10 +108,6 @@ class Engine:
         found: dict[str, Any] = self.http.call("GET", "/version")
         return found
 
-    def docker_platform(self) -> str:
-        """The engine's own platform (linux/amd64, linux/arm64, ...), as its host reports it."""
-        return host_docker_platform(str(self.info().get("Architecture", "x86_64")))
-
     # -- images ---------------------------------------------------------------------------
 
     def image_exists(self, ref: str) -> bool:
@@ -121,15 +116,8 @@ class Engine:
         except ApiError as exc:
             if exc.status == 404:
                 return False
-            raise ContainerError(f"cannot inspect the image {ref}: {_short(exc.message)}") from exc
+            raise ContainerError(f"cannot inspect the image {ref}: {short(exc.message)}") from exc
         return True
-
-    def image_platform(self, ref: str) -> str:
-        info = self.http.call("GET", f"/images/{ref}/json")
-        platform = f"{info.get('Os', 'linux')}/{info.get('Architecture', '')}"
-        if info.get("Variant"):
-            platform += f"/{info['Variant']}"
-        return platform
 
     def images(self, label_filters: list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.http.call(
@@ -143,7 +131,7 @@ class Engine:
             self.http.call("DELETE", f"/images/{ref}", params={"force": False, "noprune": False})
         except ApiError as exc:
             if exc.status != 404:
-                log.warning("kept %s: %s", ref, _short(exc.message))
+                log.warning("kept %s: %s", ref, short(exc.message))
 
     def pull(self, ref: str, platform: str) -> str | None:
         """Pull ref; None on success, else the reason it failed (never raises for that)."""
@@ -190,9 +178,9 @@ class Engine:
                 params={"name": spec.name or None, "platform": spec.docker_platform or None},
             )
         except ApiError as exc:
-            raise ContainerError(f"cannot create the container: {_short(exc.message)}") from exc
+            raise ContainerError(f"cannot create the container: {short(exc.message)}") from exc
         except TransportError as exc:
-            raise ContainerError(f"lost the engine creating the container: {_short(str(exc))}") from exc
+            raise ContainerError(f"lost the engine creating the container: {short(str(exc))}") from exc
         self._tty[str(container["Id"])] = spec.tty
         return str(container["Id"])
 
@@ -205,14 +193,14 @@ class Engine:
                     output(chunk, stream == STDERR)
             result = self.http.call("POST", f"/containers/{container_id}/wait")
         except ApiError as exc:
-            reason = _short(exc.message)
+            reason = short(exc.message)
             if "overlay" in reason and "mount" in reason:
                 raise SourceOverlayError(
                     f"the engine cannot mount the source copy-on-write here ({reason.rsplit(': ', 1)[-1]})"
                 ) from exc
             raise ContainerError(f"the container failed: {reason}") from exc
         except TransportError as exc:
-            raise ContainerError(f"lost the engine while the container ran: {_short(str(exc))}") from exc
+            raise ContainerError(f"lost the engine while the container ran: {short(str(exc))}") from exc
         return int(result.get("StatusCode", 1))
 
     def remove(self, container_id: str) -> None:
@@ -227,7 +215,7 @@ class Engine:
                 raise ContainerError(f"cannot remove container {container_id[:12]}: {exc.message}") from exc
         except TransportError as exc:
             # The engine is gone (restarting?): the watchdog or the next run reaps it.
-            log.warning("could not remove container %s: %s", container_id[:12], _short(str(exc)))
+            log.warning("could not remove container %s: %s", container_id[:12], short(str(exc)))
 
     def _wait_gone(self, container_id: str, seconds: float = 15.0) -> None:
         """Until a removal under way has finished: a run returns only once its container is gone."""
@@ -245,19 +233,17 @@ class Engine:
         try:
             self.http.call("PUT", f"/containers/{container_id}/archive", params={"path": path}, body=data)
         except (ApiError, TransportError) as exc:
-            raise ContainerError(f"cannot copy files into the container: {_short(str(exc))}") from exc
+            raise ContainerError(f"cannot copy files into the container: {short(str(exc))}") from exc
 
     def get_archive(self, container_id: str, path: str) -> Iterator[bytes]:
         try:
             conn, response = self.http.open(
                 "GET", f"/containers/{container_id}/archive", params={"path": path}
             )
-        except ApiError as exc:
-            if exc.status == 404:
+        except (ApiError, TransportError) as exc:
+            if isinstance(exc, ApiError) and exc.status == 404:
                 return iter(())
-            raise ContainerError(f"cannot copy results out of the container: {_short(str(exc))}") from exc
-        except TransportError as exc:
-            raise ContainerError(f"cannot copy results out of the container: {_short(str(exc))}") from exc
+            raise ContainerError(f"cannot copy results out of the container: {short(str(exc))}") from exc
         return _chunks(conn, response)
 
     def owned_volume(self, name: str, uid: int, gid: int, image: str) -> None:
@@ -266,9 +252,9 @@ class Engine:
             self.http.post_json(
                 "/volumes/create", {"Name": name, "Labels": {"io.ciharness.volume": "ccache"}}
             )
-            self._run_short(image, ["chown", f"{uid}:{gid}", "/volume"], binds=[f"{name}:/volume"])
+            self._runshort(image, ["chown", f"{uid}:{gid}", "/volume"], binds=[f"{name}:/volume"])
         except (ApiError, TransportError) as exc:
-            raise ContainerError(f"cannot prepare the volume {name}: {_short(str(exc))}") from exc
+            raise ContainerError(f"cannot prepare the volume {name}: {short(str(exc))}") from exc
 
     def run_as_root(
         self, image: str, command: list[str], *, binds: list[str], platform: str, labels: dict[str, str]
@@ -276,11 +262,11 @@ class Engine:
         """A short housekeeping container as root (labelled, so the watchdog and the orphan
         reaper know it); its exit status."""
         try:
-            return self._run_short(image, command, binds=binds, platform=platform, labels=labels)
+            return self._runshort(image, command, binds=binds, platform=platform, labels=labels)
         except (ApiError, TransportError) as exc:
-            raise ContainerError(f"a housekeeping container failed: {_short(str(exc))}") from exc
+            raise ContainerError(f"a housekeeping container failed: {short(str(exc))}") from exc
 
-    def _run_short(
+    def _runshort(
         self, image: str, command: list[str], *, binds: list[str], platform: str = "",
         labels: dict[str, str] | None = None,
     ) -> int:  # fmt: skip
@@ -307,13 +293,8 @@ def _chunks(conn: Any, response: Any) -> Iterator[bytes]:
             yield chunk
     except (OSError, ValueError, http.client.HTTPException) as exc:
         raise ContainerError(
-            f"lost the engine copying results out of the container: {_short(str(exc))}"
+            f"lost the engine copying results out of the container: {short(str(exc))}"
         ) from exc
     finally:
         response.close()
         conn.close()
-
-
-def _short(text: str) -> str:
-    """The engine's message on one line."""
-    return " ".join(text.split())[:500]

@@ -17,7 +17,7 @@ import docker.tls
 import requests.exceptions
 
 import docker
-from ci.engineapi import ApiError, TransportError
+from ci.engineapi import ApiError, TransportError, short
 from ci.engines import Endpoint
 from ci.errors import ImageBuildError
 
@@ -113,8 +113,3 @@ def build(
         raise ImageBuildError(f"building {tag} failed: {short(str(exc.explanation or exc))}") from exc
     except LOST as exc:
         raise ImageBuildError(f"building {tag} failed: lost the engine: {short(str(exc))}") from exc
-
-
-def short(text: str) -> str:
-    """The engine's message on one line."""
-    return " ".join(text.split())[:500]

@@ -214,6 +214,11 @@ def _read_exactly(raw: Any, size: int) -> bytes:
     return b"".join(parts)
 
 
+def short(text: str) -> str:
+    """An engine's message on one line."""
+    return " ".join(text.split())[:500]
+
+
 def _word(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"

@@ -10,6 +10,7 @@ from typing import Any
 
 from ci import cleanup, engines, plan
 from ci.engine import Engine
+from ci.platforms import host_docker_platform
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,6 @@ class EnginePool:
         self._lock = threading.Lock()
         self._endpoints = dict(endpoints or {})  # URL -> how to reach it (TLS, ssh config)
         self._engines: dict[str, Engine] = {}
-        self._platforms: dict[str, str] = {}
         self._infos: dict[str, dict[str, Any]] = {}
         self._volumes: set[str] = set()
         self.reap = reap
@@ -44,11 +44,7 @@ class EnginePool:
         """The platform of the machine an engine runs on (asked once per remote engine)."""
         if not engines.is_remote(url):
             return local_platform
-        engine = self.get(url)
-        with self._lock:
-            if url not in self._platforms:
-                self._platforms[url] = engine.docker_platform()
-            return self._platforms[url]
+        return host_docker_platform(str(self.info(url).get("Architecture", "x86_64")))
 
     def info(self, url: str) -> dict[str, Any]:
         """The engine's `docker info` (asked once per engine)."""

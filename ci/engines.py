@@ -246,13 +246,17 @@ def is_remote(url: str) -> bool:
 
 
 def is_loopback(url: str) -> bool:
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if host == "localhost":
+    return is_loopback_name(urllib.parse.urlsplit(url).hostname or "")
+
+
+def is_loopback_name(name: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1 (a bare host name or address, no port or brackets)."""
+    if name == "localhost":
         return True
-    import ipaddress  # noqa: PLC0415  # only for tcp:// engines: kept off every run's start-up
+    import ipaddress  # noqa: PLC0415  # only for tcp:// engines and registries: off start-up
 
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
 

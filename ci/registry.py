@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import http.client
-import ipaddress
 import json
 import logging
 import re
@@ -17,6 +16,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from ci import engines
 from ci.errors import ReleasePushError
 
 log = logging.getLogger(__name__)
@@ -45,12 +45,7 @@ def split_repository(repository: str) -> tuple[str, str]:
 def is_loopback(host: str) -> bool:
     """localhost, 127.0.0.0/8 or [::1], with or without a port."""
     name = host.split("]", 1)[0].lstrip("[") if host.startswith("[") else host.rsplit(":", 1)[0]
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+    return engines.is_loopback_name(name)
 
 
 def scheme_for(host: str, env: Mapping[str, str]) -> str:
