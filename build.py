@@ -26,7 +26,7 @@ import sys  # noqa: E402
 
 
 def _die_quietly(signum: int, _frame: object) -> None:
-    # Until ci.harness installs its own handlers no container exists: just exit 128+N.
+    # Until ci.cli installs its own handlers no container exists: just exit 128+N.
     os.write(2, f"build.py: interrupted by {signal.Signals(signum).name}\n".encode())
     os._exit(128 + signum)
 
@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv"
 
 # `python3 build.py` (or a build.py reached through a symlink): use the project's environment
-# (made by ci/provision.sh) all the same.
+# (made by scripts/provision.sh) all the same.
 if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.resolve():
     python = str(VENV / "bin" / "python")
     os.execv(python, [python, str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
@@ -52,7 +52,9 @@ signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)  # one that came meanwhile is 
 REQUIRED = ("colorlog", "docker", "psutil", "rich")
 missing = [m for m in REQUIRED if importlib.util.find_spec(m) is None]
 if missing:
-    sys.stderr.write(f"build.py: missing Python dependencies ({', '.join(missing)}); run ci/provision.sh\n")
+    sys.stderr.write(
+        f"build.py: missing Python dependencies ({', '.join(missing)}); run scripts/provision.sh\n"
+    )
     sys.exit(2)
 
 sys.path.insert(0, str(HERE))

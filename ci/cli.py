@@ -8,14 +8,16 @@ import os
 import signal
 from collections.abc import Mapping
 
-from ci import execute, invocation, signals, sshbridge
-from ci import log as ci_log
+from ci.engine import sshbridge
 from ci.errors import (
     ExitCode,
     HarnessError,
 )
-from ci.host import Host
-from ci.options import parse_args
+from ci.output import log as ci_log
+from ci.planning import invocation
+from ci.running import execute, signals
+from ci.settings.host import Host
+from ci.settings.options import parse_args
 
 log = logging.getLogger(__name__)
 

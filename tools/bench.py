@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = str(REPO / ".venv" / "bin" / "python")
 BUILD_PY = str(REPO / "build.py")  # run as users run it: its own sh prologue picks the interpreter
 
-# Run under the project's environment (made by ci/provision.sh), as build.py does.
+# Run under the project's environment (made by scripts/provision.sh), as build.py does.
 if (
     __name__ == "__main__"
     and Path(sys.prefix).resolve() != (REPO / ".venv").resolve()
@@ -218,18 +218,19 @@ def overhead(repeat: int, work: Path) -> list[Figure]:
     steps = startup_profile(max(repeat, 5), build_dir)
 
     sys.path.insert(0, str(REPO))
-    from ci import images, plan  # noqa: PLC0415
-    from ci.engine import Engine  # noqa: PLC0415
-    from ci.platforms import discover, host_docker_platform  # noqa: PLC0415
+    from ci.engine.client import Engine  # noqa: PLC0415
+    from ci.images import provide  # noqa: PLC0415
+    from ci.planning import runspec  # noqa: PLC0415
+    from ci.planning.platforms import discover, host_docker_platform  # noqa: PLC0415
 
     engine = Engine.connect()
     amd64 = discover(REPO / "docker")["amd64"]
 
     def resolve() -> float:
         started = time.monotonic()
-        ref = plan.image_ref(amd64, REPO / "docker")
-        images.ensure_image(
-            engine, amd64, ref, REPO / "docker", images.ImageRequest(lock_timeout=10),
+        ref = runspec.image_ref(amd64, REPO / "docker")
+        provide.ensure_image(
+            engine, amd64, ref, REPO / "docker", provide.ImageRequest(lock_timeout=10),
             host_platform=host_docker_platform(platform.machine()),
         )  # fmt: skip
         return time.monotonic() - started

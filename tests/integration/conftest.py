@@ -1,4 +1,4 @@
-"""Integration tier: every test here talks to the real Docker engine that ci/provision.sh starts."""
+"""Integration tier: every test here talks to the real Docker engine that scripts/provision.sh starts."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import psutil
 import pytest
 
 import docker
-from ci.cleanup import owner_alive
+from ci.running.cleanup import owner_alive
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_PY = REPO / "build.py"
@@ -68,7 +68,7 @@ def docker_client() -> Iterator[docker.DockerClient]:
         client = docker.from_env(timeout=10)
         client.ping()
     except docker.errors.DockerException as exc:
-        message = f"NO DOCKER ENGINE: the integration tier cannot run ({exc}); run ci/provision.sh"
+        message = f"NO DOCKER ENGINE: the integration tier cannot run ({exc}); run scripts/provision.sh"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -208,7 +208,7 @@ def start_registry(
     tmp_path.mkdir(parents=True, exist_ok=True)
     binary = shutil.which("docker-registry")
     if binary is None:
-        pytest.fail("NO docker-registry: ci/provision.sh installs Debian's docker-registry")
+        pytest.fail("NO docker-registry: scripts/provision.sh installs Debian's docker-registry")
     port = free_port()
     config = tmp_path / "registry.yml"
     auth = ""

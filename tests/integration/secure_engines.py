@@ -107,7 +107,7 @@ def sshd(root: Path) -> Iterator[SshEngine]:
     engine (its remote command is `docker system dial-stdio`)."""
     binary = "/usr/sbin/sshd"
     if not Path(binary).exists() or os.geteuid() != 0:
-        pytest.fail("NO sshd (or not root): ci/provision.sh installs Debian's openssh-server")
+        pytest.fail("NO sshd (or not root): scripts/provision.sh installs Debian's openssh-server")
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o700)
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / "host_key")], check=True)

@@ -20,5 +20,5 @@ def test_unreachable_engine_exits_69_within_5_seconds(tmp_path: Path) -> None:
     assert result.seconds < 5
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines[0].startswith("build.py: cannot reach the Docker engine")
-    assert "ci/provision.sh" in result.stderr
+    assert "scripts/provision.sh" in result.stderr
     assert snapshot(tmp_path) == before

@@ -22,8 +22,8 @@ import psutil
 import pytest
 
 import docker
-from ci import engines
-from ci.engine import Engine
+from ci.engine import endpoints
+from ci.engine.client import Engine
 from tests.integration.conftest import BUILD_PY, container_names, run_build_py, start_registry, tiny_platforms
 from tests.integration.secure_engines import TlsEngine, tls_dockerd
 
@@ -140,7 +140,9 @@ def test_chaos_under_load_local_and_remote(
     registry, _ = start_registry(tmp_path / "registry")
     assert run_build_py("-p", "amd64", "-b", "--docker-registry", registry, "--push-cache").returncode == 0
     tls_env = {"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(remote_engine.good)}
-    remote = Engine.connect(engines.default_endpoint({"DOCKER_HOST": remote_engine.url, **tls_env}, tmp_path))
+    remote = Engine.connect(
+        endpoints.default_endpoint({"DOCKER_HOST": remote_engine.url, **tls_env}, tmp_path)
+    )
     warm = run_build_py("-p", "amd64", "--docker-registry", registry, "--", "true",
                         env={"DOCKER_HOST": remote_engine.url, **tls_env})  # fmt: skip
     assert warm.returncode == 0, warm.stderr[-2000:]  # the image is on the remote engine now
@@ -215,7 +217,8 @@ def test_interrupt_does_not_wait_for_a_worker_stuck_on_a_lock(
 ) -> None:
     """Two platforms; one waits for its build dir (another run holds it), the other runs. A
     SIGINT ends build.py within seconds, without waiting for the stuck worker's lock."""
-    from ci import builddirs, locks
+    from ci.planning import builddirs
+    from ci.running import locks
 
     docker_dir = tiny_platforms(tmp_path, {"near": "FROM debian:bookworm\n", "far": "FROM debian:bookworm\n"})
     held = contextlib.ExitStack()  # another run using far's build dir

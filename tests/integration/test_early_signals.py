@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ci import builddirs, locks
+from ci.planning import builddirs
+from ci.running import locks
 from tests.integration.conftest import BUILD_PY
 
 EARLY_TRIALS = int(os.environ.get("EARLY_TRIALS", "60"))

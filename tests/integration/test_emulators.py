@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ci.hints import hints_for
+from ci.output.hints import hints_for
 from tests.integration.conftest import run_build_py
 
 # platform -> the byte order its try_run must detect.

@@ -38,7 +38,7 @@ CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS_PODMAN", "12"))
 def engine(request: pytest.FixtureRequest) -> Iterator[str]:
     kind = str(request.param)
     if kind == "podman" and shutil.which("podman") is None:
-        message = "NO PODMAN: ci/provision.sh --podman installs it"
+        message = "NO PODMAN: scripts/provision.sh --podman installs it"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import docker
-from ci.plan import image_ref
-from ci.platforms import discover
+from ci.planning.platforms import discover
+from ci.planning.runspec import image_ref
 from tests.integration.conftest import run_build_py, snapshot, tiny_platforms
 
 pytestmark = pytest.mark.usefixtures("no_leftovers")

@@ -60,7 +60,10 @@ def test_a_binary_the_kernel_cannot_run_points_at_the_binfmt_handlers(tmp_path: 
     status, shown = failing_run(tmp_path, "--", "bash", "-c", script)
     assert status == 126, shown
     assert "exec format error" in shown.lower()
-    assert "hint: a binary of a foreign architecture could not be run" in shown and "ci/provision.sh" in shown
+    assert (
+        "hint: a binary of a foreign architecture could not be run" in shown
+        and "scripts/provision.sh" in shown
+    )
 
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")

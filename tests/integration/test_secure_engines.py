@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 import docker
-from ci import engines
-from ci.engine import Engine
+from ci.engine import endpoints
+from ci.engine.client import Engine
 from ci.errors import EngineUnreachableError
 from tests.integration.conftest import BUILD_PY, container_names, run_build_py, start_registry
 from tests.integration.secure_engines import SshEngine, TlsEngine, sshd, tls_dockerd
@@ -74,15 +74,15 @@ def test_tls_material_from_env_context_and_file_reaches_the_engine(
     good_file = engines_file(tmp_path / "good.toml", "amd64", url, tls_engine.good)
     wrong_file = engines_file(tmp_path / "wrong.toml", "amd64", url, tls_engine.wrong)
     right = {
-        "env": engines.default_endpoint(tls_env(tls_engine.good, url), tmp_path),
-        "context": engines.resolve_endpoint("context:secure", tmp_path / "cfg"),
-        "file": engines.resolve_endpoint(url, tmp_path, engines.load_access(good_file)),
+        "env": endpoints.default_endpoint(tls_env(tls_engine.good, url), tmp_path),
+        "context": endpoints.resolve_endpoint("context:secure", tmp_path / "cfg"),
+        "file": endpoints.resolve_endpoint(url, tmp_path, endpoints.load_access(good_file)),
     }
     wrong = {
-        "none": engines.Endpoint(url),
-        "env": engines.default_endpoint(tls_env(tls_engine.wrong, url), tmp_path),
-        "context": engines.resolve_endpoint("context:forged", tmp_path / "cfg"),
-        "file": engines.resolve_endpoint(url, tmp_path, engines.load_access(wrong_file)),
+        "none": endpoints.Endpoint(url),
+        "env": endpoints.default_endpoint(tls_env(tls_engine.wrong, url), tmp_path),
+        "context": endpoints.resolve_endpoint("context:forged", tmp_path / "cfg"),
+        "file": endpoints.resolve_endpoint(url, tmp_path, endpoints.load_access(wrong_file)),
     }
     for source, endpoint in right.items():
         assert Engine.connect(endpoint).version()["Version"], source
@@ -92,11 +92,11 @@ def test_tls_material_from_env_context_and_file_reaches_the_engine(
         assert source
 
 
-def owner_with_watchdog(run_id: str, endpoints: list[engines.Endpoint]) -> subprocess.Popen[bytes]:
+def owner_with_watchdog(run_id: str, endpoints: list[endpoints.Endpoint]) -> subprocess.Popen[bytes]:
     """A process that starts a watchdog for these engines, as build.py does, then waits."""
     code = (
-        "import sys, time; from ci import cleanup, engines\n"
-        "eps = [engines.Endpoint.from_arg(a) for a in sys.argv[2:]]\n"
+        "import sys, time; from ci.running import cleanup; from ci.engine import endpoints\n"
+        "eps = [endpoints.Endpoint.from_arg(a) for a in sys.argv[2:]]\n"
         "cleanup.start_watchdog(sys.argv[1], dict(__import__('os').environ), eps)\n"
         "print('ready', flush=True); time.sleep(600)\n"
     )
@@ -121,8 +121,8 @@ def tiny_image(client: docker.DockerClient) -> str:
 def test_watchdog_reaches_tls_and_ssh_engines(
     tls_engine: TlsEngine, ssh_engine: SshEngine, docker_client: docker.DockerClient, amd64_image: str
 ) -> None:
-    tls = engines.default_endpoint(tls_env(tls_engine.good, tls_engine.url), Path("/nonexistent"))
-    ssh = engines.Endpoint(ssh_engine.url, ssh_config=str(ssh_engine.config))
+    tls = endpoints.default_endpoint(tls_env(tls_engine.good, tls_engine.url), Path("/nonexistent"))
+    ssh = endpoints.Endpoint(ssh_engine.url, ssh_config=str(ssh_engine.config))
     remote = Engine.connect(tls).client
     image = tiny_image(remote)
     run_id = "wd-" + uuid.uuid4().hex[:8]

@@ -45,6 +45,6 @@ def test_engine_restart_mid_run(docker_client: docker.DockerClient, tmp_path: Pa
         assert "lost the engine" in stderr or "the container failed" in stderr, stderr
         assert "Traceback" not in stderr
     finally:
-        subprocess.run([str(REPO / "ci" / "provision.sh"), "--no-venv"], check=True)
+        subprocess.run([str(REPO / "scripts" / "provision.sh"), "--no-venv"], check=True)
     # The watchdog saw its owner go while the engine was down; it keeps trying, then removes it.
     wait_until_none(docker_client, 60, owner_pid=str(proc.pid))

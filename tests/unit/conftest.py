@@ -9,7 +9,7 @@ from typing import NoReturn
 import pytest
 
 import docker
-from ci import engineapi
+from ci.engine import api
 
 NO_DOCKER = "unit tests must not touch Docker"
 
@@ -20,11 +20,11 @@ def _refuse(*_args: object, **_kwargs: object) -> NoReturn:
 
 @pytest.fixture(autouse=True)
 def no_docker(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every way ci.engine (or anything else) could open a client raises AssertionError."""
+    """Every way ci.engine.client (or anything else) could open a client raises AssertionError."""
     for module in (docker, docker.client):
         for name in ("DockerClient", "APIClient", "from_env"):
             monkeypatch.setattr(module, name, _refuse)
-    monkeypatch.setattr(engineapi.EngineApi, "open", _refuse)
+    monkeypatch.setattr(api.EngineApi, "open", _refuse)
 
 
 @pytest.fixture(autouse=True)

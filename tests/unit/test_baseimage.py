@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ci.baseimage import (
+from ci.errors import PlatformDefinitionError
+from ci.images.baseimage import (
     DEFAULT_MIRROR,
     BaseImage,
     BootstrapRecipe,
@@ -13,7 +14,6 @@ from ci.baseimage import (
     local_name,
     rewrite_from,
 )
-from ci.errors import PlatformDefinitionError
 
 AMD64 = "linux/amd64"
 

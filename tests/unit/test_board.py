@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from ci import board, platformlog, progress
+from ci.output import board, platformlog, progress
 
 
 @pytest.mark.parametrize(

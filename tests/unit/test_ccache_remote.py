@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ci import ccache_remote
 from ci.errors import BadCcacheRemoteError, ExitCode
+from ci.planning import ccache_remote
 
 
 @pytest.mark.parametrize(

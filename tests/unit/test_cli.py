@@ -1,7 +1,7 @@
 """The command line: parsing, defaults, build dirs, and main()'s exit codes for bad input.
 
 main() is only driven here as far as it gets without an engine: every case fails before
-ci.engine would connect (the conftest makes connecting fail the test).
+ci.engine.client would connect (the conftest makes connecting fail the test).
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from ci.builddirs import BUILD_DIR_STAMP, build_dir_for, check_build_dir, stamp_text
+from ci import REPO_ROOT
 from ci.cli import main
 from ci.errors import BuildDirConflictError, ExitCode, UsageError
-from ci.host import default_ccache_dir, default_jobs, default_parallel
-from ci.options import REPO_ROOT, Options, parse_args
-from ci.platforms import Platform
+from ci.planning.builddirs import BUILD_DIR_STAMP, build_dir_for, check_build_dir, stamp_text
+from ci.planning.platforms import Platform
+from ci.settings.host import default_ccache_dir, default_jobs, default_parallel
+from ci.settings.options import Options, parse_args
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 GiB = 1 << 30

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ci.dockerfile import copied_sources, logical_lines
+from ci.planning.dockerfile import copied_sources, logical_lines
 
 # -- logical_lines ----------------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ci import emulation
 from ci.errors import EmulationUnavailableError, UsageError
-from ci.platforms import Platform
+from ci.planning import emulation
+from ci.planning.platforms import Platform
 
 HANDLER_OK = "enabled\ninterpreter /usr/libexec/qemu-binfmt/arm-binfmt-P\nflags: PF\noffset 0\n"
 

@@ -7,8 +7,8 @@ import struct
 
 import pytest
 
-from ci import engineapi
-from ci.engineapi import STDERR, STDOUT, EngineApi, TransportError
+from ci.engine import api
+from ci.engine.api import STDERR, STDOUT, EngineApi, TransportError
 
 
 class Trickle(io.BufferedReader):
@@ -27,13 +27,13 @@ def frame(stream: int, data: bytes) -> bytes:
 
 def test_multiplexed_frames_are_split_by_stream_even_when_reads_come_short() -> None:
     raw = Trickle(io.BytesIO(frame(1, b"out\n") + frame(2, b"err\n") + frame(1, b"x" * 70000)))
-    got = list(engineapi._frames(raw, tty=False))
+    got = list(api._frames(raw, tty=False))
     assert got == [(STDOUT, b"out\n"), (STDERR, b"err\n"), (STDOUT, b"x" * 70000)]
 
 
 def test_a_tty_stream_is_passed_through_as_stdout() -> None:
     raw = Trickle(io.BytesIO(b"\x01\x00raw bytes"))
-    got = b"".join(chunk for stream, chunk in engineapi._frames(raw, tty=True) if stream == STDOUT)
+    got = b"".join(chunk for stream, chunk in api._frames(raw, tty=True) if stream == STDOUT)
     assert got == b"\x01\x00raw bytes"
 
 
@@ -41,7 +41,7 @@ def test_a_tty_stream_is_passed_through_as_stdout() -> None:
 def test_a_stream_cut_off_anywhere_ends_with_what_came(cut: int) -> None:
     """The engine or an ssh bridge gone mid-frame, in its payload or in the next header."""
     whole = frame(1, b"complete") + frame(2, b"cut off")
-    got = list(engineapi._frames(io.BufferedReader(io.BytesIO(whole[:-cut])), tty=False))
+    got = list(api._frames(io.BufferedReader(io.BytesIO(whole[:-cut])), tty=False))
     came = 7 - cut  # of the second frame's 7 payload bytes; below 0 its header was cut
     assert got == [(STDOUT, b"complete")] + ([(STDERR, b"cut off"[:came])] if came > 0 else [])
 
@@ -50,7 +50,7 @@ def test_reading_a_closed_stream_is_a_transport_error() -> None:
     raw = io.BufferedReader(io.BytesIO(frame(1, b"x")))
     raw.close()
     with pytest.raises(TransportError):
-        list(engineapi._frames(raw, tty=False))
+        list(api._frames(raw, tty=False))
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_reading_a_closed_stream_is_a_transport_error() -> None:
     [(b'{"message":"No such container: x"}\n', "No such container: x"), (b"plain words\n", "plain words")],
 )
 def test_the_engines_error_message(data: bytes, want: str) -> None:
-    assert engineapi._message(data) == want
+    assert api._message(data) == want
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ def test_the_engines_error_message(data: bytes, want: str) -> None:
     [(True, "1"), (False, "0"), ({"label": ["a=b"]}, '{"label": ["a=b"]}'), ("x", "x"), (3, "3")],
 )
 def test_query_words(value: object, want: str) -> None:
-    assert engineapi._word(value) == want
+    assert api._word(value) == want
 
 
 def test_urls() -> None:

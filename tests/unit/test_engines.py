@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ci import engines
+from ci.engine import endpoints
 from ci.errors import InsecureEngineError, UsageError
 
 
@@ -19,18 +19,18 @@ def make_context(config: Path, name: str, host: str) -> None:
 
 
 def test_parse_pairs_and_malformed_ones() -> None:
-    assert engines.parse_pairs(["arm64=tcp://a:2375", "armv7=unix:///x.sock"]) == {
+    assert endpoints.parse_pairs(["arm64=tcp://a:2375", "armv7=unix:///x.sock"]) == {
         "arm64": "tcp://a:2375",
         "armv7": "unix:///x.sock",
     }
     for bad in ("arm64", "=tcp://a", "arm64="):
         with pytest.raises(UsageError, match="PLATFORM=URL"):
-            engines.parse_pairs([bad])
+            endpoints.parse_pairs([bad])
 
 
 def test_flags_beat_the_file_which_beats_the_default(tmp_path: Path) -> None:
     table = {"arm64": "tcp://file:1", "armv7": "tcp://file:2", "*": "unix:///rest.sock"}
-    chosen = engines.engine_for(
+    chosen = endpoints.engine_for(
         ["amd64", "arm64", "armv7"],
         pairs={"arm64": "tcp://flag:1"},
         file_table=table,
@@ -43,44 +43,44 @@ def test_flags_beat_the_file_which_beats_the_default(tmp_path: Path) -> None:
 def test_default_comes_from_docker_host_then_context_then_local(tmp_path: Path) -> None:
     make_context(tmp_path, "builders", "tcp://ctx:2376")
     assert (
-        engines.default_url({"DOCKER_HOST": "tcp://h:1", "DOCKER_CONTEXT": "builders"}, tmp_path)
+        endpoints.default_url({"DOCKER_HOST": "tcp://h:1", "DOCKER_CONTEXT": "builders"}, tmp_path)
         == "tcp://h:1"
     )
-    assert engines.default_url({"DOCKER_CONTEXT": "builders"}, tmp_path) == "tcp://ctx:2376"
+    assert endpoints.default_url({"DOCKER_CONTEXT": "builders"}, tmp_path) == "tcp://ctx:2376"
     (tmp_path / "config.json").write_text(json.dumps({"currentContext": "builders"}))
-    assert engines.default_url({}, tmp_path) == "tcp://ctx:2376"
-    assert engines.default_url({}, tmp_path / "none") == engines.LOCAL
-    assert engines.default_url({"DOCKER_CONTEXT": "default"}, tmp_path) == engines.LOCAL
+    assert endpoints.default_url({}, tmp_path) == "tcp://ctx:2376"
+    assert endpoints.default_url({}, tmp_path / "none") == endpoints.LOCAL
+    assert endpoints.default_url({"DOCKER_CONTEXT": "default"}, tmp_path) == endpoints.LOCAL
 
 
 def test_context_urls_and_unknown_contexts(tmp_path: Path) -> None:
     make_context(tmp_path, "arm", "ssh://me@arm-box")
-    assert engines.resolve("context:arm", tmp_path) == "ssh://me@arm-box"
+    assert endpoints.resolve("context:arm", tmp_path) == "ssh://me@arm-box"
     with pytest.raises(UsageError, match="unknown Docker context 'nope'"):
-        engines.resolve("context:nope", tmp_path)
+        endpoints.resolve("context:nope", tmp_path)
 
 
 @pytest.mark.parametrize("url", ["http://x:2375", "arm-box:2375", "tcp:/x"])
 def test_invalid_urls(url: str, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="is not unix://"):
-        engines.resolve(url, tmp_path)
+        endpoints.resolve(url, tmp_path)
 
 
 def test_load_file(tmp_path: Path) -> None:
-    path = tmp_path / "engines.toml"
+    path = tmp_path / "endpoints.toml"
     path.write_text('[engines]\narm64 = "tcp://arm:2375"\n"*" = "unix:///var/run/docker.sock"\n')
-    assert engines.load_file(path) == {"arm64": "tcp://arm:2375", "*": "unix:///var/run/docker.sock"}
+    assert endpoints.load_file(path) == {"arm64": "tcp://arm:2375", "*": "unix:///var/run/docker.sock"}
     path.write_text("[engines]\narm64 = 3\n")
     with pytest.raises(UsageError, match="expected an \\[engines\\] table"):
-        engines.load_file(path)
+        endpoints.load_file(path)
     path.write_text("[engines\n")
     with pytest.raises(UsageError, match="cannot read the engines file"):
-        engines.load_file(path)
+        endpoints.load_file(path)
 
 
 def test_remote_means_another_machine() -> None:
-    assert engines.is_remote("tcp://127.0.0.1:2375") and engines.is_remote("ssh://me@box")
-    assert not engines.is_remote("unix:///var/run/docker.sock") and not engines.is_remote(engines.LOCAL)
+    assert endpoints.is_remote("tcp://127.0.0.1:2375") and endpoints.is_remote("ssh://me@box")
+    assert not endpoints.is_remote("unix:///var/run/docker.sock") and not endpoints.is_remote(endpoints.LOCAL)
 
 
 def make_tls_context(config: Path, name: str, host: str, skip: bool) -> Path:
@@ -99,11 +99,11 @@ def make_tls_context(config: Path, name: str, host: str, skip: bool) -> Path:
 
 def test_context_tls_material_and_skip_verify(tmp_path: Path) -> None:
     tls = make_tls_context(tmp_path, "secure", "tcp://b:2376", skip=False)
-    found = engines.resolve_endpoint("context:secure", tmp_path)
-    want = engines.Tls(ca=str(tls / "ca.pem"), cert=str(tls / "cert.pem"), key=str(tls / "key.pem"))
-    assert found == engines.Endpoint("tcp://b:2376", want)
+    found = endpoints.resolve_endpoint("context:secure", tmp_path)
+    want = endpoints.Tls(ca=str(tls / "ca.pem"), cert=str(tls / "cert.pem"), key=str(tls / "key.pem"))
+    assert found == endpoints.Endpoint("tcp://b:2376", want)
     make_tls_context(tmp_path, "lax", "tcp://c:2376", skip=True)
-    lax = engines.resolve_endpoint("context:lax", tmp_path).tls
+    lax = endpoints.resolve_endpoint("context:lax", tmp_path).tls
     assert lax is not None and not lax.verify
 
 
@@ -111,44 +111,44 @@ def test_tls_from_the_environment(tmp_path: Path) -> None:
     for stem in ("ca", "cert", "key"):
         (tmp_path / f"{stem}.pem").write_text(stem)
     env = {"DOCKER_HOST": "tcp://h:2376", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(tmp_path)}
-    assert engines.default_endpoint(env, Path("/none")).tls == engines.Tls(
+    assert endpoints.default_endpoint(env, Path("/none")).tls == endpoints.Tls(
         ca=str(tmp_path / "ca.pem"), cert=str(tmp_path / "cert.pem"), key=str(tmp_path / "key.pem")
     )
-    assert engines.default_endpoint({"DOCKER_HOST": "tcp://h:2375"}, tmp_path).tls is None
-    no_verify = engines.default_endpoint({"DOCKER_HOST": "tcp://h:2376", "DOCKER_TLS": "1"}, tmp_path).tls
+    assert endpoints.default_endpoint({"DOCKER_HOST": "tcp://h:2375"}, tmp_path).tls is None
+    no_verify = endpoints.default_endpoint({"DOCKER_HOST": "tcp://h:2376", "DOCKER_TLS": "1"}, tmp_path).tls
     assert no_verify is not None and not no_verify.verify
 
 
 def test_engines_file_tls_and_ssh_tables(tmp_path: Path) -> None:
-    path = tmp_path / "engines.toml"
+    path = tmp_path / "endpoints.toml"
     path.write_text(
         '[engines]\narm64 = "tcp://a:2376"\nriscv64 = "ssh://me@r"\n'
         '[tls."tcp://a:2376"]\nca = "c/ca.pem"\ncert = "c/cert.pem"\nkey = "/abs/key.pem"\nverify = false\n'
         '[ssh."ssh://me@r"]\nconfig = "ssh_config"\n'
     )
-    chosen = engines.endpoints_for(
+    chosen = endpoints.endpoints_for(
         ["arm64", "riscv64", "amd64"],
         pairs={},
-        file_table=engines.load_file(path),
-        access=engines.load_access(path),
+        file_table=endpoints.load_file(path),
+        access=endpoints.load_access(path),
         env={},
         docker_config=tmp_path / "none",
     )
-    assert chosen["arm64"].tls == engines.Tls(
+    assert chosen["arm64"].tls == endpoints.Tls(
         ca=str(tmp_path / "c/ca.pem"), cert=str(tmp_path / "c/cert.pem"), key="/abs/key.pem", verify=False
     )
     assert chosen["riscv64"].ssh_config == str(tmp_path / "ssh_config")
-    assert chosen["amd64"] == engines.Endpoint(engines.LOCAL)
+    assert chosen["amd64"] == endpoints.Endpoint(endpoints.LOCAL)
     path.write_text('[tls."tcp://a:2376"]\nca = 3\n')
     with pytest.raises(UsageError, match="takes ca, cert, key, verify"):
-        engines.load_access(path)
+        endpoints.load_access(path)
     path.write_text('[ssh."ssh://me@r"]\nidentity = "x"\n')
     with pytest.raises(UsageError, match="not identity"):
-        engines.load_access(path)
+        endpoints.load_access(path)
 
 
 def test_ssh_config_from_the_environment_when_the_file_names_none(tmp_path: Path) -> None:
-    chosen = engines.endpoints_for(
+    chosen = endpoints.endpoints_for(
         ["a", "b"],
         pairs={"a": "ssh://me@x", "b": "tcp://127.0.0.1:2375"},
         file_table={},
@@ -160,10 +160,10 @@ def test_ssh_config_from_the_environment_when_the_file_names_none(tmp_path: Path
 
 
 def test_endpoint_survives_the_watchdog_command_line() -> None:
-    endpoint = engines.Endpoint("tcp://h:2376", engines.Tls(ca="/c a.pem", verify=False), None)
-    assert engines.Endpoint.from_arg(endpoint.to_arg()) == endpoint
-    assert engines.Endpoint.from_arg("-") == engines.Endpoint("")
-    assert engines.Endpoint.from_arg("unix:///x.sock") == engines.Endpoint("unix:///x.sock")
+    endpoint = endpoints.Endpoint("tcp://h:2376", endpoints.Tls(ca="/c a.pem", verify=False), None)
+    assert endpoints.Endpoint.from_arg(endpoint.to_arg()) == endpoint
+    assert endpoints.Endpoint.from_arg("-") == endpoints.Endpoint("")
+    assert endpoints.Endpoint.from_arg("unix:///x.sock") == endpoints.Endpoint("unix:///x.sock")
 
 
 @pytest.mark.parametrize(
@@ -172,7 +172,7 @@ def test_endpoint_survives_the_watchdog_command_line() -> None:
         ("tcp://arm:2375", None, "", True),
         ("tcp://arm:2375", None, "1", False),
         ("tcp://arm:2375", None, "tcp://other:2375, tcp://arm:2375", False),
-        ("tcp://arm:2376", engines.Tls(ca="ca.pem"), "", False),
+        ("tcp://arm:2376", endpoints.Tls(ca="ca.pem"), "", False),
         ("tcp://127.0.0.1:2375", None, "", False),
         ("tcp://[::1]:2375", None, "", False),
         ("tcp://localhost:2375", None, "", False),
@@ -181,29 +181,31 @@ def test_endpoint_survives_the_watchdog_command_line() -> None:
     ],
 )
 def test_plain_tcp_off_loopback_is_refused(
-    url: str, tls: engines.Tls | None, opt_in: str, refused: bool
+    url: str, tls: endpoints.Tls | None, opt_in: str, refused: bool
 ) -> None:
-    endpoint, env = engines.Endpoint(url, tls), {"CI_INSECURE_ENGINES": opt_in}
+    endpoint, env = endpoints.Endpoint(url, tls), {"CI_INSECURE_ENGINES": opt_in}
     if refused:
         with pytest.raises(InsecureEngineError, match="plain TCP without TLS") as caught:
-            engines.check_secure(endpoint, env)
+            endpoints.check_secure(endpoint, env)
         assert "CI_INSECURE_ENGINES=tcp://arm:2375" in caught.value.hint
     else:
-        engines.check_secure(endpoint, env)
+        endpoints.check_secure(endpoint, env)
 
 
 def test_unreachable_hints_say_what_to_check() -> None:
-    assert "ssh HOST" in engines.unreachable_hint(engines.Endpoint("ssh://me@x"), "Permission denied", "d")
-    tls = engines.Endpoint("tcp://h:2376", engines.Tls(ca="c"))
-    assert "certificate" in engines.unreachable_hint(tls, "boom", "d")
-    plain = engines.Endpoint("tcp://h:2376")
+    assert "ssh HOST" in endpoints.unreachable_hint(
+        endpoints.Endpoint("ssh://me@x"), "Permission denied", "d"
+    )
+    tls = endpoints.Endpoint("tcp://h:2376", endpoints.Tls(ca="c"))
+    assert "certificate" in endpoints.unreachable_hint(tls, "boom", "d")
+    plain = endpoints.Endpoint("tcp://h:2376")
     https = "Client sent an HTTP request to an HTTPS server"
-    assert "wants TLS" in engines.unreachable_hint(plain, https, "d")
-    assert engines.unreachable_hint(plain, "Connection refused", "d") == "d"
+    assert "wants TLS" in endpoints.unreachable_hint(plain, https, "d")
+    assert endpoints.unreachable_hint(plain, "Connection refused", "d") == "d"
 
 
 def test_ssh_command_line() -> None:
-    from ci.sshbridge import ssh_argv
+    from ci.engine.sshbridge import ssh_argv
 
     assert ssh_argv("ssh://me@box:2222", "/c", "/d/control") == [
         "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from ci.errors import UnknownFunctionError, UsageError
-from ci.functions import SCRIPT_IN_CONTAINER, default_function, defined_functions, resolve_command
-from ci.platforms import Platform
+from ci.planning.functions import SCRIPT_IN_CONTAINER, default_function, defined_functions, resolve_command
+from ci.planning.platforms import Platform
 
 REPO = Path(__file__).resolve().parents[2]
 

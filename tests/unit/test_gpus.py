@@ -8,12 +8,12 @@ from pathlib import Path
 import docker.types
 import pytest
 
-from ci import gpus
 from ci.errors import ExitCode, GpuUnavailableError, PlatformDefinitionError, UsageError
-from ci.options import parse_args
-from ci.plan import plan_run
-from ci.platforms import discover
-from ci.runline import docker_run_argv
+from ci.planning import gpus
+from ci.planning.platforms import discover
+from ci.planning.runline import docker_run_argv
+from ci.planning.runspec import plan_run
+from ci.settings.options import parse_args
 from tests.unit.test_plan import inputs
 
 

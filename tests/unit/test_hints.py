@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ci.hints import CAUSES, hints_for
+from ci.output.hints import CAUSES, hints_for
 
 # Real output, captured on this project's machine (see each test).
 CMAKE_325 = [
@@ -60,7 +60,7 @@ def test_read_only_source(line: str) -> None:
     ],
 )
 def test_exec_format_error(line: str) -> None:
-    assert "sudo ci/provision.sh" in only(126, [line])
+    assert "sudo scripts/provision.sh" in only(126, [line])
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from ci.errors import ImageBuildError
-from ci.images import is_transient, with_retries
+from ci.images.provide import is_transient, with_retries
 
 TRANSIENT = "E: Failed to fetch http://deb.debian.org/debian/pool/main/c/cmake.deb  Connection reset by peer"
 PERMANENT = "The command '/bin/sh -c make' returned a non-zero code: 2"

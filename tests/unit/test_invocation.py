@@ -14,10 +14,10 @@ from ci.errors import (
     UnknownFunctionError,
     UsageError,
 )
-from ci.gpus import ALL_GPUS, NO_GPUS, Gpus
-from ci.host import Host
-from ci.invocation import Invocation, mode_of, plan_invocation, run_inputs
-from ci.options import parse_args
+from ci.planning.gpus import ALL_GPUS, NO_GPUS, Gpus
+from ci.planning.invocation import Invocation, mode_of, plan_invocation, run_inputs
+from ci.settings.host import Host
+from ci.settings.options import parse_args
 
 GiB = 1 << 30
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ci.options import parse_args
-from ci.platforms import discover
+from ci.planning.platforms import discover
+from ci.settings.options import parse_args
 
 REPO = Path(__file__).resolve().parents[2]
 JENKINSFILE = (REPO / "Jenkinsfile").read_text(encoding="utf-8")
@@ -78,10 +78,10 @@ def test_no_platform_is_named_by_hand() -> None:
 
 
 def test_scripts_and_tiers_it_calls_exist() -> None:
-    for script in re.findall(r"\b(ci/[a-z_]+\.sh)", JENKINSFILE):
+    for script in re.findall(r"\b(scripts/[a-z_]+\.sh)", JENKINSFILE):
         assert (REPO / script).is_file(), script
-    tiers = re.findall(r"ci/test\.sh ([a-z ]+)", JENKINSFILE)
-    test_sh = (REPO / "ci" / "test.sh").read_text()
+    tiers = re.findall(r"scripts/test\.sh ([a-z ]+)", JENKINSFILE)
+    test_sh = (REPO / "scripts" / "test.sh").read_text()
     for tier in " ".join(tiers).split():
         assert re.search(rf"^\s+{tier}\)", test_sh, re.MULTILINE), tier
 
@@ -97,7 +97,7 @@ def test_it_collects_junit_archives_and_cleans_up() -> None:
 def test_builds_run_with_the_shared_ccache_credential_bound_when_the_job_names_one() -> None:
     # build.py reads CI_CCACHE_REMOTE itself; a URL with a password comes from a credential.
     assert "variable: 'CI_CCACHE_REMOTE'" in JENKINSFILE
-    assert re.search(r"withCcacheRemote \{\s*sh \"ci/provision.sh && ./build.py -p", JENKINSFILE)
+    assert re.search(r"withCcacheRemote \{\s*sh \"scripts/provision.sh && ./build.py -p", JENKINSFILE)
 
 
 def test_gpu_platforms_go_to_the_gpu_label() -> None:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ci.join_plan import (
+from ci.release.join_plan import (
     DOCKER_LIST,
     DOCKER_MANIFEST,
     OCI_INDEX,
@@ -20,7 +20,7 @@ from ci.join_plan import (
     problems,
     readback_problem,
 )
-from ci.release_plan import arch_images
+from ci.release.plan import arch_images
 
 IMAGES = arch_images("1.0", {"amd64": "linux/amd64", "arm64": "linux/arm64", "armv7": "linux/arm/v7"})
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ci import log as ci_log
+from ci.output import log as ci_log
 
 
 @pytest.fixture

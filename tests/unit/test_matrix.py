@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ci.cli import main
-from ci.matrix import matrix_json, runner_for
-from ci.platforms import discover
+from ci.planning.matrix import matrix_json, runner_for
+from ci.planning.platforms import discover
 
 REPO = Path(__file__).resolve().parents[2]
 

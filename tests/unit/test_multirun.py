@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from ci.containers import LiveContainers
-from ci.engine import Output
-from ci.multirun import PrefixedOutput, run_all
-from ci.summary import Outcome
+from ci.engine.client import Output
+from ci.output.summary import Outcome
+from ci.running.containers import LiveContainers
+from ci.running.multirun import PrefixedOutput, run_all
 
 
 def test_prefixed_output_writes_whole_lines_with_the_prefix(

@@ -9,7 +9,7 @@ import pytest
 
 import docker
 from ci.cli import main
-from ci.engine import Engine
+from ci.engine.client import Engine
 from ci.errors import ExitCode
 
 
@@ -52,6 +52,6 @@ def test_valid_input_passes_every_check_before_the_engine(
 
 
 def test_watchdog_run_label_is_the_cleanup_label() -> None:
-    from ci import cleanup, watchdog
+    from ci.running import cleanup, watchdog
 
     assert watchdog.RUN_LABEL == cleanup.RUN_LABEL

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from ci.errors import BadEnvError, PlatformDefinitionError
-from ci.plan import (
+from ci.planning.platforms import Platform
+from ci.planning.runline import docker_run_argv
+from ci.planning.runspec import (
     ImageRef,
     RunInputs,
     RunSpec,
@@ -19,8 +21,6 @@ from ci.plan import (
     parse_env,
     plan_run,
 )
-from ci.platforms import Platform
-from ci.runline import docker_run_argv
 
 DOCKERFILE = """\
 # ci.docker-platform: linux/amd64

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ci.errors import BadPlatformNameError, PlatformDefinitionError, UnknownPlatformError
-from ci.platforms import Platform, discover, select, validate_name
+from ci.planning.platforms import Platform, discover, select, validate_name
 
 
 def write(docker_dir: Path, name: str, text: str = "FROM debian:bookworm\n") -> Path:

@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ci import locks, procs
 from ci.errors import LockTimeoutError
+from ci.running import locks, procs
 
 
 def test_start_time_is_psutils_create_time() -> None:
@@ -52,7 +52,7 @@ def test_a_held_lock_times_out_for_the_next_holder_then_frees() -> None:
 
 def test_a_lock_is_released_when_its_holder_is_killed(lock_home: Path) -> None:
     code = (
-        "import sys, time; sys.path.insert(0, sys.argv[1]); from ci import locks\n"
+        "import sys, time; sys.path.insert(0, sys.argv[1]); from ci.running import locks\n"
         "with locks.locked('dir', 'it', 0):\n    print('held', flush=True); time.sleep(60)\n"
     )
     holder = subprocess.Popen(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ci.images import outdated_tags
+from ci.images.provide import outdated_tags
 
 
 def image(tags: list[str], labels: dict[str, str]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from ci.errors import ExitCode
-from ci.flags import build_parser
+from ci.settings.flags import build_parser
 from tests.readme import README, REPO, Table, block, tables
 
 
@@ -70,7 +70,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_engines_file_example_is_valid(tmp_path: Path) -> None:
-    from ci.engines import Endpoint, Tls, load_access, load_file
+    from ci.engine.endpoints import Endpoint, Tls, load_access, load_file
 
     example = README.split("```toml\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "engines.toml"

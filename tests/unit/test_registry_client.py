@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ci.registry import (
+from ci.release.registry import (
     DOCKER_HUB,
     basic_header,
     credentials_for,

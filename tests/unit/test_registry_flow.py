@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ci import images, plan
-from ci.platforms import parse_dockerfile
+from ci.images import provide
+from ci.planning import runspec
+from ci.planning.platforms import parse_dockerfile
 
 
 class FakeEngine:
@@ -55,13 +56,13 @@ def platform(tmp_path: Path) -> object:
 
 
 def ensure(engine: FakeEngine, platform: object, tmp_path: Path, push: bool) -> str:
-    ref = plan.image_ref(platform, tmp_path)  # type: ignore[arg-type]
-    images.ensure_image(
+    ref = runspec.image_ref(platform, tmp_path)  # type: ignore[arg-type]
+    provide.ensure_image(
         engine,  # type: ignore[arg-type]
         platform,  # type: ignore[arg-type]
         ref,
         tmp_path,
-        images.ImageRequest(lock_timeout=5, registry="127.0.0.1:5000", push_cache=push),
+        provide.ImageRequest(lock_timeout=5, registry="127.0.0.1:5000", push_cache=push),
         host_platform="linux/amd64",
     )
     return str(ref)

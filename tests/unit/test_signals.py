@@ -22,7 +22,7 @@ def test_a_signal_while_logging_is_not_swallowed_by_logging() -> None:
     # landing while a slow stream (a loaded machine, a full pipe) is written must get through.
     shown = run("""
         import logging, os, signal, sys, threading, time
-        from ci import signals
+        from ci.running import signals
 
         class SlowStream:
             def write(self, text):
@@ -48,7 +48,7 @@ def test_a_signal_while_logging_is_not_swallowed_by_logging() -> None:
 def test_no_container_is_created_after_a_signal_even_if_its_exception_was_lost() -> None:
     shown = run("""
         import os, signal
-        from ci import signals
+        from ci.running import signals
 
         with signals.signals_raise():
             try:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ci import summary
-from ci.summary import CacheCounts, Outcome, TestTally
+from ci.output import summary
+from ci.output.summary import CacheCounts, Outcome, TestTally
 
 JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="ctest.armv7" tests="5" failures="1" disabled="1" skipped="0" time="0">

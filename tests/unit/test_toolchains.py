@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ci.dockerfile import copied_sources, logical_lines
-from ci.platforms import Platform, discover
+from ci.planning.dockerfile import copied_sources, logical_lines
+from ci.planning.platforms import Platform, discover
 
 DOCKER = Path(__file__).resolve().parents[2] / "docker"
 EMULATOR_RE = re.compile(r"^set\(CMAKE_CROSSCOMPILING_EMULATOR\s+/usr/local/bin/qemu-([a-z0-9_]+)\)$", re.M)

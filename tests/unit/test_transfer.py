@@ -7,7 +7,7 @@ import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ci.transfer import pack_inputs, safe_member, unpack_results
+from ci.running.transfer import pack_inputs, safe_member, unpack_results
 
 
 def test_pack_inputs_owns_everything_by_the_user(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from ci.options import parse_args
-from ci.platforms import discover
+from ci.planning.platforms import discover
+from ci.settings.options import parse_args
 
 REPO = Path(__file__).resolve().parents[2]
 TEXT = (REPO / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")

@@ -1,0 +1,115 @@
+"""Do: the engine calls made through the Docker SDK, the only module that imports it: builds,
+pulls and pushes (build contexts, registry credentials, progress streams).
+
+ci.engine.client imports this only when a run needs one of them; every other call goes through
+ci.engine.api, so a run whose image is current never pays for importing the SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker.constants
+import docker.errors
+import docker.tls
+import requests.exceptions
+
+import docker
+from ci.engine.api import ApiError, TransportError, short
+from ci.engine.endpoints import Endpoint
+from ci.errors import ImageBuildError
+
+Output = Callable[[bytes, bool], None]  # (chunk, is_stderr)
+
+
+def client(ep: Endpoint, bridge_url: str | None, server_version: str) -> docker.DockerClient:
+    """An SDK client for the engine ci.engine.client has already reached, speaking the API version that
+    engine reported (or the SDK's newest, if older), so making it asks the engine nothing; no
+    read timeout: builds take as long as they take."""
+    newest = docker.constants.DEFAULT_DOCKER_API_VERSION
+    version = min(server_version, newest, key=lambda v: tuple(int(x) for x in v.split(".")))
+    if bridge_url or ep.tls is None:
+        if bridge_url or ep.url:
+            return docker.DockerClient(base_url=bridge_url or ep.url, timeout=None, version=version)  # type: ignore[arg-type]
+        return docker.from_env(timeout=None, version=version)  # type: ignore[arg-type]
+    cert = (ep.tls.cert, ep.tls.key) if ep.tls.cert and ep.tls.key else None
+    verify: bool | str = (ep.tls.ca or True) if ep.tls.verify else False
+    tls = docker.tls.TLSConfig(client_cert=cert, ca_cert=ep.tls.ca, verify=verify)
+    found = docker.DockerClient(base_url=ep.url, timeout=None, tls=tls, version=version)  # type: ignore[arg-type]
+    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the engine's own CA unless the
+    # session ignores the environment.
+    found.api.trust_env = False
+    return found
+
+
+Client = Callable[[], docker.DockerClient]  # made on first use, in the caller's try
+# What making the client or a call may raise besides the engine's own error answer.
+LOST = (docker.errors.DockerException, requests.exceptions.RequestException, ApiError, TransportError)
+
+
+def pull(sdk: Client, ref: str, platform: str) -> str | None:
+    """Pull ref; None on success, else the reason it failed (never raises for that)."""
+    repository, _, tag = ref.rpartition(":")
+    return _first_error(
+        lambda: sdk().api.pull(repository, tag=tag, platform=platform, stream=True, decode=True)
+    )
+
+
+def push(sdk: Client, ref: str) -> str | None:
+    """Push ref; None on success, else the reason it failed (never raises for that)."""
+    repository, _, tag = ref.rpartition(":")
+    return _first_error(lambda: sdk().api.push(repository, tag=tag, stream=True, decode=True))
+
+
+def _first_error(events: Callable[[], Iterator[dict[str, Any]]]) -> str | None:
+    """The first error a streamed registry transfer reports, else None."""
+    try:
+        for event in events():
+            if "error" in event:
+                return short(str(event["error"]))
+    except docker.errors.APIError as exc:
+        return short(str(exc.explanation or exc))
+    except LOST as exc:
+        return short(str(exc))
+    return None
+
+
+def build(
+    sdk: Client,
+    *,
+    context: Path,
+    dockerfile: str,
+    tag: str,
+    platform: str,
+    labels: dict[str, str],
+    no_cache: bool,
+    output: Output,
+) -> None:
+    """Build with every step streamed live; raises ImageBuildError with the engine's words."""
+    try:
+        events: Iterator[dict[str, Any]] = sdk().api.build(
+            path=str(context),
+            dockerfile=dockerfile,
+            tag=tag,
+            platform=platform,
+            labels=labels,
+            nocache=no_cache,
+            rm=True,
+            forcerm=True,
+            pull=False,
+            decode=True,
+        )
+        for event in events:
+            # Build steps go to stderr: stdout carries only what the user asked for.
+            if "stream" in event:
+                output(str(event["stream"]).encode(), True)
+            elif "status" in event and "id" not in event:
+                output((str(event["status"]) + "\n").encode(), True)
+            if "error" in event:
+                raise ImageBuildError(f"building {tag} failed: {short(str(event['error']))}")
+    except docker.errors.APIError as exc:
+        raise ImageBuildError(f"building {tag} failed: {short(str(exc.explanation or exc))}") from exc
+    except LOST as exc:
+        raise ImageBuildError(f"building {tag} failed: lost the engine: {short(str(exc))}") from exc

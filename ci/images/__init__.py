@@ -1,0 +1,1 @@
+"""Images: find, pull, bootstrap, build and prune the platforms' images."""

@@ -1,0 +1,161 @@
+"""Decide which base images a Dockerfile needs and how to make each one offline.
+
+An image that can be neither found locally nor pulled is bootstrapped with debootstrap when it
+is a Debian image: ``debian:<suite>`` (the platform's architecture) or one of Docker's
+per-architecture repositories such as ``arm32v7/debian:<suite>``. ci.images.bootstrap does the work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shlex
+
+from ci.errors import PlatformDefinitionError
+from ci.planning.dockerfile import logical_lines
+
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+
+# Docker platform -> (Debian architecture, Docker's per-architecture repository prefix).
+ARCHITECTURES: dict[str, tuple[str, str]] = {
+    "linux/amd64": ("amd64", "amd64"),
+    "linux/386": ("i386", "i386"),
+    "linux/arm/v5": ("armel", "arm32v5"),
+    "linux/arm/v7": ("armhf", "arm32v7"),
+    "linux/arm64": ("arm64", "arm64v8"),
+    "linux/arm64/v8": ("arm64", "arm64v8"),
+    "linux/s390x": ("s390x", "s390x"),
+    "linux/ppc64le": ("ppc64el", "ppc64le"),
+    "linux/riscv64": ("riscv64", "riscv64"),
+    "linux/mips64le": ("mips64el", "mips64le"),
+}
+
+SUITES = {
+    "bookworm": "bookworm",
+    "12": "bookworm",
+    "bookworm-slim": "bookworm",
+    "trixie": "trixie",
+    "13": "trixie",
+    "trixie-slim": "trixie",
+    "bullseye": "bullseye",
+    "11": "bullseye",
+    "bullseye-slim": "bullseye",
+    "sid": "sid",
+    "unstable": "sid",
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BaseImage:
+    name: str
+    docker_platform: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BootstrapRecipe:
+    image: str
+    docker_platform: str
+    suite: str
+    debian_arch: str
+    mirror: str
+
+
+def base_images(dockerfile_text: str, default_platform: str) -> list[BaseImage]:
+    """External images named by FROM lines (not scratch, not earlier build stages)."""
+    stages: set[str] = set()
+    found: list[BaseImage] = []
+    for line in logical_lines(dockerfile_text):
+        words = shlex.split(line)
+        if not words or words[0].upper() != "FROM":
+            continue
+        args = words[1:]
+        platform = default_platform
+        while args and args[0].startswith("--"):
+            flag = args.pop(0)
+            if flag.startswith("--platform="):
+                platform = flag.split("=", 1)[1]
+        if not args:
+            raise PlatformDefinitionError(f"FROM without an image: {line!r}")
+        image = args[0]
+        if "$" in image or "$" in platform:
+            raise PlatformDefinitionError(
+                f"FROM {image!r}: build arguments in FROM are not supported; name the image"
+            )
+        earlier_stage = image.lower() in stages  # only stages named before this line count
+        if len(args) >= 3 and args[1].upper() == "AS":
+            stages.add(args[2].lower())
+        if image.lower() == "scratch" or earlier_stage:
+            continue
+        if not any(b.name == image and b.docker_platform == platform for b in found):
+            found.append(BaseImage(name=image, docker_platform=platform))
+    return found
+
+
+OFFICIAL_DEBIAN = ("debian", "library/debian", "docker.io/debian", "docker.io/library/debian")
+FROM_RE = re.compile(r"^(\s*FROM\s+(?:--\S+\s+)*)(\S+)(.*)$", re.IGNORECASE)
+
+
+def local_name(image: str, docker_platform: str, host_platform: str) -> str:
+    """The name under which image for docker_platform lives in the local store.
+
+    One local tag holds one architecture, so the official Debian image for a foreign
+    architecture goes by Docker's per-architecture repository: debian:bookworm for linux/arm/v7
+    is arm32v7/debian:bookworm (the name Docker Hub also serves it under).
+    """
+    if docker_platform == host_platform or docker_platform not in ARCHITECTURES:
+        return image
+    repo, _, tag = with_default_tag(image).rpartition(":")
+    if repo not in OFFICIAL_DEBIAN:
+        return image
+    return f"{ARCHITECTURES[docker_platform][1]}/debian:{tag}"
+
+
+def rewrite_from(dockerfile_text: str, docker_platform: str, host_platform: str) -> str:
+    """The Dockerfile with FROM images renamed by local_name (the rest untouched)."""
+    out: list[str] = []
+    for line in dockerfile_text.splitlines(keepends=True):
+        match = FROM_RE.match(line)
+        if match and not line.lstrip().startswith("#"):
+            head, image, tail = match.groups()
+            flags = re.findall(r"--platform=(\S+)", head)
+            platform = flags[0] if flags else docker_platform
+            renamed = local_name(image, platform, host_platform)
+            out.append(head + renamed + tail + ("\n" if line.endswith("\n") else ""))
+        else:
+            out.append(line)
+    return "".join(out)
+
+
+def with_default_tag(image: str) -> str:
+    last = image.rsplit("/", 1)[-1]
+    return image if ":" in last or "@" in last else image + ":latest"
+
+
+def bootstrap_recipe(base: BaseImage, mirror: str = DEFAULT_MIRROR) -> BootstrapRecipe | None:
+    """How to make base offline, or None when it is not a Debian image we know how to make."""
+    name = with_default_tag(base.name)
+    repo, _, tag = name.rpartition(":")
+    suite = SUITES.get(tag)
+    if suite is None:
+        return None
+    platform = base.docker_platform
+    if repo in ("debian", "docker.io/debian", "library/debian", "docker.io/library/debian"):
+        pass
+    else:
+        prefix, _, rest = repo.rpartition("/")
+        prefix = prefix.removeprefix("docker.io/")
+        if rest != "debian":
+            return None
+        by_prefix = {pfx: plat for plat, (_, pfx) in ARCHITECTURES.items()}
+        if prefix not in by_prefix:
+            return None
+        platform = by_prefix[prefix]
+    if platform not in ARCHITECTURES:
+        return None
+    return BootstrapRecipe(
+        image=base.name,
+        docker_platform=platform,
+        suite=suite,
+        debian_arch=ARCHITECTURES[platform][0],
+        mirror=mirror,
+    )

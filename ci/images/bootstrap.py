@@ -1,0 +1,108 @@
+"""Do: make a Debian base image offline with debootstrap, for machines that cannot pull.
+
+The rootfs is packed into a `FROM scratch` + `ADD rootfs.tar /` build with the target platform
+set, because `docker import --platform` records the wrong architecture on this engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from ci.engine.client import Engine, Output, write_through
+from ci.errors import BaseImageUnavailableError
+from ci.images.baseimage import BootstrapRecipe
+from ci.planning.runspec import LABEL_PREFIX
+
+log = logging.getLogger(__name__)
+
+ROOTFS_DOCKERFILE = """FROM scratch
+ADD rootfs.tar /
+CMD ["bash"]
+"""
+
+
+def scratch_dir() -> Path:
+    """Room for a root filesystem: /var/tmp (disk), not a tmpfs /tmp, unless TMPDIR says so."""
+    return Path(tempfile.mkdtemp(prefix="ciharness-rootfs-", dir=os.environ.get("TMPDIR", "/var/tmp")))
+
+
+def rootfs_cache(recipe: BootstrapRecipe) -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "ciharness" / "rootfs" / f"debian-{recipe.suite}-{recipe.debian_arch}.tar"
+
+
+def bootstrap(recipe: BootstrapRecipe, engine: Engine, output: Output = write_through) -> None:
+    """Make recipe.image on engine: from the cached rootfs tar, else by debootstrap (cached after)."""
+    what = f"{recipe.image} ({recipe.debian_arch}, Debian {recipe.suite})"
+    cached = rootfs_cache(recipe)
+    started = time.monotonic()
+    if not cached.is_file():
+        make_rootfs(recipe, what, cached, output)
+    else:
+        log.info("making %s from the cached rootfs %s", what, cached)
+    workdir = scratch_dir()
+    try:
+        tar = workdir / "rootfs.tar"
+        try:
+            os.link(cached, tar)
+        except OSError:
+            shutil.copy2(cached, tar)
+        (workdir / "Dockerfile").write_text(ROOTFS_DOCKERFILE, encoding="utf-8")
+        engine.build(
+            context=workdir,
+            dockerfile="Dockerfile",
+            tag=recipe.image,
+            platform=recipe.docker_platform,
+            labels={LABEL_PREFIX + "bootstrapped": f"debootstrap {recipe.suite} {recipe.debian_arch}"},
+            no_cache=False,
+            output=output,
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    log.info("bootstrapped %s in %.0f s", recipe.image, time.monotonic() - started)
+
+
+def make_rootfs(recipe: BootstrapRecipe, what: str, destination: Path, output: Output) -> None:
+    """debootstrap into a temporary dir and pack it as destination (written atomically)."""
+    if os.geteuid() != 0:
+        raise BaseImageUnavailableError(
+            f"base image {recipe.image} is missing, cannot be pulled, and bootstrapping it needs root",
+            hint="run the same ./build.py command once as root (sudo), or load the image with docker load",
+        )
+    if shutil.which("debootstrap") is None:
+        raise BaseImageUnavailableError(
+            f"base image {recipe.image} is missing and debootstrap is not installed",
+            hint="run scripts/provision.sh, which installs it",
+        )
+    log.info("bootstrapping %s with debootstrap from %s", what, recipe.mirror)
+    workdir = scratch_dir()
+    try:
+        rootfs = workdir / "rootfs"
+        cmd = ["debootstrap", "--variant=minbase", f"--arch={recipe.debian_arch}", recipe.suite, str(rootfs)]
+        result = subprocess.run(
+            [*cmd, recipe.mirror], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False
+        )
+        if result.returncode != 0:
+            tail = result.stdout.decode(errors="replace").strip().splitlines()[-5:]
+            output(("\n".join(tail) + "\n").encode(), True)
+            raise BaseImageUnavailableError(
+                f"debootstrap of {what} failed (exit {result.returncode})",
+                hint=f"check that {recipe.mirror} is reachable, or set CI_DEBIAN_MIRROR",
+            )
+        # No package lists or downloaded .debs in the image.
+        for leftover in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for item in (rootfs / leftover).glob("*"):
+                if item.is_file():
+                    item.unlink()
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_suffix(f".{os.getpid()}.partial")
+        subprocess.run(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(partial), "."], check=True)
+        partial.replace(destination)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,260 @@
+"""Do: make a platform's image exist: find it, pull it from a registry cache, or build it (its
+bases found, pulled or bootstrapped first), with retries on transient failures; prune old tags.
+
+Decisions come from ci.planning.runspec and ci.images.baseimage; Docker calls go through ci.engine.client.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ci.engine.client import Engine, Output, write_through
+from ci.errors import BaseImageUnavailableError, ImageBuildError, ImageMissingError
+from ci.images import bootstrap
+from ci.images.baseimage import DEFAULT_MIRROR, base_images, bootstrap_recipe, rewrite_from
+from ci.planning import runspec
+from ci.planning.platforms import Platform
+from ci.running.locks import locked
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_MARKERS = (
+    "Temporary failure resolving",
+    "Could not connect to",
+    "Connection timed out",
+    "Connection reset by peer",
+    "Hash Sum mismatch",
+    "503  Service Unavailable",
+    "502  Bad Gateway",
+    "Failed to fetch",
+    "TLS handshake timeout",
+    "i/o timeout",
+    "lost the engine",
+)
+
+
+def is_transient(message: str) -> bool:
+    return any(marker in message for marker in TRANSIENT_MARKERS)
+
+
+def with_retries(
+    action: Callable[[], None],
+    *,
+    attempts: int,
+    delay: float,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Run action; retry transient ImageBuildErrors with doubling delays, then report clearly."""
+    for attempt in range(1, attempts + 1):
+        try:
+            action()
+            return
+        except ImageBuildError as exc:
+            if not is_transient(exc.message):
+                raise
+            if attempt == attempts:
+                raise ImageBuildError(
+                    f"{exc.message} (transient failure, gave up after {attempts} attempts)",
+                    hint="the network or a mirror is failing; run again later",
+                ) from exc
+            log.warning(
+                "%s failed with a transient error, retrying in %.0f s (%d/%d)", what, delay, attempt, attempts
+            )
+            sleep(delay)
+            delay *= 2
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ImageRequest:
+    """How a run wants its image: what may be used, built, pulled and pushed."""
+
+    no_cache: bool = False
+    run_only: bool = False
+    lock_timeout: float = 3600.0
+    registry: str | None = None
+    push_cache: bool = False
+    attempts: int = 3
+    retry_delay: float = 2.0
+
+
+def ensure_bases(engine: Engine, dockerfile_text: str, docker_platform: str, output: Output) -> None:
+    """Every FROM image present: found, pulled, or bootstrapped with debootstrap."""
+    mirror = os.environ.get("CI_DEBIAN_MIRROR") or DEFAULT_MIRROR
+    for base in base_images(dockerfile_text, docker_platform):
+        if engine.image_exists(base.name):
+            continue
+        log.info("base image %s is not here; trying to pull it", base.name)
+        reason = engine.pull(base.name, base.docker_platform)
+        if reason is None:
+            continue
+        recipe = bootstrap_recipe(base, mirror)
+        if recipe is None:
+            raise BaseImageUnavailableError(
+                f"base image {base.name} is not here, cannot be pulled ({reason}), and is not a "
+                "Debian image that can be bootstrapped",
+                hint="load it with `docker load`, or base the Dockerfile on debian:<suite>",
+            )
+        log.info("pull failed (%s); bootstrapping instead", reason)
+        lock_name = "bootstrap-" + re.sub(r"[^A-Za-z0-9_.-]", "_", base.name)
+        with locked(lock_name, f"bootstrap of {base.name}", 3600):
+            if not engine.image_exists(base.name):
+                bootstrap.bootstrap(recipe, engine, output)
+
+
+def ensure_image(
+    engine: Engine,
+    platform: Platform,
+    ref: runspec.ImageRef,
+    context: Path,
+    request: ImageRequest,
+    *,
+    host_platform: str,
+    output: Output = write_through,
+) -> None:
+    """Make ref (the platform's content-hash tag, ci.planning.runspec.image_ref) exist; build only when it
+    is not present.
+
+    With a registry cache, the same content-hash tag is pulled from it before building, and
+    with push_cache what was built is pushed there; an unreachable registry is a warning, never
+    a failure.
+    """
+    remote = f"{request.registry}/{ref}" if request.registry else None
+    if request.run_only:
+        if not engine.image_exists(str(ref)):
+            raise ImageMissingError(
+                f"image {ref} for {platform.name} does not exist and --run-only forbids building it",
+                hint=f"build it first: ./build.py -p {platform.name} -b",
+            )
+        return
+    if not request.no_cache and engine.image_exists(str(ref)):
+        log.debug("image %s is current", ref)
+        if remote and request.push_cache:
+            push_to_cache(engine, ref, remote)
+        return
+    with locked(f"image-{platform.name}-{ref.tag}", f"the image build of {ref}", request.lock_timeout):
+        if not request.no_cache and engine.image_exists(str(ref)):
+            return  # another run built it while we waited
+        if pulled_from_cache(engine, platform, ref, remote, request):
+            return
+        build_image(
+            engine,
+            platform,
+            ref,
+            context=context,
+            request=request,
+            host_platform=host_platform,
+            output=output,
+        )
+        if remote and request.push_cache:
+            push_to_cache(engine, ref, remote)
+
+
+def pulled_from_cache(
+    engine: Engine, platform: Platform, ref: runspec.ImageRef, remote: str | None, request: ImageRequest
+) -> bool:
+    if not remote or request.no_cache:
+        return False
+    reason = engine.pull(remote, platform.docker_platform)
+    if reason is not None:
+        log.warning("registry cache: cannot pull %s (%s); building locally", remote, reason)
+        return False
+    engine.tag(remote, str(ref))
+    log.info("pulled %s from the registry cache; no build needed", remote)
+    return True
+
+
+def build_image(
+    engine: Engine,
+    platform: Platform,
+    ref: runspec.ImageRef,
+    *,
+    context: Path,
+    request: ImageRequest,
+    host_platform: str,
+    output: Output,
+) -> None:
+    text = platform.dockerfile.read_text(encoding="utf-8")
+    rewritten = rewrite_from(text, platform.docker_platform, host_platform)
+    ensure_bases(engine, rewritten, platform.docker_platform, output)
+    log.info("building image %s from %s for %s", ref, platform.dockerfile.name, platform.docker_platform)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="ciharness-dockerfile-") as tmp:
+        dockerfile = platform.dockerfile.resolve()
+        if rewritten != text:  # outside the context: the Docker SDK ships it alongside
+            dockerfile = Path(tmp) / platform.dockerfile.name
+            dockerfile.write_text(rewritten, encoding="utf-8")
+
+        def build() -> None:
+            engine.build(
+                context=context,
+                dockerfile=str(dockerfile),
+                tag=str(ref),
+                platform=platform.docker_platform,
+                labels=runspec.image_labels(platform, ref),
+                no_cache=request.no_cache,
+                output=output,
+            )
+
+        with_retries(build, attempts=request.attempts, delay=request.retry_delay, what=f"building {ref}")
+    log.info("built %s in %.1f s", ref, time.monotonic() - started)
+
+
+def push_to_cache(engine: Engine, ref: runspec.ImageRef, remote: str) -> None:
+    engine.tag(str(ref), remote)
+    reason = engine.push(remote)
+    if reason is None:
+        log.info("pushed %s to the registry cache", remote)
+    else:
+        log.warning("registry cache: cannot push %s (%s); continuing", remote, reason)
+
+
+def outdated_tags(images: list[dict[str, Any]], current: Callable[[str, str], str | None]) -> list[str]:
+    """Tags of our images whose content hash is not the current one for their platform.
+
+    current(platform, docker_platform) gives the current tag, or None when the platform is not
+    defined here (then its images are kept: nothing here can judge them).
+    """
+    stale: list[str] = []
+    for image in images:
+        labels = image.get("Labels") or {}
+        name = labels.get(runspec.LABEL_PREFIX + "platform")
+        content = labels.get(runspec.LABEL_PREFIX + "content-hash")
+        if not name or not content:
+            continue  # not one of our build images (bootstrapped bases carry other labels)
+        want = current(str(name), str(labels.get(runspec.LABEL_PREFIX + "docker-platform", "")))
+        if want is None or want == content:
+            continue
+        tags = image.get("RepoTags") or []
+        stale.extend(
+            t
+            for t in tags
+            if str(t).startswith(runspec.IMAGE_REPOSITORY_PREFIX)
+            or "/" + runspec.IMAGE_REPOSITORY_PREFIX in str(t)
+        )
+    return stale
+
+
+def prune_images(engine: Engine, known: dict[str, Platform], context: Path) -> list[str]:
+    """Remove the tags of our images that are no longer current; other tags keep their image."""
+
+    def current(name: str, docker_platform: str) -> str | None:
+        platform = known.get(name)
+        if platform is None:
+            return None
+        if docker_platform and docker_platform != platform.docker_platform:
+            platform = dataclasses.replace(platform, docker_platform=docker_platform)
+        return runspec.image_ref(platform, context).tag
+
+    stale = outdated_tags(engine.images([runspec.LABEL_PREFIX + "content-hash"]), current)
+    for tag in stale:
+        engine.remove_image(tag)
+    return stale

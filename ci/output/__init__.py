@@ -1,0 +1,1 @@
+"""Output: logging, the live board, each platform's log, outcomes, the summary and failure hints."""

@@ -1,0 +1,1 @@
+"""Planning, pure: the whole invocation decided as data (platforms, commands, dirs, run specs)."""

@@ -1,0 +1,82 @@
+"""Decide where each platform's build dir is and whether it may be used; prepare the host dirs a
+run mounts, as the invoking user, so the engine never creates them root-owned."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from ci.errors import BuildDirConflictError, DirNotWritableError, DockerSocketMountError
+from ci.planning.platforms import Platform
+
+BUILD_DIR_STAMP = ".ciharness-platform"
+BUILD_LOG = "build.log"  # a run's complete output, written on this machine (never copied back)
+
+
+def build_dir_for(build_dir: Path | None, platform: Platform, cwd: Path, several: bool) -> Path:
+    """build.<platform> under cwd unless --build-dir names one (DIR.<platform> for several), so
+    switching platforms never meets another platform's outputs."""
+    if build_dir is not None:
+        base = build_dir if build_dir.is_absolute() else cwd / build_dir
+        return base.parent / f"{base.name}.{platform.name}" if several else base
+    return cwd / f"build.{platform.name}"
+
+
+def stamp_text(platform: Platform, source: Path) -> str:
+    return f"platform={platform.name}\nsource={source}\n"
+
+
+def check_build_dir(build_dir: Path, platform: Platform, source: Path) -> None:
+    """A build dir holds one platform's (and one source tree's) outputs, never two."""
+    stamp = build_dir / BUILD_DIR_STAMP
+    if not stamp.is_file():
+        return
+    have = stamp.read_text(encoding="utf-8")
+    if have != stamp_text(platform, source):
+        owner = dict(line.split("=", 1) for line in have.splitlines() if "=" in line)
+        raise BuildDirConflictError(
+            f"{build_dir} holds outputs of platform {owner.get('platform', '?')} from "
+            f"{owner.get('source', '?')}; refusing to mix them with {platform.name} from {source}",
+            hint=f"use --build-dir DIR for this run, or remove {build_dir} yourself",
+        )
+
+
+def lock_name(build_dir: Path) -> str:
+    return "build-dir-" + hashlib.sha256(str(build_dir).encode()).hexdigest()[:16]
+
+
+def prepare_dir(path: Path, stamp: str | None = None) -> None:
+    """Create as the invoking user, so the engine never creates it root-owned."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if stamp is not None:  # atomically: a run killed mid-write must not leave half a stamp
+            partial = path / f"{BUILD_DIR_STAMP}.{os.getpid()}"
+            partial.write_text(stamp, encoding="utf-8")
+            partial.replace(path / BUILD_DIR_STAMP)
+        elif not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(f"Permission denied: '{path}'")
+    except OSError as exc:
+        raise DirNotWritableError(
+            f"cannot create or write {path}: {exc.strerror or exc}",
+            hint="choose a directory you can write with --build-dir / --ccache-dir",
+        ) from exc
+
+
+DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
+
+
+def check_no_socket_mount(paths: list[Path], env: Mapping[str, str]) -> None:
+    """No mount may expose the engine's socket: that would hand the container root on the host."""
+    sockets = [Path(s) for s in DOCKER_SOCKETS]
+    if env.get("DOCKER_HOST", "").startswith("unix://"):
+        sockets.append(Path(env["DOCKER_HOST"][len("unix://") :]))
+    for path in paths:
+        for sock in sockets:
+            resolved = sock.resolve() if sock.exists() else sock
+            if path in (resolved, sock) or path in resolved.parents or path in sock.parents:
+                raise DockerSocketMountError(
+                    f"refusing to mount {path}: it contains the Docker socket {sock}",
+                    hint="choose a source, build or ccache dir that does not contain the engine's socket",
+                )

@@ -1,0 +1,130 @@
+"""Decide and check what QEMU user-mode emulation a platform needs on this host.
+
+Foreign binaries run through the kernel's binfmt_misc handlers that qemu-user-static registers.
+The F flag (fix binary) makes the kernel open the interpreter at registration time, so the
+handler works inside containers that do not contain QEMU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from ci.errors import EmulationUnavailableError, UsageError
+from ci.planning.platforms import Platform
+
+BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
+
+# Docker platform -> binfmt_misc handler registered by Debian's qemu-user-static.
+HANDLERS = {
+    "linux/arm/v5": "qemu-arm",
+    "linux/arm/v6": "qemu-arm",
+    "linux/arm/v7": "qemu-arm",
+    "linux/arm64": "qemu-aarch64",
+    "linux/arm64/v8": "qemu-aarch64",
+    "linux/s390x": "qemu-s390x",
+    "linux/ppc64le": "qemu-ppc64le",
+    "linux/riscv64": "qemu-riscv64",
+    "linux/mips64le": "qemu-mips64el",
+    "linux/386": "qemu-i386",
+    "linux/amd64": "qemu-x86_64",
+}
+
+# What a host runs without emulation besides its own platform.
+NATIVE_EXTRAS = {"linux/amd64": {"linux/386"}, "linux/arm64": {"linux/arm/v7", "linux/arm/v6"}}
+
+ARCH_ALIASES = {
+    "amd64": "linux/amd64",
+    "x86_64": "linux/amd64",
+    "386": "linux/386",
+    "i386": "linux/386",
+    "armv7": "linux/arm/v7",
+    "arm": "linux/arm/v7",
+    "armhf": "linux/arm/v7",
+    "arm64": "linux/arm64",
+    "aarch64": "linux/arm64",
+    "s390x": "linux/s390x",
+    "ppc64le": "linux/ppc64le",
+    "ppc64el": "linux/ppc64le",
+    "riscv64": "linux/riscv64",
+    "mips64le": "linux/mips64le",
+    "mips64el": "linux/mips64le",
+}
+
+
+def normalize_arch(arch: str) -> str:
+    """--arch value (arm64, linux/arm/v7, ...) -> Docker platform."""
+    if arch in ARCH_ALIASES:
+        return ARCH_ALIASES[arch]
+    if arch in HANDLERS:
+        return arch
+    raise UsageError(
+        f"unknown architecture {arch!r} for --arch",
+        hint="use one of: " + ", ".join(sorted(set(ARCH_ALIASES))),
+    )
+
+
+def with_arch(platform: Platform, docker_platform: str) -> Platform:
+    """The platform built and run as another architecture (its image and tag change with it)."""
+    target = docker_platform if platform.target == platform.docker_platform else platform.target
+    return dataclasses.replace(platform, docker_platform=docker_platform, target=target)
+
+
+def needed(platform: Platform, host: str) -> list[str]:
+    """Docker platforms among the image's and the target's that this host cannot run natively."""
+    native = {host} | NATIVE_EXTRAS.get(host, set())
+    wanted = dict.fromkeys([platform.docker_platform, platform.target])
+    return [p for p in wanted if p not in native]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Handler:
+    name: str
+    enabled: bool
+    interpreter: str
+    flags: str
+
+
+def parse_handler(name: str, text: str) -> Handler:
+    fields = dict(line.split(" ", 1) for line in text.splitlines() if " " in line)
+    return Handler(
+        name=name,
+        enabled=text.splitlines()[0].strip() == "enabled" if text else False,
+        interpreter=fields.get("interpreter", "").strip(),
+        flags=fields.get("flags:", "").strip(),
+    )
+
+
+def problem(docker_platform: str, handler: Handler | None) -> str | None:
+    """Why handler cannot run docker_platform binaries in containers, or None when it can."""
+    name = HANDLERS.get(docker_platform)
+    if name is None:
+        return f"no QEMU user-mode emulator is known for {docker_platform}"
+    if handler is None:
+        return f"the binfmt_misc handler {name} for {docker_platform} is not registered"
+    if not handler.enabled:
+        return f"the binfmt_misc handler {name} for {docker_platform} is disabled"
+    if "F" not in handler.flags:
+        return f"the binfmt_misc handler {name} lacks the F flag, so it cannot work inside containers"
+    return None
+
+
+def read_handler(name: str, binfmt_dir: Path = BINFMT_DIR) -> Handler | None:
+    path = binfmt_dir / name
+    try:
+        return parse_handler(name, path.read_text(encoding="utf-8"))
+    except OSError:
+        return None
+
+
+def check(platform: Platform, host: str, binfmt_dir: Path = BINFMT_DIR) -> None:
+    """Raise EmulationUnavailableError unless every architecture platform needs can run here."""
+    for docker_platform in needed(platform, host):
+        name = HANDLERS.get(docker_platform, "")
+        reason = problem(docker_platform, read_handler(name, binfmt_dir) if name else None)
+        if reason:
+            raise EmulationUnavailableError(
+                f"{platform.name} needs emulation: {reason}",
+                hint="run sudo scripts/provision.sh (installs qemu-user-static and binfmt-support and "
+                "registers the handlers), or run this platform on a native machine",
+            )

@@ -1,0 +1,338 @@
+"""Decide one whole invocation: options + environment + a few host facts -> a frozen Invocation.
+
+Every check that needs no engine happens here, in the order a user meets them; ci.running.execute
+carries the result out. Reads only local inputs (the Dockerfiles, the step script, binfmt_misc).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from ci.engine import endpoints, podman
+from ci.errors import SourceMissingError, UsageError
+from ci.images.provide import ImageRequest
+from ci.planning import builddirs, ccache_remote, emulation, gpus, runspec
+from ci.planning.functions import defined_functions, resolve_command
+from ci.planning.platforms import Platform, discover, host_docker_platform, select
+from ci.release.plan import ArchImage, Release, plan_release
+from ci.running import cleanup
+from ci.settings.host import Host, default_ccache_dir, default_jobs, default_parallel, docker_config
+from ci.settings.options import REPO_ROOT, Options
+
+Mode = Literal["list", "list-json", "prune", "cleanup", "manifest", "build", "print", "interactive", "run"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PlatformRun:
+    """One platform's part of the invocation."""
+
+    platform: Platform
+    engine_url: str  # '' for the default local engine
+    image: runspec.ImageRef
+    build_dir: Path
+    command: tuple[str, ...]
+    release: ArchImage | None = None
+    gpus: gpus.Gpus = gpus.NO_GPUS
+
+    @property
+    def remote(self) -> bool:
+        return endpoints.is_remote(self.engine_url)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Invocation:
+    """Everything build.py will do, decided before any engine is contacted."""
+
+    mode: Mode
+    host: Host
+    docker_dir: Path
+    platforms: tuple[PlatformRun, ...] = ()
+    known: tuple[
+        Platform, ...
+    ] = ()  # every platform defined (list, prune); those chosen (list-json, manifest)
+    engine_urls: tuple[str, ...] = ()  # prune and cleanup: the engines to visit
+    endpoints: Mapping[str, endpoints.Endpoint] = dataclasses.field(default_factory=dict)  # URL -> access
+    engine_kind: str = "docker"
+    podman_socket: Path | None = None  # the podman API service to start, when the engine is podman
+    source: Path = REPO_ROOT / "xsum"
+    ccache_dir: Path = Path()
+    runtime_functions: Path = REPO_ROOT / "runtime_functions.sh"
+    user_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    passthrough_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    run_id: str = ""
+    build_jobs: int = 1
+    parallel: int = 1
+    fail_fast: bool = False
+    board: bool = False  # several platforms shown as a live board instead of prefixed lines
+    timeout: float | None = None
+    lock_timeout: float = 3600.0
+    images: ImageRequest = dataclasses.field(default_factory=ImageRequest)
+    source_mode: runspec.SourceMode = "copy-on-write"
+    ccache_max_size: str = "10G"
+    ccache_remote: str = ""  # CCACHE_REMOTE_STORAGE, checked; may hold a password
+    release: Release | None = None
+
+    @property
+    def several(self) -> bool:
+        return len(self.platforms) > 1
+
+    @property
+    def runs_containers(self) -> bool:
+        return self.mode in ("interactive", "run")
+
+    @property
+    def host_platform(self) -> str:
+        return host_docker_platform(self.host.machine)
+
+
+def mode_of(opts: Options) -> Mode:
+    """The first mode the options ask for, else a run."""
+    asked: list[tuple[bool, Mode]] = [
+        (opts.cleanup, "cleanup"),
+        (opts.prune, "prune"),
+        (opts.list_platforms or opts.list_gpus, "list"),
+        (opts.list_json, "list-json"),
+        (opts.manifest is not None, "manifest"),
+        (opts.build_only, "build"),
+        (opts.print_docker_run, "print"),
+        (opts.interactive, "interactive"),
+    ]
+    return next((mode for wanted, mode in asked if wanted), "run")
+
+
+def plan_invocation(opts: Options, env: Mapping[str, str], host: Host) -> Invocation:
+    mode = mode_of(opts)
+    if mode == "cleanup":
+        urls, reached = cleanup_engines(opts, env, host)
+        return Invocation(
+            mode=mode, host=host, docker_dir=opts.docker_dir, engine_urls=urls, endpoints=reached
+        )
+    docker_dir = opts.docker_dir.resolve()
+    known = discover(docker_dir)
+    if mode in ("list", "prune"):
+        url = env.get("DOCKER_HOST", "")  # prune: DOCKER_HOST or the local socket
+        default = endpoints.Endpoint(url, endpoints.env_tls(env, docker_config(env, host)) if url else None)
+        listed = [p for p in known.values() if p.gpus.wanted or not (mode == "list" and opts.list_gpus)]
+        return Invocation(
+            mode=mode, host=host, docker_dir=docker_dir, known=tuple(listed),
+            engine_urls=(default.url,), endpoints={default.url: default},
+        )  # fmt: skip
+    if mode == "list-json":
+        listed = select(opts.platforms, known) if opts.platforms else list(known.values())
+        return Invocation(mode=mode, host=host, docker_dir=docker_dir, known=tuple(listed))
+    if mode == "manifest":  # only the registries: no engine, no source, no build dirs
+        chosen = chosen_platforms(opts, known)
+        return Invocation(
+            mode=mode, host=host, docker_dir=docker_dir, known=tuple(chosen), release=release_of(opts, chosen)
+        )
+    return plan_platforms(opts, env, host, mode=mode, docker_dir=docker_dir, known=known)
+
+
+def cleanup_engines(
+    opts: Options, env: Mapping[str, str], host: Host
+) -> tuple[tuple[str, ...], dict[str, endpoints.Endpoint]]:
+    """The default engine and every engine named by --docker-host or the engines file, and how
+    each is reached."""
+    named = {
+        **(endpoints.load_file(opts.engines) if opts.engines else {}),
+        **endpoints.parse_pairs(opts.docker_host),
+    }
+    access = endpoints.load_access(opts.engines) if opts.engines else {}
+    found = endpoints.every_endpoint(list(named.values()), env, docker_config(env, host), access)
+    return tuple(found), found
+
+
+def chosen_platforms(opts: Options, known: dict[str, Platform]) -> list[Platform]:
+    chosen = select(list(known) if opts.all else opts.platforms, known)
+    if opts.arch:
+        arch = emulation.normalize_arch(opts.arch)
+        chosen = [emulation.with_arch(p, arch) for p in chosen]
+    if len(chosen) > 1 and opts.interactive:
+        raise UsageError("-i opens one shell: give one platform")
+    return chosen
+
+
+def engine_choice(
+    opts: Options, env: Mapping[str, str], host: Host, chosen: list[Platform]
+) -> tuple[str, Path | None, dict[str, endpoints.Endpoint]]:
+    """(engine kind, podman socket or None, platform -> engine), every local platform's
+    emulation checked, every engine's access checked (no plain TCP off loopback)."""
+    kind = podman.choose(opts.engine, env)
+    engine_env, podman_socket = dict(env), None
+    if kind == "podman":  # its Docker-compatible API service stands in for the default engine
+        podman_socket = podman.socket_path(host.euid, env)
+        engine_env["DOCKER_HOST"] = f"unix://{podman_socket}"
+    chosen_endpoints = endpoints.endpoints_for(
+        [p.name for p in chosen],
+        pairs=endpoints.parse_pairs(opts.docker_host),
+        file_table=endpoints.load_file(opts.engines) if opts.engines else {},
+        access=endpoints.load_access(opts.engines) if opts.engines else {},
+        env=engine_env,
+        docker_config=docker_config(env, host),
+    )
+    urls = {name: e.url for name, e in chosen_endpoints.items()}
+    for p in chosen:
+        if endpoints.is_remote(urls[p.name]):
+            if opts.interactive:
+                raise UsageError(f"-i needs a local engine; {p.name} runs on {urls[p.name]}")
+            endpoints.check_secure(chosen_endpoints[p.name], env)
+        else:
+            emulation.check(p, host_docker_platform(host.machine))
+    return kind, podman_socket, chosen_endpoints
+
+
+def release_of(opts: Options, chosen: list[Platform]) -> Release | None:
+    tag = opts.release if opts.release is not None else opts.manifest
+    if tag is None or opts.push is None:
+        return None
+    return plan_release(tag, opts.push, chosen, manifest=not opts.no_manifest)
+
+
+def source_dir(opts: Options) -> Path:
+    source = (opts.source or REPO_ROOT / "xsum").expanduser().resolve()
+    if not source.is_dir():
+        raise SourceMissingError(
+            f"source dir {source} does not exist or is not a directory",
+            hint="pass an existing CMake source tree with --source DIR",
+        )
+    return source
+
+
+def plan_platforms(
+    opts: Options,
+    env: Mapping[str, str],
+    host: Host,
+    *,
+    mode: Mode,
+    docker_dir: Path,
+    known: dict[str, Platform],
+) -> Invocation:
+    chosen = chosen_platforms(opts, known)
+    kind, podman_socket, engine_of = engine_choice(opts, env, host, chosen)
+    release = release_of(opts, chosen)
+    release_images: dict[str, ArchImage] = {i.platform: i for i in release.images} if release else {}
+    user_env = runspec.parse_env(opts.env)
+    remote = ccache_remote.validate(
+        env.get("CI_CCACHE_REMOTE", "") if opts.ccache_remote is None else opts.ccache_remote
+    )
+    source = source_dir(opts)
+    commands = commands_for(opts, chosen)
+    several = len(chosen) > 1
+    build_dirs = {p.name: builddirs.build_dir_for(opts.build_dir, p, host.cwd, several) for p in chosen}
+    ccache_dir = (opts.ccache_dir or default_ccache_dir(env, host.home)).expanduser().resolve()
+    builddirs.check_no_socket_mount([source, ccache_dir, *build_dirs.values()], env)
+    if mode in ("interactive", "run"):
+        for p in chosen:
+            builddirs.check_build_dir(build_dirs[p.name], p, source)
+    runs = tuple(
+        PlatformRun(
+            platform=p,
+            engine_url=engine_of[p.name].url,
+            image=runspec.image_ref(p, docker_dir),
+            build_dir=build_dirs[p.name],
+            command=commands[p.name],
+            release=release_images.get(p.name),
+            gpus=gpus.for_run(p.gpus, opts.gpus),
+        )
+        for p in chosen
+    )
+    check_gpus_on_podman(runs, kind, mode)
+    return Invocation(
+        mode=mode,
+        host=host,
+        docker_dir=docker_dir,
+        platforms=runs,
+        endpoints={e.url: e for e in engine_of.values()},
+        engine_kind=kind,
+        podman_socket=podman_socket,
+        source=source,
+        ccache_dir=ccache_dir,
+        runtime_functions=opts.runtime_functions.resolve(),
+        user_env=user_env,
+        passthrough_env={k: env[k] for k in cleanup.JENKINS_VARIABLES if k in env},
+        run_id=uuid.uuid4().hex[:12],
+        build_jobs=opts.build_jobs or default_jobs(host.cpus, host.available_memory),
+        parallel=opts.jobs or default_parallel(host.cpus, host.available_memory),
+        fail_fast=opts.fail_fast,
+        board=shows_board(opts, host, mode=mode, several=several),
+        timeout=opts.timeout,
+        lock_timeout=opts.lock_timeout,
+        images=image_request(opts),
+        source_mode=opts.source_mode,
+        ccache_max_size=opts.ccache_max_size,
+        ccache_remote=remote,
+        release=release,
+    )
+
+
+def check_gpus_on_podman(runs: tuple[PlatformRun, ...], kind: str, mode: Mode) -> None:
+    """Podman's API ignores GPU requests: known without asking it, so refused at once."""
+    if kind == "podman" and mode != "build":
+        for r in runs:
+            gpus.require(r.gpus, {}, kind, r.platform.name, "podman")
+
+
+def commands_for(opts: Options, chosen: list[Platform]) -> dict[str, tuple[str, ...]]:
+    """What each platform's container runs: a runtime function (checked to exist) or a command."""
+    functions = defined_functions(opts.runtime_functions.read_text(encoding="utf-8"))
+    interactive_default = ["bash"] if opts.interactive and not opts.words and not opts.raw else []
+    return {
+        p.name: resolve_command(p, opts.words, opts.raw or interactive_default, functions) for p in chosen
+    }
+
+
+def shows_board(opts: Options, host: Host, *, mode: Mode, several: bool) -> bool:
+    """--progress: the board for several platforms' runs on a terminal (or when asked for);
+    prefixed lines otherwise, so CI logs stay as they are."""
+    wanted = opts.progress == "tty" or (opts.progress == "auto" and host.stderr_tty)
+    return several and mode == "run" and wanted
+
+
+def image_request(opts: Options) -> ImageRequest:
+    return ImageRequest(
+        no_cache=opts.no_cache,
+        run_only=opts.run_only,
+        lock_timeout=opts.lock_timeout,
+        registry=opts.docker_registry,
+        push_cache=opts.push_cache,
+    )
+
+
+def run_inputs(
+    inv: Invocation, run: PlatformRun, *, emulated: bool, engine_limits: Mapping[str, int]
+) -> runspec.RunInputs:
+    """The container's inputs, once the engine has said what it runs on and its limits."""
+    host = inv.host
+    return runspec.RunInputs(
+        platform=run.platform,
+        image=run.image,
+        command=run.command,
+        source_dir=inv.source,
+        build_dir=run.build_dir,
+        ccache_dir=inv.ccache_dir,
+        runtime_functions=inv.runtime_functions,
+        user_env=inv.user_env,
+        uid=host.uid,
+        gid=host.gid,
+        run_id=inv.run_id,
+        owner_pid=host.pid,
+        owner_start=host.start_time,
+        owner_host=host.name,
+        passthrough_env=inv.passthrough_env,
+        jobs=inv.build_jobs,
+        ccache_max_size=inv.ccache_max_size,
+        source_mode=inv.source_mode,
+        ccache_remote=inv.ccache_remote,
+        interactive=inv.mode == "interactive",
+        tty=inv.mode == "interactive" and host.stdin_tty,
+        emulated=emulated,
+        transfer=run.remote,
+        engine_kind=inv.engine_kind,
+        engine_limits=engine_limits,
+        rootless=inv.engine_kind == "podman" and host.euid != 0,
+        gpus=run.gpus,
+    )

@@ -1,0 +1,1 @@
+"""Running containers: each platform's steps, sources and mounts, transfer, cleanup, the watchdog."""

@@ -1,0 +1,193 @@
+"""Do: the steps one platform goes through (its image, its container, its release, its outcome)
+and the session the platforms of one invocation share; ci.running.execute runs them per mode."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import shlex
+import time
+from collections.abc import Callable, Iterator, Mapping
+
+from ci.engine.client import Engine, Output
+from ci.engine.pool import EnginePool
+from ci.errors import SourceOverlayError
+from ci.images import provide
+from ci.output import outcomes, platformlog, progress
+from ci.output.summary import Outcome
+from ci.planning import builddirs, ccache_remote, emulation, runline, runspec
+from ci.planning.invocation import Invocation, PlatformRun, run_inputs
+from ci.release import push
+from ci.running import containers, locks, sources, transfer
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Session:
+    """What the platforms of one invocation share while it executes."""
+
+    inv: Invocation
+    pool: EnginePool
+    live: containers.LiveContainers
+    engine_limits: Mapping[str, int]
+    overlays: sources.OverlaySupport = dataclasses.field(default_factory=sources.OverlaySupport)
+    progress: progress.Progress = dataclasses.field(default_factory=progress.Quiet)
+    logs: dict[str, platformlog.PlatformLog] = dataclasses.field(default_factory=dict)
+
+
+Step = Callable[[Session, PlatformRun, Output], Outcome]
+Launch = Callable[[Session, PlatformRun, Engine, runspec.RunSpec, Output], int]
+
+
+def image_for(session: Session, run: PlatformRun, output: Output) -> tuple[Engine, str]:
+    """The platform's engine and that engine's own platform, with the image present on it."""
+    engine = session.pool.get(run.engine_url)
+    engine_platform = session.pool.docker_platform(run.engine_url, session.inv.host_platform)
+    provide.ensure_image(
+        engine,
+        run.platform,
+        run.image,
+        session.inv.docker_dir,
+        session.inv.images,
+        host_platform=engine_platform,
+        output=output,
+    )
+    return engine, engine_platform
+
+
+def spec_for(session: Session, run: PlatformRun, engine_platform: str) -> runspec.RunSpec:
+    emulated = bool(emulation.needed(run.platform, engine_platform))
+    inputs = run_inputs(session.inv, run, emulated=emulated, engine_limits=session.engine_limits)
+    mode = session.overlays.mode_for(run.engine_url, inputs.source_mode)
+    return runspec.plan_run(dataclasses.replace(inputs, source_mode=mode))
+
+
+def image_only(session: Session, run: PlatformRun, output: Output) -> Outcome:
+    started = time.monotonic()
+    image_for(session, run, output)
+    print(run.image, flush=True)
+    return Outcome(platform=run.platform.name, status=0, seconds=time.monotonic() - started)
+
+
+def print_line(session: Session, run: PlatformRun, output: Output) -> Outcome:
+    started = time.monotonic()
+    engine, engine_platform = image_for(session, run, output)
+    spec = spec_for(session, run, engine_platform)
+    sources.prepare_layers(engine, spec)  # so that the line works when pasted
+    line = runline.docker_run_argv(spec, mask_secrets=True, engine_url=run.engine_url, owned=False)
+    print(shlex.join(line), flush=True)
+    masked = [k for k, v in spec.env if runspec.hidden(k, v)]
+    if masked:
+        log.warning("values of %s not printed: export them before running this line", ", ".join(masked))
+    if any(k == ccache_remote.ENV_NAME for k in masked):
+        log.warning(
+            "  (%s holds the --ccache-remote URL: export it from $CI_CCACHE_REMOTE)", ccache_remote.ENV_NAME
+        )
+    return Outcome(platform=run.platform.name, status=0, seconds=time.monotonic() - started)
+
+
+def in_container(
+    session: Session, run: PlatformRun, engine: Engine, spec: runspec.RunSpec, output: Output
+) -> int:
+    """Run the spec's container to its end; a remote engine gets its inputs by copy, and gives
+    the build dir back the same way."""
+    inv = session.inv
+    if not run.remote:
+        return containers.run_container(engine, spec, session.live, output=output, timeout=inv.timeout)
+    session.pool.ccache_volume(run.engine_url, inv.host.uid, inv.host.gid, str(run.image))
+    inputs = transfer.pack_inputs(inv.source, inv.runtime_functions, inv.host.uid, inv.host.gid)
+
+    def copy_back(cid: str) -> None:
+        copied = transfer.unpack_results(engine.get_archive(cid, runspec.BUILD_IN_CONTAINER), run.build_dir)
+        log.debug("copied %d file(s) back", copied)
+
+    return containers.run_container(
+        engine,
+        spec,
+        session.live,
+        output=output,
+        timeout=inv.timeout,
+        before_start=lambda cid: engine.put_archive(cid, "/", inputs),
+        after_exit=copy_back,
+    )
+
+
+def shell(session: Session, run: PlatformRun, engine: Engine, spec: runspec.RunSpec, output: Output) -> int:
+    return containers.run_interactive(engine, spec)
+
+
+@contextlib.contextmanager
+def build_dir_in_use(session: Session, run: PlatformRun, output: Output) -> Iterator[platformlog.PlatformLog]:
+    """The build and ccache dirs created as the user, the build dir stamped and locked for this
+    run, and its build.log (a run's, not a shell's) open from the image step on."""
+    inv = session.inv
+    builddirs.prepare_dir(run.build_dir, builddirs.stamp_text(run.platform, inv.source))
+    builddirs.prepare_dir(inv.ccache_dir)
+    log_path = run.build_dir / builddirs.BUILD_LOG if inv.mode == "run" else None
+    with (
+        locks.locked(builddirs.lock_name(run.build_dir), f"the build dir {run.build_dir}", inv.lock_timeout),
+        platformlog.opened(run.platform.name, log_path, output, session.progress) as plog,
+    ):
+        session.logs[run.platform.name] = plog
+        yield plog
+
+
+def launch_with_source(
+    session: Session,
+    run: PlatformRun,
+    engine: Engine,
+    *,
+    engine_platform: str,
+    launch: Launch,
+    output: Output,
+) -> int:
+    """Launch with the planned source; once more, read-only, if the engine cannot make the
+    copy-on-write overlay. The overlay's root-owned scratch is cleared after a run that ended."""
+    spec = spec_for(session, run, engine_platform)
+    sources.prepare_layers(engine, spec)
+    try:
+        status = launch(session, run, engine, spec, output)
+    except SourceOverlayError as exc:
+        session.overlays.refuse(run.engine_url, exc.message)
+        return launch(session, run, engine, spec_for(session, run, engine_platform), output)
+    sources.clear_scratch(engine, spec)
+    return status
+
+
+def container_step(
+    session: Session, run: PlatformRun, output: Output, launch: Launch = in_container
+) -> Outcome:
+    started, started_wall = time.monotonic(), time.time()
+    name = run.platform.name
+    with build_dir_in_use(session, run, output) as plog:
+        session.progress.state(name, "image")
+        engine, engine_platform = image_for(session, run, plog)
+        (run.build_dir / runspec.CCACHE_STATS_LOG).unlink(missing_ok=True)  # this run's statistics only
+        log.info("%s: running %s in %s", name, " ".join(run.command), run.image)
+        session.progress.state(name, "building")
+        status = launch_with_source(
+            session, run, engine, engine_platform=engine_platform, launch=launch, output=plog
+        )
+        if status == 0 and run.release is not None and session.inv.release is not None:
+            push.build_and_push(
+                engine=engine,
+                image=run.release,
+                build_dir=run.build_dir,
+                repositories=list(session.inv.release.repositories),
+                host_platform=engine_platform,
+                output=plog,
+            )
+    session.progress.state(name, "passed" if status == 0 else "failed")
+    outcome = outcomes.collect(
+        name,
+        status,
+        time.monotonic() - started,
+        run.build_dir,
+        started_wall=started_wall,
+        tail=tuple(plog.tail),
+        log_path=plog.path,
+    )
+    outcomes.warn_remote_failures(outcome, session.inv.ccache_remote)
+    return outcome

@@ -1,0 +1,77 @@
+"""Decide from the facts about this machine and process: what they are (read once), and the
+defaults they set (compile jobs, platforms at once, the ccache dir, the Docker config dir)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform as platform_module
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+
+from ci.running import procs
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Host:
+    """The facts about this machine and process that a plan depends on."""
+
+    machine: str  # uname -m
+    cpus: int
+    available_memory: int
+    uid: int
+    gid: int
+    euid: int
+    pid: int
+    start_time: float  # of this process: with pid, it names the owner of our containers
+    name: str
+    cwd: Path
+    home: Path
+    stdin_tty: bool
+    stderr_tty: bool = False
+
+    @classmethod
+    def current(cls) -> Host:
+        return cls(
+            machine=platform_module.machine(),
+            cpus=os.cpu_count() or 1,
+            available_memory=procs.available_memory(),
+            uid=os.getuid(),
+            gid=os.getgid(),
+            euid=os.geteuid(),
+            pid=os.getpid(),
+            start_time=procs.start_time(os.getpid()),
+            name=socket.gethostname(),
+            cwd=Path.cwd(),
+            home=Path.home(),
+            stdin_tty=os.isatty(0),
+            stderr_tty=os.isatty(2),
+        )
+
+
+def default_ccache_dir(env: Mapping[str, str], home: Path) -> Path:
+    if env.get("CCACHE_DIR"):
+        return Path(env["CCACHE_DIR"])
+    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else home / ".cache"
+    return base / "ciharness" / "ccache"
+
+
+def default_jobs(cpus: int, available_bytes: int) -> int:
+    """One compile job per core, but no more than one per 1 GiB of available memory."""
+    return max(1, min(cpus, available_bytes // (1 << 30)))
+
+
+def default_parallel(cpus: int, available_bytes: int) -> int:
+    """Platforms at once: two per core, at most one per 2 GiB of available memory.
+
+    A platform's run uses every core only while it compiles; its configure step, its container's
+    start and end, and its tests (one process under qemu-user, for foreign platforms) leave cores
+    idle. With one platform per core those idle spells are lost; with two, another platform's
+    compile fills them (measured: 4 warm platforms on 2 cores, -j 4 took 0.69x the time of -j 2).
+    """
+    return max(1, min(2 * cpus, available_bytes // (2 << 30)))
+
+
+def docker_config(env: Mapping[str, str], host: Host) -> Path:
+    return Path(env.get("DOCKER_CONFIG") or host.home / ".docker")

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Run the project's checks tier by tier, provisioning what is missing first, and print how long
+# each tier took. Usage: scripts/test.sh [TIER...]   (default: lint unit engine)
+#   lint    ruff, ruff format, mypy --strict, shellcheck, npm-groovy-lint (Jenkinsfile),
+#           check-jsonschema and zizmor (.github/workflows/ci.yml)
+#   unit    tests/unit: pure logic, no Docker
+#   engine  tests/integration: the real Docker engine (builds, runs, ownership, -i, errors)
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+tiers=("$@")
+[ "${#tiers[@]}" -gt 0 ] || tiers=(lint unit engine)
+
+start=$(date +%s)
+"$repo/scripts/provision.sh" --podman
+py=$repo/.venv/bin/python
+declare -a summary=("provision $(($(date +%s) - start)) s")
+
+pytest_tier() {
+    local status=0
+    "$py" -m pytest "$@" || status=$?
+    # pytest's 5 means "no tests collected": a tier that ran nothing has failed.
+    [ "$status" -ne 5 ] || echo "test.sh: no tests were collected for $*" >&2
+    return "$status"
+}
+
+# The real Groovy linter on the Jenkinsfile; and on a broken copy, which it must reject (so a
+# linter that silently checks nothing cannot pass).
+lint_jenkinsfile() {
+    local lint=$repo/.tools/node_modules/.bin/npm-groovy-lint broken
+    "$lint" --failon warning --noserver Jenkinsfile >/dev/null || return 1
+    broken=$(mktemp -d)
+    sed 's/^pipeline {$/pipeline {{/' Jenkinsfile >"$broken/Jenkinsfile"
+    if "$lint" --failon error --noserver "$broken/Jenkinsfile" >/dev/null 2>&1; then
+        echo "test.sh: npm-groovy-lint accepted a broken Jenkinsfile" >&2
+        rm -rf "$broken"
+        return 1
+    fi
+    rm -rf "$broken"
+    echo "test.sh: Jenkinsfile lint ok (and a broken copy was rejected)" >&2
+}
+
+# The GitHub Actions workflow: its schema (check-jsonschema's vendored copy) and its security
+# (zizmor, offline, auditor persona); and a broken copy for each, which it must reject.
+lint_workflow() {
+    local workflow=.github/workflows/ci.yml broken
+    "$repo/.venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$workflow" >/dev/null || return 1
+    "$repo/.venv/bin/zizmor" --offline --persona=auditor --quiet .github/workflows || return 1
+    broken=$(mktemp -d)
+    mkdir -p "$broken/schema/.github/workflows" "$broken/zizmor/.github/workflows"
+    sed 's/^    runs-on:/    runs_on:/' "$workflow" >"$broken/schema/.github/workflows/ci.yml"
+    sed 's|actions/checkout@[0-9a-f]*|actions/checkout@v4|' "$workflow" >"$broken/zizmor/.github/workflows/ci.yml"
+    local status=0
+    if "$repo/.venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows \
+        "$broken/schema/.github/workflows/ci.yml" >/dev/null 2>&1; then
+        echo "test.sh: check-jsonschema accepted a workflow with a misspelt key" >&2
+        status=1
+    fi
+    if "$repo/.venv/bin/zizmor" --offline --persona=auditor --quiet "$broken/zizmor/.github/workflows" \
+        >/dev/null 2>&1; then
+        echo "test.sh: zizmor accepted a workflow with an unpinned action" >&2
+        status=1
+    fi
+    rm -rf "$broken"
+    [ "$status" -eq 0 ] && echo "test.sh: workflow lint ok (and broken copies were rejected)" >&2
+    return "$status"
+}
+
+run_tier() {
+    case $1 in
+        lint)
+            # Chained: `set -e` does not apply inside a function called from `if`.
+            "$py" -m ruff check ci tests tools build.py &&
+                "$py" -m ruff format --check ci tests tools build.py &&
+                "$py" -m mypy &&
+                shellcheck runtime_functions.sh scripts/*.sh docker/install/* .ci/run &&
+                lint_jenkinsfile &&
+                lint_workflow
+            ;;
+        unit) pytest_tier tests/unit -q ;;
+        engine) pytest_tier tests/integration -q --timeout=1800 ;;
+        *) echo "test.sh: unknown tier '$1' (lint, unit, engine)" >&2; return 2 ;;
+    esac
+}
+
+failed=0
+for tier in "${tiers[@]}"; do
+    t0=$(date +%s)
+    echo "=== tier $tier" >&2
+    if run_tier "$tier"; then
+        summary+=("$tier ok $(($(date +%s) - t0)) s")
+    else
+        summary+=("$tier FAILED $(($(date +%s) - t0)) s")
+        failed=1
+    fi
+done
+echo "=== tiers: ${summary[*]/%/;} total $(($(date +%s) - start)) s" >&2
+exit "$failed"
