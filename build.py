@@ -49,7 +49,7 @@ if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.res
 
 signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)  # one that came meanwhile is handled here
 
-REQUIRED = ("colorlog", "docker", "psutil", "rich")
+REQUIRED = ("colorlog", "docker", "rich")
 missing = [m for m in REQUIRED if importlib.util.find_spec(m) is None]
 if missing:
     sys.stderr.write(

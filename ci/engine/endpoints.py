@@ -133,10 +133,6 @@ def context_endpoint(name: str, docker_config: Path) -> Endpoint:
     return Endpoint(host, tls)
 
 
-def context_host(name: str, docker_config: Path) -> str:
-    return context_endpoint(name, docker_config).url
-
-
 def env_tls(env: Mapping[str, str], docker_config: Path) -> Tls | None:
     """TLS for DOCKER_HOST as the docker CLI reads it: DOCKER_TLS_VERIFY (verify the engine),
     DOCKER_TLS (TLS without verifying), DOCKER_CERT_PATH (default ~/.docker) holding
@@ -162,10 +158,6 @@ def default_endpoint(env: Mapping[str, str], docker_config: Path) -> Endpoint:
     return context_endpoint(name, docker_config) if name else Endpoint(LOCAL)
 
 
-def default_url(env: Mapping[str, str], docker_config: Path) -> str:
-    return default_endpoint(env, docker_config).url
-
-
 def resolve_endpoint(url: str, docker_config: Path, access: Mapping[str, Endpoint] | None = None) -> Endpoint:
     """URL or context:NAME -> Endpoint; the engines file's [tls]/[ssh] tables name URLs (or
     context:NAME) and beat what a context stores."""
@@ -183,10 +175,6 @@ def resolve_endpoint(url: str, docker_config: Path, access: Mapping[str, Endpoin
     if given is None:
         return found
     return Endpoint(found.url, given.tls or found.tls, given.ssh_config or found.ssh_config)
-
-
-def resolve(url: str, docker_config: Path) -> str:
-    return resolve_endpoint(url, docker_config).url
 
 
 def endpoints_for(
@@ -223,21 +211,6 @@ def every_endpoint(
     """The default engine and every named one (URLs or context:NAME), each with its access."""
     default = default_endpoint(env, docker_config)
     return {default.url: default} | {u: resolve_endpoint(u, docker_config, access) for u in named}
-
-
-def engine_for(
-    platforms: list[str],
-    *,
-    pairs: Mapping[str, str],
-    file_table: Mapping[str, str],
-    env: Mapping[str, str],
-    docker_config: Path,
-) -> dict[str, str]:
-    """platform -> engine URL ('' for the default local engine)."""
-    chosen = endpoints_for(
-        platforms, pairs=pairs, file_table=file_table, access={}, env=env, docker_config=docker_config
-    )
-    return {p: e.url for p, e in chosen.items()}
 
 
 def is_remote(url: str) -> bool:

@@ -1,21 +1,108 @@
-"""Do: read what a finished run left behind (its JUnit XML, its ccache stats log, its last
-output lines) into an Outcome, and log what reports one platform's run or several's failures."""
+"""Decide what a finished run tells: the Outcome type, read from what the run left behind (its
+JUnit XML, its ccache stats log, its last output lines)."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
-import sys
-from collections.abc import Sequence
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ci.output import hints, summary
 from ci.output.platformlog import PlatformLog
-from ci.output.summary import Outcome
-from ci.planning import ccache_remote, runspec
+from ci.planning import runspec
 
-log = logging.getLogger(__name__)
+# Counter names ccache writes to its stats log (CCACHE_STATSLOG): a "# FILE" line per
+# compilation, then one line per counter it touched. The same names in ccache 4.7.5 (Debian
+# bookworm) and 4.11.2 (trixie), checked on both; a name missing from some version only makes
+# its count 0. A result taken from the remote storage counts one remote_storage_hit (and a
+# cache hit); a remote that is down or refuses counts remote_storage_error, one that is slow
+# remote_storage_timeout, and the compilation goes on as a miss.
+CCACHE_HITS = {"direct_cache_hit", "preprocessed_cache_hit"}
+CCACHE_MISSES = {"cache_miss"}
+REMOTE_HIT = "remote_storage_hit"
+REMOTE_MISS = "remote_storage_miss"
+REMOTE_FAILURES = {"remote_storage_error", "remote_storage_timeout"}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TestTally:
+    passed: int
+    failed: int
+    skipped: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CacheCounts:
+    hits: int  # local and remote
+    misses: int
+    remote_hits: int = 0
+    remote_misses: int = 0
+    remote_failures: int = 0  # errors and timeouts of the remote storage
+
+    @property
+    def local_hits(self) -> int:
+        return self.hits - self.remote_hits
+
+    @property
+    def remote_used(self) -> bool:
+        return bool(self.remote_hits or self.remote_misses or self.remote_failures)
+
+    @property
+    def rate(self) -> float | None:
+        total = self.hits + self.misses
+        return self.hits / total if total else None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Outcome:
+    platform: str
+    status: int
+    seconds: float
+    tests: TestTally | None = None
+    cache: CacheCounts | None = None
+    error: str = ""
+    ran: bool = True  # False for a platform --fail-fast stopped before it started
+    failed_tests: tuple[str, ...] = ()
+    tail: tuple[str, ...] = ()  # the run's last output lines (see ci.output.platformlog.TAIL_LINES)
+    log: Path | None = None  # its build.log
+
+
+def junit_counts(xml_text: str) -> TestTally:
+    root = ET.fromstring(xml_text)  # noqa: S314 (our own ctest output)
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    tests = sum(int(s.get("tests", "0")) for s in suites)
+    failed = sum(int(s.get("failures", "0")) + int(s.get("errors", "0")) for s in suites)
+    skipped = sum(int(s.get("skipped", "0")) + int(s.get("disabled", "0")) for s in suites)
+    return TestTally(passed=tests - failed - skipped, failed=failed, skipped=skipped)
+
+
+def junit_failed_tests(xml_text: str) -> list[str]:
+    """Names of the test cases that failed or errored, in the XML's order."""
+    root = ET.fromstring(xml_text)  # noqa: S314 (our own ctest output)
+    return [
+        case.get("name", "?")
+        for case in root.iter("testcase")
+        if case.find("failure") is not None or case.find("error") is not None
+    ]
+
+
+def ccache_counts(stats_log: str) -> CacheCounts:
+    """Counts per compilation (a "# FILE" line starts each), so a compilation that touched two
+    remote storages still counts once."""
+    blocks: list[set[str]] = [set()]
+    for line in stats_log.splitlines():
+        if line.startswith("#"):
+            blocks.append(set())
+        elif line.strip():
+            blocks[-1].add(line.strip())
+    hit_blocks = [b for b in blocks if b & CCACHE_HITS]
+    return CacheCounts(
+        hits=len(hit_blocks),
+        misses=sum(1 for b in blocks if b & CCACHE_MISSES),
+        remote_hits=sum(1 for b in hit_blocks if REMOTE_HIT in b),
+        remote_misses=sum(1 for b in blocks if REMOTE_MISS in b),
+        remote_failures=sum(1 for b in blocks if b & REMOTE_FAILURES),
+    )
 
 
 def collect(
@@ -35,12 +122,12 @@ def collect(
     if junit.is_file() and junit.stat().st_mtime >= started_wall - 1:
         with contextlib.suppress(ValueError, SyntaxError):
             xml_text = junit.read_text(encoding="utf-8")
-            tests = summary.junit_counts(xml_text)
-            failed_tests = tuple(summary.junit_failed_tests(xml_text))
+            tests = junit_counts(xml_text)
+            failed_tests = tuple(junit_failed_tests(xml_text))
     cache = None
     stats_log = build_dir / runspec.CCACHE_STATS_LOG
     if stats_log.is_file():
-        cache = summary.ccache_counts(stats_log.read_text(encoding="utf-8", errors="replace"))
+        cache = ccache_counts(stats_log.read_text(encoding="utf-8", errors="replace"))
     return Outcome(
         platform=platform,
         status=status,
@@ -58,50 +145,3 @@ def with_log(outcome: Outcome, plog: PlatformLog | None) -> Outcome:
     if plog is None or outcome.log is not None:
         return outcome
     return dataclasses.replace(outcome, tail=tuple(plog.tail), log=plog.path)
-
-
-def known_causes(outcome: Outcome) -> Sequence[str]:
-    """Hint lines for a failed run, from its status and last lines (ci.output.hints keeps the table)."""
-    return hints.hints_for(outcome.status, outcome.tail)
-
-
-def report(outcome: Outcome) -> None:
-    parts = [
-        f"{outcome.platform}: " + ("ok" if outcome.status == 0 else f"exited with status {outcome.status}")
-    ]
-    if outcome.tests:
-        parts.append(f"tests {outcome.tests.passed} passed, {outcome.tests.failed} failed")
-    if outcome.cache and outcome.cache.rate is not None:
-        c = outcome.cache
-        local_remote = f"; {c.local_hits} local, {c.remote_hits} remote" if c.remote_used else ""
-        parts.append(f"ccache {c.hits} hits, {c.misses} misses ({c.rate:.0%}{local_remote})")
-    if outcome.status != 0 and outcome.log is not None:
-        parts.append(f"full log: {outcome.log}")
-    if outcome.tests or outcome.cache or outcome.status != 0:
-        (log.info if outcome.status == 0 else log.error)("%s", "; ".join(parts))
-    if outcome.status != 0:
-        for hint in known_causes(outcome):
-            log.info("hint: %s", hint)
-
-
-def report_failures(done: Sequence[Outcome]) -> None:
-    """After several platforms: for each failed one, its failed tests, hints, last lines, log."""
-    for outcome in done:
-        if outcome.status != 0 and outcome.ran:  # one never started has nothing to tell
-            lines = summary.failure_details(outcome, hints=known_causes(outcome))
-            sys.stderr.write("\n" + "\n".join(lines) + "\n")
-
-
-def warn_remote_failures(outcome: Outcome, remote: str) -> None:
-    """One warning per run when the remote storage failed: ccache counted those compilations as
-    misses and went on, and so does the build."""
-    if outcome.cache and outcome.cache.remote_failures:
-        log.warning(
-            "%s: the ccache remote storage %s failed for %d of %d compilation(s) (down, refusing or "
-            "too slow); they were compiled here (hint: check that the server runs and that this "
-            "engine's containers reach it)",
-            outcome.platform,
-            ccache_remote.mask(remote) or "(set with -e CCACHE_REMOTE_STORAGE)",
-            outcome.cache.remote_failures,
-            outcome.cache.hits + outcome.cache.misses,
-        )

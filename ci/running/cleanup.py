@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -38,10 +37,6 @@ JENKINS_VARIABLES = (
     "JENKINS_NODE_COOKIE",
     "JENKINS_SERVER_COOKIE",
 )
-
-
-def this_host() -> str:
-    return socket.gethostname()
 
 
 def owner_alive(pid: int, start: float) -> bool:

@@ -14,7 +14,7 @@ from ci.engine.pool import EnginePool
 from ci.errors import ExitCode, HarnessError, UsageError
 from ci.images import provide
 from ci.output import outcomes, progress, summary
-from ci.output.summary import Outcome
+from ci.output.outcomes import Outcome
 from ci.planning import gpus
 from ci.planning.invocation import Invocation, Mode
 from ci.release.plan import Release
@@ -161,7 +161,7 @@ def across_platforms(session: Session, step: Step) -> list[Outcome]:
     try:
         if not inv.several:
             done = [step(session, inv.platforms[0], write_through)]
-            outcomes.report(done[0])
+            summary.report(done[0])
         else:
             from ci.running import multirun  # noqa: PLC0415  # one platform never needs it
 
@@ -179,7 +179,7 @@ def across_platforms(session: Session, step: Step) -> list[Outcome]:
     if inv.several:
         done = [outcomes.with_log(o, session.logs.get(o.platform)) for o in done]
         sys.stderr.write(summary.table(done) + "\n")
-        outcomes.report_failures(done)
+        summary.report_failures(done)
     return done
 
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from ci.engine.client import Output
-from ci.output.summary import Outcome
+from ci.output.outcomes import Outcome
 from ci.running.containers import LiveContainers
 from ci.running.signals import Interrupted
 

@@ -14,8 +14,8 @@ from ci.engine.client import Engine, Output
 from ci.engine.pool import EnginePool
 from ci.errors import SourceOverlayError
 from ci.images import provide
-from ci.output import outcomes, platformlog, progress
-from ci.output.summary import Outcome
+from ci.output import outcomes, platformlog, progress, summary
+from ci.output.outcomes import Outcome
 from ci.planning import builddirs, ccache_remote, emulation, runline, runspec
 from ci.planning.invocation import Invocation, PlatformRun, run_inputs
 from ci.release import push
@@ -189,5 +189,5 @@ def container_step(
         tail=tuple(plog.tail),
         log_path=plog.path,
     )
-    outcomes.warn_remote_failures(outcome, session.inv.ccache_remote)
+    summary.warn_remote_failures(outcome, session.inv.ccache_remote)
     return outcome

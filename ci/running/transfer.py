@@ -15,8 +15,6 @@ from pathlib import Path, PurePosixPath
 
 from ci.planning.builddirs import BUILD_LOG
 
-BUILD_IN_TAR = "work/build"
-
 
 def _add_owned(tar: tarfile.TarFile, path: Path, arcname: str, uid: int, gid: int) -> None:
     info = tar.gettarinfo(str(path), arcname)

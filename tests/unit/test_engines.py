@@ -30,40 +30,45 @@ def test_parse_pairs_and_malformed_ones() -> None:
 
 def test_flags_beat_the_file_which_beats_the_default(tmp_path: Path) -> None:
     table = {"arm64": "tcp://file:1", "armv7": "tcp://file:2", "*": "unix:///rest.sock"}
-    chosen = endpoints.engine_for(
+    chosen = endpoints.endpoints_for(
         ["amd64", "arm64", "armv7"],
         pairs={"arm64": "tcp://flag:1"},
         file_table=table,
+        access={},
         env={"DOCKER_HOST": "unix:///env.sock"},
         docker_config=tmp_path,
     )
-    assert chosen == {"amd64": "unix:///rest.sock", "arm64": "tcp://flag:1", "armv7": "tcp://file:2"}
+    assert {p: e.url for p, e in chosen.items()} == {
+        "amd64": "unix:///rest.sock",
+        "arm64": "tcp://flag:1",
+        "armv7": "tcp://file:2",
+    }
 
 
 def test_default_comes_from_docker_host_then_context_then_local(tmp_path: Path) -> None:
     make_context(tmp_path, "builders", "tcp://ctx:2376")
     assert (
-        endpoints.default_url({"DOCKER_HOST": "tcp://h:1", "DOCKER_CONTEXT": "builders"}, tmp_path)
+        endpoints.default_endpoint({"DOCKER_HOST": "tcp://h:1", "DOCKER_CONTEXT": "builders"}, tmp_path).url
         == "tcp://h:1"
     )
-    assert endpoints.default_url({"DOCKER_CONTEXT": "builders"}, tmp_path) == "tcp://ctx:2376"
+    assert endpoints.default_endpoint({"DOCKER_CONTEXT": "builders"}, tmp_path).url == "tcp://ctx:2376"
     (tmp_path / "config.json").write_text(json.dumps({"currentContext": "builders"}))
-    assert endpoints.default_url({}, tmp_path) == "tcp://ctx:2376"
-    assert endpoints.default_url({}, tmp_path / "none") == endpoints.LOCAL
-    assert endpoints.default_url({"DOCKER_CONTEXT": "default"}, tmp_path) == endpoints.LOCAL
+    assert endpoints.default_endpoint({}, tmp_path).url == "tcp://ctx:2376"
+    assert endpoints.default_endpoint({}, tmp_path / "none").url == endpoints.LOCAL
+    assert endpoints.default_endpoint({"DOCKER_CONTEXT": "default"}, tmp_path).url == endpoints.LOCAL
 
 
 def test_context_urls_and_unknown_contexts(tmp_path: Path) -> None:
     make_context(tmp_path, "arm", "ssh://me@arm-box")
-    assert endpoints.resolve("context:arm", tmp_path) == "ssh://me@arm-box"
+    assert endpoints.resolve_endpoint("context:arm", tmp_path).url == "ssh://me@arm-box"
     with pytest.raises(UsageError, match="unknown Docker context 'nope'"):
-        endpoints.resolve("context:nope", tmp_path)
+        endpoints.resolve_endpoint("context:nope", tmp_path)
 
 
 @pytest.mark.parametrize("url", ["http://x:2375", "arm-box:2375", "tcp:/x"])
 def test_invalid_urls(url: str, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="is not unix://"):
-        endpoints.resolve(url, tmp_path)
+        endpoints.resolve_endpoint(url, tmp_path)
 
 
 def test_load_file(tmp_path: Path) -> None:

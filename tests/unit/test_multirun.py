@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from ci.engine.client import Output
-from ci.output.summary import Outcome
+from ci.output.outcomes import Outcome
 from ci.running.containers import LiveContainers
 from ci.running.multirun import PrefixedOutput, run_all
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ci.output import summary
-from ci.output.summary import CacheCounts, Outcome, TestTally
+from ci.output import outcomes, summary
+from ci.output.outcomes import CacheCounts, Outcome
+from ci.output.outcomes import TestTally as Tally
 
 JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="ctest.armv7" tests="5" failures="1" disabled="1" skipped="0" time="0">
@@ -23,19 +24,19 @@ direct_cache_hit
 
 
 def test_junit_counts() -> None:
-    assert summary.junit_counts(JUNIT) == TestTally(passed=3, failed=1, skipped=1)
+    assert outcomes.junit_counts(JUNIT) == Tally(passed=3, failed=1, skipped=1)
 
 
 def test_junit_counts_over_several_suites() -> None:
     doc = f"<testsuites>{JUNIT.split('?>', 1)[1]}{JUNIT.split('?>', 1)[1]}</testsuites>"
-    assert summary.junit_counts(doc) == TestTally(passed=6, failed=2, skipped=2)
+    assert outcomes.junit_counts(doc) == Tally(passed=6, failed=2, skipped=2)
 
 
 def test_ccache_counts_are_this_runs_only() -> None:
-    counts = summary.ccache_counts(STATS_LOG)
+    counts = outcomes.ccache_counts(STATS_LOG)
     assert (counts.hits, counts.misses) == (3, 1)
     assert counts.rate == 0.75
-    assert summary.ccache_counts("").rate is None
+    assert outcomes.ccache_counts("").rate is None
 
 
 # Real lines of ccache 4.7.5 (bookworm) and 4.11.2 (trixie), which write the same names.
@@ -74,7 +75,7 @@ remote_storage_timeout
 
 
 def test_ccache_counts_split_local_and_remote_hits_and_count_failures_once() -> None:
-    counts = summary.ccache_counts(REMOTE_LOG)
+    counts = outcomes.ccache_counts(REMOTE_LOG)
     assert (counts.hits, counts.misses) == (2, 3)
     assert (counts.local_hits, counts.remote_hits) == (1, 1)
     assert counts.remote_misses == 2
@@ -83,7 +84,7 @@ def test_ccache_counts_split_local_and_remote_hits_and_count_failures_once() -> 
 
 
 def test_ccache_counts_without_remote_counters() -> None:
-    counts = summary.ccache_counts(STATS_LOG)
+    counts = outcomes.ccache_counts(STATS_LOG)
     assert (counts.local_hits, counts.remote_hits, counts.remote_failures) == (3, 0, 0)
     assert not counts.remote_used
     assert summary.remote_text(counts) == "-"
@@ -100,10 +101,10 @@ def test_remote_column_shows_remote_hits_and_failures() -> None:
 def test_table_has_a_row_per_platform_with_status_tests_and_cache() -> None:
     text = summary.table(
         [
-            Outcome(platform="amd64", status=0, seconds=3.21, tests=TestTally(passed=12, failed=0, skipped=0),
+            Outcome(platform="amd64", status=0, seconds=3.21, tests=Tally(passed=12, failed=0, skipped=0),
                     cache=CacheCounts(hits=6, misses=0)),
             Outcome(platform="s390x", status=8, seconds=10.0,
-                    tests=TestTally(passed=11, failed=1, skipped=0)),
+                    tests=Tally(passed=11, failed=1, skipped=0)),
             Outcome(platform="riscv64", status=71, seconds=1.0, error="image build failed"),
         ]
     )  # fmt: skip
@@ -152,8 +153,8 @@ CTEST_FAILURES = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_junit_failed_tests_names_failures_and_errors_only() -> None:
-    assert summary.junit_failed_tests(CTEST_FAILURES) == ["vectors.xxh64", "cli.crash"]
-    assert summary.junit_failed_tests(JUNIT) == []
+    assert outcomes.junit_failed_tests(CTEST_FAILURES) == ["vectors.xxh64", "cli.crash"]
+    assert outcomes.junit_failed_tests(JUNIT) == []
 
 
 def test_failure_details_name_tests_hints_last_lines_and_the_log() -> None:
