@@ -8,7 +8,7 @@
 #        cross_toolchain.sh --cmake ARCH                     prints the CMake toolchain file
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-table=${CI_ARCHES:-$here/../arches}
+table=$here/../arches
 columns=(arch platform debian repo triplet qemu cmake meson_family meson_cpu endian uname aliases)
 
 die() {
