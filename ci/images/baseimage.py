@@ -12,23 +12,10 @@ import re
 import shlex
 
 from ci.errors import PlatformDefinitionError
+from ci.planning import arches
 from ci.planning.dockerfile import logical_lines
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
-
-# Docker platform -> (Debian architecture, Docker's per-architecture repository prefix).
-ARCHITECTURES: dict[str, tuple[str, str]] = {
-    "linux/amd64": ("amd64", "amd64"),
-    "linux/386": ("i386", "i386"),
-    "linux/arm/v5": ("armel", "arm32v5"),
-    "linux/arm/v7": ("armhf", "arm32v7"),
-    "linux/arm64": ("arm64", "arm64v8"),
-    "linux/arm64/v8": ("arm64", "arm64v8"),
-    "linux/s390x": ("s390x", "s390x"),
-    "linux/ppc64le": ("ppc64el", "ppc64le"),
-    "linux/riscv64": ("riscv64", "riscv64"),
-    "linux/mips64le": ("mips64el", "mips64le"),
-}
 
 SUITES = {
     "bookworm": "bookworm",
@@ -102,12 +89,13 @@ def local_name(image: str, docker_platform: str, host_platform: str) -> str:
     architecture goes by Docker's per-architecture repository: debian:bookworm for linux/arm/v7
     is arm32v7/debian:bookworm (the name Docker Hub also serves it under).
     """
-    if docker_platform == host_platform or docker_platform not in ARCHITECTURES:
+    arch = arches.by_platform(docker_platform)
+    if docker_platform == host_platform or arch is None or arch.debian == arches.NONE:
         return image
     repo, _, tag = with_default_tag(image).rpartition(":")
     if repo not in OFFICIAL_DEBIAN:
         return image
-    return f"{ARCHITECTURES[docker_platform][1]}/debian:{tag}"
+    return f"{arch.repo}/debian:{tag}"
 
 
 def rewrite_from(dockerfile_text: str, docker_platform: str, host_platform: str) -> str:
@@ -139,23 +127,16 @@ def bootstrap_recipe(base: BaseImage, mirror: str = DEFAULT_MIRROR) -> Bootstrap
     if suite is None:
         return None
     platform = base.docker_platform
-    if repo in ("debian", "docker.io/debian", "library/debian", "docker.io/library/debian"):
-        pass
+    if repo in OFFICIAL_DEBIAN:
+        arch = arches.by_platform(platform)
     else:
         prefix, _, rest = repo.rpartition("/")
-        prefix = prefix.removeprefix("docker.io/")
         if rest != "debian":
             return None
-        by_prefix = {pfx: plat for plat, (_, pfx) in ARCHITECTURES.items()}
-        if prefix not in by_prefix:
-            return None
-        platform = by_prefix[prefix]
-    if platform not in ARCHITECTURES:
+        arch = arches.by_repo(prefix.removeprefix("docker.io/"))
+        platform = arch.platform if arch else platform
+    if arch is None or arch.debian == arches.NONE:
         return None
     return BootstrapRecipe(
-        image=base.name,
-        docker_platform=platform,
-        suite=suite,
-        debian_arch=ARCHITECTURES[platform][0],
-        mirror=mirror,
+        image=base.name, docker_platform=platform, suite=suite, debian_arch=arch.debian, mirror=mirror
     )

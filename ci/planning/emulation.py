@@ -11,56 +11,31 @@ import dataclasses
 from pathlib import Path
 
 from ci.errors import EmulationUnavailableError, UsageError
+from ci.planning import arches
 from ci.planning.platforms import Platform
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 
-# Docker platform -> binfmt_misc handler registered by Debian's qemu-user-static.
-HANDLERS = {
-    "linux/arm/v5": "qemu-arm",
-    "linux/arm/v6": "qemu-arm",
-    "linux/arm/v7": "qemu-arm",
-    "linux/arm64": "qemu-aarch64",
-    "linux/arm64/v8": "qemu-aarch64",
-    "linux/s390x": "qemu-s390x",
-    "linux/ppc64le": "qemu-ppc64le",
-    "linux/riscv64": "qemu-riscv64",
-    "linux/mips64le": "qemu-mips64el",
-    "linux/386": "qemu-i386",
-    "linux/amd64": "qemu-x86_64",
-}
-
 # What a host runs without emulation besides its own platform.
 NATIVE_EXTRAS = {"linux/amd64": {"linux/386"}, "linux/arm64": {"linux/arm/v7", "linux/arm/v6"}}
 
-ARCH_ALIASES = {
-    "amd64": "linux/amd64",
-    "x86_64": "linux/amd64",
-    "386": "linux/386",
-    "i386": "linux/386",
-    "armv7": "linux/arm/v7",
-    "arm": "linux/arm/v7",
-    "armhf": "linux/arm/v7",
-    "arm64": "linux/arm64",
-    "aarch64": "linux/arm64",
-    "s390x": "linux/s390x",
-    "ppc64le": "linux/ppc64le",
-    "ppc64el": "linux/ppc64le",
-    "riscv64": "linux/riscv64",
-    "mips64le": "linux/mips64le",
-    "mips64el": "linux/mips64le",
-}
+
+def handler_name(docker_platform: str) -> str | None:
+    """The binfmt_misc handler Debian's qemu-user-static registers for it (qemu-arm), if any."""
+    arch = arches.by_platform(docker_platform)
+    return f"qemu-{arch.qemu}" if arch and arch.qemu != arches.NONE else None
 
 
 def normalize_arch(arch: str) -> str:
-    """--arch value (arm64, linux/arm/v7, ...) -> Docker platform."""
-    if arch in ARCH_ALIASES:
-        return ARCH_ALIASES[arch]
-    if arch in HANDLERS:
+    """--arch value (arm64, armhf, linux/arm/v7, ...) -> Docker platform (docker/arches)."""
+    row = arches.by_name(arch)
+    if row is not None:
+        return row.platform
+    if arches.by_platform(arch) is not None:
         return arch
     raise UsageError(
         f"unknown architecture {arch!r} for --arch",
-        hint="use one of: " + ", ".join(sorted(set(ARCH_ALIASES))),
+        hint="use one of: " + ", ".join(sorted(n for row in arches.table() for n in row.names)),
     )
 
 
@@ -97,7 +72,7 @@ def parse_handler(name: str, text: str) -> Handler:
 
 def problem(docker_platform: str, handler: Handler | None) -> str | None:
     """Why handler cannot run docker_platform binaries in containers, or None when it can."""
-    name = HANDLERS.get(docker_platform)
+    name = handler_name(docker_platform)
     if name is None:
         return f"no QEMU user-mode emulator is known for {docker_platform}"
     if handler is None:
@@ -120,7 +95,7 @@ def read_handler(name: str, binfmt_dir: Path = BINFMT_DIR) -> Handler | None:
 def check(platform: Platform, host: str, binfmt_dir: Path = BINFMT_DIR) -> None:
     """Raise EmulationUnavailableError unless every architecture platform needs can run here."""
     for docker_platform in needed(platform, host):
-        name = HANDLERS.get(docker_platform, "")
+        name = handler_name(docker_platform)
         reason = problem(docker_platform, read_handler(name, binfmt_dir) if name else None)
         if reason:
             raise EmulationUnavailableError(

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from ci.errors import BadPlatformNameError, PlatformDefinitionError, UnknownPlatformError
-from ci.planning import gpus
+from ci.planning import arches, gpus
 
 DOCKERFILE_PREFIX = "Dockerfile.build."
 # Lowercase words joined by single '.', '_' or '-': valid as a Docker repository path component,
@@ -138,19 +138,7 @@ def select(requested: list[str], known: dict[str, Platform]) -> list[Platform]:
     return chosen
 
 
-# `uname -m` -> Docker platform, for the machines the harness runs on.
-MACHINE_PLATFORMS = {
-    "x86_64": "linux/amd64",
-    "amd64": "linux/amd64",
-    "i686": "linux/386",
-    "aarch64": "linux/arm64",
-    "arm64": "linux/arm64",
-    "armv7l": "linux/arm/v7",
-    "s390x": "linux/s390x",
-    "ppc64le": "linux/ppc64le",
-    "riscv64": "linux/riscv64",
-}
-
-
 def host_docker_platform(machine: str) -> str:
-    return MACHINE_PLATFORMS.get(machine, f"linux/{machine}")
+    """`uname -m` (or the engine's Architecture) -> Docker platform, from docker/arches."""
+    arch = arches.by_name(machine)
+    return arch.platform if arch else f"linux/{machine}"

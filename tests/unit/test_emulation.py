@@ -92,3 +92,44 @@ def test_with_arch_moves_native_platforms_and_keeps_cross_targets() -> None:
     assert (native.docker_platform, native.target) == ("linux/arm64", "linux/arm64")
     cross = emulation.with_arch(platform("linux/amd64", "linux/arm/v7"), "linux/arm64")
     assert (cross.docker_platform, cross.target) == ("linux/arm64", "linux/arm/v7")
+
+
+# What the handlers table in this module said before the architecture table replaced it.
+HANDLERS_WAS = {
+    "linux/arm/v5": "qemu-arm",
+    "linux/arm/v6": "qemu-arm",
+    "linux/arm/v7": "qemu-arm",
+    "linux/arm64": "qemu-aarch64",
+    "linux/arm64/v8": "qemu-aarch64",
+    "linux/s390x": "qemu-s390x",
+    "linux/ppc64le": "qemu-ppc64le",
+    "linux/riscv64": "qemu-riscv64",
+    "linux/mips64le": "qemu-mips64el",
+    "linux/386": "qemu-i386",
+    "linux/amd64": "qemu-x86_64",
+}
+
+
+@pytest.mark.parametrize(("docker_platform", "handler"), HANDLERS_WAS.items())
+def test_handler_names_come_from_the_architecture_table(docker_platform: str, handler: str) -> None:
+    assert emulation.handler_name(docker_platform) == handler
+    assert emulation.normalize_arch(docker_platform) == docker_platform  # a Docker platform is kept
+
+
+@pytest.mark.parametrize(
+    ("given", "want"),
+    [
+        ("386", "linux/386"),
+        ("armhf", "linux/arm/v7"),
+        ("ppc64el", "linux/ppc64le"),
+        ("mips64el", "linux/mips64le"),
+    ],
+)
+def test_normalize_arch_takes_debian_and_docker_names(given: str, want: str) -> None:
+    assert emulation.normalize_arch(given) == want
+
+
+def test_normalize_arch_hint_lists_the_tables_names() -> None:
+    with pytest.raises(UsageError) as err:
+        emulation.normalize_arch("vax")
+    assert "aarch64" in err.value.hint and "armhf" in err.value.hint and "s390x" in err.value.hint
