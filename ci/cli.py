@@ -28,7 +28,7 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
     ci_log.setup(debug)
     log.debug("started; Python and the harness's modules loaded")
     try:
-        opts = parse_args(argv)
+        opts = parse_args(argv, environ)
         plan = invocation.plan_invocation(opts, environ, Host.current())
         return execute.execute(plan, environ)
     except HarnessError as exc:

@@ -9,34 +9,46 @@ import enum
 
 
 class ExitCode(enum.IntEnum):
-    """Exit codes of build.py. A run's own exit status (0-255) passes through unchanged."""
+    """Exit codes of build.py, each with its one-line meaning (--help and the README show it).
+    A run's own exit status (0-255) passes through unchanged."""
 
-    OK = 0
-    USAGE = 2
-    BAD_ENV = 64
-    BAD_PLATFORM_NAME = 65
-    UNKNOWN_PLATFORM = 66
-    UNKNOWN_FUNCTION = 67
-    SOURCE_MISSING = 68
-    ENGINE_UNREACHABLE = 69
-    BASE_IMAGE_UNAVAILABLE = 70
-    IMAGE_BUILD_FAILED = 71
-    IMAGE_MISSING = 72
-    BUILD_DIR_CONFLICT = 73
-    PLATFORM_DEFINITION = 74
-    CONTAINER_FAILED = 75
-    DIR_NOT_WRITABLE = 76
-    EMULATION_UNAVAILABLE = 77
-    DOCKER_SOCKET_MOUNT = 78
-    LOCK_TIMEOUT = 79
-    BAD_RELEASE_REFERENCE = 80
-    RELEASE_PUSH_FAILED = 81
-    RELEASE_IMAGES_MISSING = 82
-    GPU_UNAVAILABLE = 83
-    BAD_CCACHE_REMOTE = 84
-    INSECURE_ENGINE = 85
-    RUN_TIMEOUT = 124
-    INTERNAL = 99
+    meaning: str
+
+    def __new__(cls, code: int, meaning: str) -> ExitCode:
+        member = int.__new__(cls, code)
+        member._value_ = code
+        member.meaning = meaning
+        return member
+
+    OK = 0, "success"
+    USAGE = 2, "bad command line"
+    BAD_ENV = 64, "malformed -e"
+    BAD_PLATFORM_NAME = 65, "invalid platform name"
+    UNKNOWN_PLATFORM = 66, "unknown platform"
+    UNKNOWN_FUNCTION = 67, "unknown runtime function"
+    SOURCE_MISSING = 68, "source dir missing or not a directory"
+    ENGINE_UNREACHABLE = 69, "engine unreachable"
+    BASE_IMAGE_UNAVAILABLE = 70, "base image neither found, pulled nor bootstrapped"
+    IMAGE_BUILD_FAILED = 71, "image build failed"
+    IMAGE_MISSING = 72, "image missing with --run-only"
+    BUILD_DIR_CONFLICT = 73, "build dir holds another platform's or source tree's outputs"
+    PLATFORM_DEFINITION = 74, "bad platform definition"
+    CONTAINER_FAILED = 75, "container could not be created, or the engine was lost while it ran"
+    DIR_NOT_WRITABLE = 76, "build or ccache dir cannot be created or written"
+    EMULATION_UNAVAILABLE = 77, "a platform needs emulation that this host cannot provide"
+    DOCKER_SOCKET_MOUNT = 78, "a mount (source, build or ccache dir) would expose the Docker socket"
+    LOCK_TIMEOUT = 79, "gave up waiting for a lock"
+    BAD_RELEASE_REFERENCE = 80, "invalid --release tag or --push image reference"
+    RELEASE_PUSH_FAILED = 81, "a registry refused a release push or the manifest list"
+    RELEASE_IMAGES_MISSING = (
+        82,
+        "--manifest (or --release's join) found TAG-<arch> images missing, or not of their architecture",
+    )
+    GPU_UNAVAILABLE = 83, "a platform needs GPUs that its engine cannot provide"
+    BAD_CCACHE_REMOTE = 84, "a --ccache-remote URL ccache would refuse"
+    INSECURE_ENGINE = 85, "a tcp:// engine off loopback without TLS, refused"
+    RUN_TIMEOUT = 124, "the run exceeded --timeout"
+    INTERNAL = 99, "internal error"
 
 
 class HarnessError(Exception):

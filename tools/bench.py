@@ -218,19 +218,22 @@ def overhead(repeat: int, work: Path) -> list[Figure]:
     steps = startup_profile(max(repeat, 5), build_dir)
 
     sys.path.insert(0, str(REPO))
+    from ci.engine import endpoints  # noqa: PLC0415
     from ci.engine.client import Engine  # noqa: PLC0415
     from ci.images import provide  # noqa: PLC0415
     from ci.planning import runspec  # noqa: PLC0415
     from ci.planning.platforms import discover, host_docker_platform  # noqa: PLC0415
+    from ci.settings import table  # noqa: PLC0415
 
-    engine = Engine.connect()
+    engine = Engine.connect(endpoints.default_endpoint(os.environ, Path.home() / ".docker"))
     amd64 = discover(REPO / "docker")["amd64"]
+    mirror = str(table.by_name("debian-mirror").value_default)
 
     def resolve() -> float:
         started = time.monotonic()
         ref = runspec.image_ref(amd64, REPO / "docker")
         provide.ensure_image(
-            engine, amd64, ref, REPO / "docker", provide.ImageRequest(lock_timeout=10),
+            engine, amd64, ref, REPO / "docker", provide.ImageRequest(lock_timeout=10, debian_mirror=mirror),
             host_platform=host_docker_platform(platform.machine()),
         )  # fmt: skip
         return time.monotonic() - started

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import logging
-import os
 import sys
 import threading
 import time
@@ -17,7 +16,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ci.engine import endpoints
 from ci.engine.api import STDERR, ApiError, EngineApi, TransportError, short
 from ci.engine.endpoints import Endpoint, unreachable_hint
 from ci.engine.sshbridge import SshBridge
@@ -45,15 +43,13 @@ START_HINT = (
 )
 
 
+LOCAL_SOCKET = "unix:///var/run/docker.sock"
+
+
 def _reach(ep: Endpoint) -> Endpoint:
-    """The URL and TLS to dial: the default engine is DOCKER_HOST (with DOCKER_TLS_VERIFY and
-    DOCKER_CERT_PATH, as the SDK's from_env reads them), else the local socket."""
-    if ep.url:
-        return ep
-    env = os.environ
-    if not env.get("DOCKER_HOST"):
-        return Endpoint("unix:///var/run/docker.sock")
-    return Endpoint(env["DOCKER_HOST"], endpoints.env_tls(env, Path.home() / ".docker"))
+    """The URL and TLS to dial: url '' is the local socket (DOCKER_HOST, with its TLS, was
+    already read from the environment build.py was given: ci.engine.endpoints.default_endpoint)."""
+    return ep if ep.url else Endpoint(LOCAL_SOCKET)
 
 
 class Engine:

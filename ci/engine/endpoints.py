@@ -185,8 +185,10 @@ def endpoints_for(
     access: Mapping[str, Endpoint],
     env: Mapping[str, str],
     docker_config: Path,
+    ssh_config: str | None = None,
 ) -> dict[str, Endpoint]:
-    """platform -> Endpoint (url '' for the default local engine)."""
+    """platform -> Endpoint (url '' for the default local engine); ssh_config (the ssh-config
+    setting) for the ssh:// engines the engines file gives none."""
     if "*" in file_table:
         fallback = resolve_endpoint(file_table["*"], docker_config, access)
     else:
@@ -196,10 +198,9 @@ def endpoints_for(
     for platform in platforms:
         url = pairs.get(platform) or file_table.get(platform)
         chosen[platform] = resolve_endpoint(url, docker_config, access) if url else fallback
-    ssh_default = env.get("CI_SSH_CONFIG")
     return {
-        p: dataclasses.replace(e, ssh_config=ssh_default)
-        if ssh_default and e.url.startswith("ssh://") and not e.ssh_config
+        p: dataclasses.replace(e, ssh_config=ssh_config)
+        if ssh_config and e.url.startswith("ssh://") and not e.ssh_config
         else e
         for p, e in chosen.items()
     }
@@ -257,12 +258,12 @@ def unreachable_hint(endpoint: Endpoint, reason: str, default: str) -> str:
     return default
 
 
-def check_secure(endpoint: Endpoint, env: Mapping[str, str]) -> None:
+def check_secure(endpoint: Endpoint, opt_in: str) -> None:
     """A tcp:// engine without TLS gives root on its machine to anyone who reaches the port:
-    refused off loopback unless CI_INSECURE_ENGINES says the user means it (1, or its URL)."""
+    refused off loopback unless opt_in (the insecure-engines setting, CI_INSECURE_ENGINES) says
+    the user means it (1, or its URL)."""
     if not endpoint.url.startswith("tcp://") or endpoint.tls or is_loopback(endpoint.url):
         return
-    opt_in = env.get(INSECURE_OPT_IN, "")
     if opt_in == "1" or endpoint.url in [u.strip() for u in opt_in.split(",")]:
         return
     raise InsecureEngineError(

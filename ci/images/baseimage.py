@@ -15,8 +15,6 @@ from ci.errors import PlatformDefinitionError
 from ci.planning import arches
 from ci.planning.dockerfile import logical_lines
 
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
-
 SUITES = {
     "bookworm": "bookworm",
     "12": "bookworm",
@@ -119,7 +117,7 @@ def with_default_tag(image: str) -> str:
     return image if ":" in last or "@" in last else image + ":latest"
 
 
-def bootstrap_recipe(base: BaseImage, mirror: str = DEFAULT_MIRROR) -> BootstrapRecipe | None:
+def bootstrap_recipe(base: BaseImage, mirror: str) -> BootstrapRecipe | None:
     """How to make base offline, or None when it is not a Debian image we know how to make."""
     name = with_default_tag(base.name)
     repo, _, tag = name.rpartition(":")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import re
 import tempfile
 import time
@@ -19,7 +18,7 @@ from typing import Any
 from ci.engine.client import Engine, Output, write_through
 from ci.errors import BaseImageUnavailableError, ImageBuildError, ImageMissingError
 from ci.images import bootstrap
-from ci.images.baseimage import DEFAULT_MIRROR, base_images, bootstrap_recipe, rewrite_from
+from ci.images.baseimage import base_images, bootstrap_recipe, rewrite_from
 from ci.planning import runspec
 from ci.planning.platforms import Platform
 from ci.running.locks import locked
@@ -77,18 +76,20 @@ def with_retries(
 class ImageRequest:
     """How a run wants its image: what may be used, built, pulled and pushed."""
 
+    lock_timeout: float  # the lock-timeout setting: waiting for another run's build of the image
+    debian_mirror: str  # the debian-mirror setting: where a base image is bootstrapped from
     no_cache: bool = False
     run_only: bool = False
-    lock_timeout: float = 3600.0
     registry: str | None = None
     push_cache: bool = False
     attempts: int = 3
     retry_delay: float = 2.0
 
 
-def ensure_bases(engine: Engine, dockerfile_text: str, docker_platform: str, output: Output) -> None:
+def ensure_bases(
+    engine: Engine, dockerfile_text: str, docker_platform: str, output: Output, request: ImageRequest
+) -> None:
     """Every FROM image present: found, pulled, or bootstrapped with debootstrap."""
-    mirror = os.environ.get("CI_DEBIAN_MIRROR") or DEFAULT_MIRROR
     for base in base_images(dockerfile_text, docker_platform):
         if engine.image_exists(base.name):
             continue
@@ -96,7 +97,7 @@ def ensure_bases(engine: Engine, dockerfile_text: str, docker_platform: str, out
         reason = engine.pull(base.name, base.docker_platform)
         if reason is None:
             continue
-        recipe = bootstrap_recipe(base, mirror)
+        recipe = bootstrap_recipe(base, request.debian_mirror)
         if recipe is None:
             raise BaseImageUnavailableError(
                 f"base image {base.name} is not here, cannot be pulled ({reason}), and is not a "
@@ -105,7 +106,7 @@ def ensure_bases(engine: Engine, dockerfile_text: str, docker_platform: str, out
             )
         log.info("pull failed (%s); bootstrapping instead", reason)
         lock_name = "bootstrap-" + re.sub(r"[^A-Za-z0-9_.-]", "_", base.name)
-        with locked(lock_name, f"bootstrap of {base.name}", 3600):
+        with locked(lock_name, f"bootstrap of {base.name}", request.lock_timeout):
             if not engine.image_exists(base.name):
                 bootstrap.bootstrap(recipe, engine, output)
 
@@ -184,7 +185,7 @@ def build_image(
 ) -> None:
     text = platform.dockerfile.read_text(encoding="utf-8")
     rewritten = rewrite_from(text, platform.docker_platform, host_platform)
-    ensure_bases(engine, rewritten, platform.docker_platform, output)
+    ensure_bases(engine, rewritten, platform.docker_platform, output, request)
     log.info("building image %s from %s for %s", ref, platform.dockerfile.name, platform.docker_platform)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ciharness-dockerfile-") as tmp:

@@ -1,4 +1,5 @@
-"""Decide one whole invocation: options + environment + a few host facts -> a frozen Invocation.
+"""Decide one whole invocation: the settings (resolved once) + environment + a few host facts -> a
+frozen Invocation.
 
 Every check that needs no engine happens here, in the order a user meets them; ci.running.execute
 carries the result out. Reads only local inputs (the Dockerfiles, the step script, binfmt_misc).
@@ -21,7 +22,7 @@ from ci.planning.platforms import Platform, discover, host_docker_platform, sele
 from ci.release.plan import ArchImage, Release, plan_release
 from ci.running import cleanup
 from ci.settings.host import Host, default_ccache_dir, default_jobs, default_parallel, docker_config
-from ci.settings.options import REPO_ROOT, Options
+from ci.settings.options import Options
 
 Mode = Literal["list", "list-json", "prune", "cleanup", "manifest", "build", "print", "interactive", "run"]
 
@@ -49,6 +50,7 @@ class Invocation:
 
     mode: Mode
     host: Host
+    settings: Options  # every setting as resolved, carried whole
     docker_dir: Path
     platforms: tuple[PlatformRun, ...] = ()
     known: tuple[
@@ -58,22 +60,10 @@ class Invocation:
     endpoints: Mapping[str, endpoints.Endpoint] = dataclasses.field(default_factory=dict)  # URL -> access
     engine_kind: str = "docker"
     podman_socket: Path | None = None  # the podman API service to start, when the engine is podman
-    source: Path = REPO_ROOT / "xsum"
-    ccache_dir: Path = Path()
-    runtime_functions: Path = REPO_ROOT / "runtime_functions.sh"
-    user_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    passthrough_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    run_id: str = ""
-    build_jobs: int = 1
+    run: runspec.RunSettings | None = None  # what shapes every container (modes over platforms)
+    images: ImageRequest | None = None  # how images are found, built and cached (modes over platforms)
     parallel: int = 1
-    fail_fast: bool = False
     board: bool = False  # several platforms shown as a live board instead of prefixed lines
-    timeout: float | None = None
-    lock_timeout: float = 3600.0
-    images: ImageRequest = dataclasses.field(default_factory=ImageRequest)
-    source_mode: runspec.SourceMode = "copy-on-write"
-    ccache_max_size: str = "10G"
-    ccache_remote: str = ""  # CCACHE_REMOTE_STORAGE, checked; may hold a password
     release: Release | None = None
 
     @property
@@ -109,7 +99,12 @@ def plan_invocation(opts: Options, env: Mapping[str, str], host: Host) -> Invoca
     if mode == "cleanup":
         urls, reached = cleanup_engines(opts, env, host)
         return Invocation(
-            mode=mode, host=host, docker_dir=opts.docker_dir, engine_urls=urls, endpoints=reached
+            mode=mode,
+            host=host,
+            settings=opts,
+            docker_dir=opts.docker_dir,
+            engine_urls=urls,
+            endpoints=reached,
         )
     docker_dir = opts.docker_dir.resolve()
     known = discover(docker_dir)
@@ -118,17 +113,18 @@ def plan_invocation(opts: Options, env: Mapping[str, str], host: Host) -> Invoca
         default = endpoints.Endpoint(url, endpoints.env_tls(env, docker_config(env, host)) if url else None)
         listed = [p for p in known.values() if p.gpus.wanted or not (mode == "list" and opts.list_gpus)]
         return Invocation(
-            mode=mode, host=host, docker_dir=docker_dir, known=tuple(listed),
+            mode=mode, host=host, settings=opts, docker_dir=docker_dir, known=tuple(listed),
             engine_urls=(default.url,), endpoints={default.url: default},
         )  # fmt: skip
     if mode == "list-json":
         listed = select(opts.platforms, known) if opts.platforms else list(known.values())
-        return Invocation(mode=mode, host=host, docker_dir=docker_dir, known=tuple(listed))
+        return Invocation(mode=mode, host=host, settings=opts, docker_dir=docker_dir, known=tuple(listed))
     if mode == "manifest":  # only the registries: no engine, no source, no build dirs
         chosen = chosen_platforms(opts, known)
         return Invocation(
-            mode=mode, host=host, docker_dir=docker_dir, known=tuple(chosen), release=release_of(opts, chosen)
-        )
+            mode=mode, host=host, settings=opts, docker_dir=docker_dir, known=tuple(chosen),
+            release=release_of(opts, chosen),
+        )  # fmt: skip
     return plan_platforms(opts, env, host, mode=mode, docker_dir=docker_dir, known=known)
 
 
@@ -173,13 +169,14 @@ def engine_choice(
         access=endpoints.load_access(opts.engines) if opts.engines else {},
         env=engine_env,
         docker_config=docker_config(env, host),
+        ssh_config=opts.ssh_config,
     )
     urls = {name: e.url for name, e in chosen_endpoints.items()}
     for p in chosen:
         if endpoints.is_remote(urls[p.name]):
             if opts.interactive:
                 raise UsageError(f"-i needs a local engine; {p.name} runs on {urls[p.name]}")
-            endpoints.check_secure(chosen_endpoints[p.name], env)
+            endpoints.check_secure(chosen_endpoints[p.name], opts.insecure_engines)
         else:
             emulation.check(p, host_docker_platform(host.machine))
     return kind, podman_socket, chosen_endpoints
@@ -193,7 +190,7 @@ def release_of(opts: Options, chosen: list[Platform]) -> Release | None:
 
 
 def source_dir(opts: Options) -> Path:
-    source = (opts.source or REPO_ROOT / "xsum").expanduser().resolve()
+    source = opts.source.expanduser().resolve()
     if not source.is_dir():
         raise SourceMissingError(
             f"source dir {source} does not exist or is not a directory",
@@ -215,19 +212,14 @@ def plan_platforms(
     kind, podman_socket, engine_of = engine_choice(opts, env, host, chosen)
     release = release_of(opts, chosen)
     release_images: dict[str, ArchImage] = {i.platform: i for i in release.images} if release else {}
-    user_env = runspec.parse_env(opts.env)
-    remote = ccache_remote.validate(
-        env.get("CI_CCACHE_REMOTE", "") if opts.ccache_remote is None else opts.ccache_remote
-    )
-    source = source_dir(opts)
+    shared = run_settings(opts, env, host, kind=kind, mode=mode)
     commands = commands_for(opts, chosen)
     several = len(chosen) > 1
     build_dirs = {p.name: builddirs.build_dir_for(opts.build_dir, p, host.cwd, several) for p in chosen}
-    ccache_dir = (opts.ccache_dir or default_ccache_dir(env, host.home)).expanduser().resolve()
-    builddirs.check_no_socket_mount([source, ccache_dir, *build_dirs.values()], env)
+    builddirs.check_no_socket_mount([shared.source_dir, shared.ccache_dir, *build_dirs.values()], env)
     if mode in ("interactive", "run"):
         for p in chosen:
-            builddirs.check_build_dir(build_dirs[p.name], p, source)
+            builddirs.check_build_dir(build_dirs[p.name], p, shared.source_dir)
     runs = tuple(
         PlatformRun(
             platform=p,
@@ -244,28 +236,41 @@ def plan_platforms(
     return Invocation(
         mode=mode,
         host=host,
+        settings=opts,
         docker_dir=docker_dir,
         platforms=runs,
         endpoints={e.url: e for e in engine_of.values()},
         engine_kind=kind,
         podman_socket=podman_socket,
-        source=source,
-        ccache_dir=ccache_dir,
+        run=shared,
+        images=image_request(opts),
+        parallel=opts.jobs or default_parallel(host.cpus, host.available_memory),
+        board=shows_board(opts, host, mode=mode, several=several),
+        release=release,
+    )
+
+
+def run_settings(
+    opts: Options, env: Mapping[str, str], host: Host, *, kind: str, mode: Mode
+) -> runspec.RunSettings:
+    """What every container of the invocation shares, decided once: the -e pairs parsed, the
+    ccache remote checked, the source, ccache dir and step script found, the compile jobs."""
+    user_env = runspec.parse_env(opts.env)
+    remote = ccache_remote.validate(opts.ccache_remote)
+    source = source_dir(opts)
+    return runspec.RunSettings(
+        settings=opts,
+        host=host,
+        source_dir=source,
+        ccache_dir=(opts.ccache_dir or default_ccache_dir(env, host.home)).expanduser().resolve(),
         runtime_functions=opts.runtime_functions.resolve(),
         user_env=user_env,
         passthrough_env={k: env[k] for k in cleanup.JENKINS_VARIABLES if k in env},
+        jobs=opts.build_jobs or default_jobs(host.cpus, host.available_memory),
         run_id=uuid.uuid4().hex[:12],
-        build_jobs=opts.build_jobs or default_jobs(host.cpus, host.available_memory),
-        parallel=opts.jobs or default_parallel(host.cpus, host.available_memory),
-        fail_fast=opts.fail_fast,
-        board=shows_board(opts, host, mode=mode, several=several),
-        timeout=opts.timeout,
-        lock_timeout=opts.lock_timeout,
-        images=image_request(opts),
-        source_mode=opts.source_mode,
-        ccache_max_size=opts.ccache_max_size,
         ccache_remote=remote,
-        release=release,
+        engine_kind=kind,
+        interactive=mode == "interactive",
     )
 
 
@@ -294,45 +299,10 @@ def shows_board(opts: Options, host: Host, *, mode: Mode, several: bool) -> bool
 
 def image_request(opts: Options) -> ImageRequest:
     return ImageRequest(
+        lock_timeout=opts.lock_timeout,
+        debian_mirror=opts.debian_mirror,
         no_cache=opts.no_cache,
         run_only=opts.run_only,
-        lock_timeout=opts.lock_timeout,
         registry=opts.docker_registry,
         push_cache=opts.push_cache,
-    )
-
-
-def run_inputs(
-    inv: Invocation, run: PlatformRun, *, emulated: bool, engine_limits: Mapping[str, int]
-) -> runspec.RunInputs:
-    """The container's inputs, once the engine has said what it runs on and its limits."""
-    host = inv.host
-    return runspec.RunInputs(
-        platform=run.platform,
-        image=run.image,
-        command=run.command,
-        source_dir=inv.source,
-        build_dir=run.build_dir,
-        ccache_dir=inv.ccache_dir,
-        runtime_functions=inv.runtime_functions,
-        user_env=inv.user_env,
-        uid=host.uid,
-        gid=host.gid,
-        run_id=inv.run_id,
-        owner_pid=host.pid,
-        owner_start=host.start_time,
-        owner_host=host.name,
-        passthrough_env=inv.passthrough_env,
-        jobs=inv.build_jobs,
-        ccache_max_size=inv.ccache_max_size,
-        source_mode=inv.source_mode,
-        ccache_remote=inv.ccache_remote,
-        interactive=inv.mode == "interactive",
-        tty=inv.mode == "interactive" and host.stdin_tty,
-        emulated=emulated,
-        transfer=run.remote,
-        engine_kind=inv.engine_kind,
-        engine_limits=engine_limits,
-        rootless=inv.engine_kind == "podman" and host.euid != 0,
-        gpus=run.gpus,
     )

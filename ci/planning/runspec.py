@@ -11,7 +11,6 @@ import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
 from ci.engine import quirks
 from ci.errors import BadEnvError, PlatformDefinitionError
@@ -20,6 +19,10 @@ from ci.planning.dockerfile import copied_sources
 from ci.planning.functions import SCRIPT_IN_CONTAINER
 from ci.planning.gpus import NO_GPUS, Gpus
 from ci.planning.platforms import Platform
+from ci.settings.host import Host
+from ci.settings.options import Options, SourceMode
+
+__all__ = ["SourceMode"]  # how a run sees its source tree (ci.settings.options, the setting's choices)
 
 # Bump when the way images are built changes, so every content-hash tag changes with it.
 IMAGE_SCHEMA = "1"
@@ -129,12 +132,6 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
     return env
 
 
-# How a run sees its source tree: writable with its writes kept apart in the build dir (an
-# overlay), writable in place, or read-only.
-SourceMode = Literal["copy-on-write", "writable", "read-only"]
-SOURCE_MODES: tuple[SourceMode, ...] = ("copy-on-write", "writable", "read-only")
-
-
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Mount:
     source: Path | str  # a host path, or the name of a volume on the engine
@@ -192,37 +189,48 @@ class RunSpec:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class RunInputs:
-    """What the caller knows about a run; plan_run turns it into a RunSpec."""
+class RunSettings:
+    """What shapes every container of one invocation, decided once (ci.planning.invocation) and
+    carried whole: the settings as resolved, the host's facts, and the values planned from them."""
 
-    platform: Platform
-    image: ImageRef
-    command: tuple[str, ...]
+    settings: Options  # e.g. ccache-max-size, read where it is used
+    host: Host  # the user the container runs as, and the owner its labels name
     source_dir: Path
-    build_dir: Path
     ccache_dir: Path
     runtime_functions: Path
     user_env: Mapping[str, str]
-    uid: int
-    gid: int
-    run_id: str
-    owner_pid: int
-    owner_start: float
     jobs: int
-    ccache_max_size: str = "10G"
-    source_mode: SourceMode = "read-only"
-    ccache_remote: str = ""  # CCACHE_REMOTE_STORAGE (checked by ci.planning.ccache_remote); '' for none
-    interactive: bool = False
-    tty: bool = False
-    emulated: bool = False
-    owner_host: str = ""
+    run_id: str
     passthrough_env: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    ccache_remote: str = ""  # CCACHE_REMOTE_STORAGE (checked by ci.planning.ccache_remote); '' for none
+    engine_kind: str = "docker"
+    interactive: bool = False
+
+    @property
+    def tty(self) -> bool:
+        return self.interactive and self.host.stdin_tty
+
+    @property
+    def rootless(self) -> bool:
+        return self.engine_kind == "podman" and self.host.euid != 0
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunInputs:
+    """One platform's run on its engine: the invocation's RunSettings and what is the run's own;
+    plan_run turns it into a RunSpec."""
+
+    shared: RunSettings
+    platform: Platform
+    image: ImageRef
+    command: tuple[str, ...]
+    build_dir: Path
+    source_mode: SourceMode  # the setting's, unless the engine cannot make the overlay
+    emulated: bool = False
     # On a remote engine nothing of this machine can be mounted: sources are copied in, results
     # out, and ccache lives in a volume on that engine.
     transfer: bool = False
-    engine_kind: str = "docker"
     engine_limits: Mapping[str, int] = dataclasses.field(default_factory=dict)
-    rootless: bool = False
     gpus: Gpus = NO_GPUS  # the run's: the platform's `# ci.gpus:` unless --gpus overrides it
 
 
@@ -241,31 +249,31 @@ def hidden(name: str, value: str) -> bool:
 
 
 def plan_run(inputs: RunInputs) -> RunSpec:
-    platform = inputs.platform
+    platform, shared, host = inputs.platform, inputs.shared, inputs.shared.host
     env: dict[str, str] = {
         "HOME": "/tmp",
         "CCACHE_DIR": CCACHE_IN_CONTAINER,
         "CCACHE_TEMPDIR": "/tmp/ccache-tmp",
-        "CCACHE_MAXSIZE": inputs.ccache_max_size,
+        "CCACHE_MAXSIZE": shared.settings.ccache_max_size,
         "CCACHE_STATSLOG": f"{BUILD_IN_CONTAINER}/{CCACHE_STATS_LOG}",
         "CI_PLATFORM": platform.name,
         "CI_TARGET_PLATFORM": platform.target,
         "CI_EMULATED": "1" if inputs.emulated else "0",
         "CI_SOURCE_DIR": SOURCE_IN_CONTAINER,
         "CI_BUILD_DIR": BUILD_IN_CONTAINER,
-        "CI_JOBS": str(inputs.jobs),
-        "CI_RUN_ID": inputs.run_id,
+        "CI_JOBS": str(shared.jobs),
+        "CI_RUN_ID": shared.run_id,
         "CI_GPUS": inputs.gpus.env_value(),
     }
-    if inputs.ccache_remote:
-        env[ccache_remote.ENV_NAME] = inputs.ccache_remote
-    env.update(inputs.passthrough_env)
-    env.update(inputs.user_env)
+    if shared.ccache_remote:
+        env[ccache_remote.ENV_NAME] = shared.ccache_remote
+    env.update(shared.passthrough_env)
+    env.update(shared.user_env)
     labels = {
-        LABEL_PREFIX + "owner-host": inputs.owner_host,
-        LABEL_PREFIX + "run-id": inputs.run_id,
-        LABEL_PREFIX + "owner-pid": str(inputs.owner_pid),
-        LABEL_PREFIX + "owner-start": f"{inputs.owner_start:.2f}",
+        LABEL_PREFIX + "owner-host": host.name,
+        LABEL_PREFIX + "run-id": shared.run_id,
+        LABEL_PREFIX + "owner-pid": str(host.pid),
+        LABEL_PREFIX + "owner-start": f"{host.start_time:.2f}",
         LABEL_PREFIX + "platform": platform.name,
     }
     mounts: tuple[Mount, ...]
@@ -273,28 +281,28 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         mounts = (Mount(source=CCACHE_VOLUME, target=CCACHE_IN_CONTAINER),)
     else:
         mounts = (
-            source_mount(inputs.source_dir, inputs.build_dir, inputs.source_mode),
+            source_mount(shared.source_dir, inputs.build_dir, inputs.source_mode),
             Mount(source=inputs.build_dir, target=BUILD_IN_CONTAINER),
-            Mount(source=inputs.ccache_dir, target=CCACHE_IN_CONTAINER),
-            Mount(source=inputs.runtime_functions, target=SCRIPT_IN_CONTAINER, read_only=True),
+            Mount(source=shared.ccache_dir, target=CCACHE_IN_CONTAINER),
+            Mount(source=shared.runtime_functions, target=SCRIPT_IN_CONTAINER, read_only=True),
         )
     return RunSpec(
         platform=platform.name,
         image=str(inputs.image),
         docker_platform=platform.docker_platform,
         command=inputs.command,
-        name=f"ciharness-{platform.name}-{inputs.run_id}",
-        user=f"{inputs.uid}:{inputs.gid}",
+        name=f"ciharness-{platform.name}-{shared.run_id}",
+        user=f"{host.uid}:{host.gid}",
         workdir=BUILD_IN_CONTAINER,
         mounts=mounts,
         env=tuple(env.items()),
         labels=tuple(sorted(labels.items())),
-        interactive=inputs.interactive,
-        tty=inputs.tty,
+        interactive=shared.interactive,
+        tty=shared.tty,
         privileged=platform.privileged,
-        extra_hosts=ccache_remote.extra_hosts(env.get(ccache_remote.ENV_NAME, ""), inputs.engine_kind),
+        extra_hosts=ccache_remote.extra_hosts(env.get(ccache_remote.ENV_NAME, ""), shared.engine_kind),
         gpus=inputs.gpus,
-        **quirks.engine_quirks(inputs.engine_kind, inputs.engine_limits, inputs.rootless),
+        **quirks.engine_quirks(shared.engine_kind, inputs.engine_limits, shared.rootless),
     )
 
 

@@ -65,15 +65,16 @@ def read_image(reg: registry.Registry, name: str, tag: str) -> join_plan.Found |
 
 
 def join(
-    tag: str, repositories: list[str], images: list[ArchImage], env: Mapping[str, str]
+    tag: str, repositories: list[str], images: list[ArchImage], env: Mapping[str, str], insecure: str
 ) -> dict[str, str]:
-    """Push the list tag to every repository; returns repository -> the list's digest."""
+    """Push the list tag to every repository; returns repository -> the list's digest. insecure:
+    the insecure-registries setting (reached over plain http)."""
     config = registry.load_docker_config(env, Path.home())
     registries: dict[str, registry.Registry] = {}
     names: dict[str, tuple[registry.Registry, str]] = {}
     for repo in repositories:
         host, name = registry.split_repository(repo)
-        registries.setdefault(host, registry.Registry(host, env, config))
+        registries.setdefault(host, registry.Registry(host, insecure, config))
         names[repo] = (registries[host], name)
     found = {(repo, i.tag): read_image(*names[repo], i.tag) for repo in repositories for i in images}
     wrong = join_plan.problems(images, repositories, found)

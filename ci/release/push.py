@@ -30,8 +30,10 @@ def build_and_push(
     repositories: list[str],
     host_platform: str,
     output: Output,
+    images: provide.ImageRequest,
 ) -> None:
-    """The runtime image of one architecture, from the files its Dockerfile COPYs out of build_dir."""
+    """The runtime image of one architecture, from the files its Dockerfile COPYs out of build_dir
+    (its base images found, pulled or bootstrapped as images says)."""
     text = rewrite_from(RELEASE_DOCKERFILE.read_text(encoding="utf-8"), image.docker_platform, host_platform)
     refs = [image.ref(repo) for repo in repositories]
     with tempfile.TemporaryDirectory(prefix="ciharness-release-") as tmp:
@@ -45,7 +47,7 @@ def build_and_push(
                 )
             shutil.copy2(source, context / name)
         (context / "Dockerfile").write_text(text, encoding="utf-8")
-        provide.ensure_bases(engine, text, image.docker_platform, output)
+        provide.ensure_bases(engine, text, image.docker_platform, output, images)
         log.info("%s: building release image %s for %s", image.platform, refs[0], image.docker_platform)
         engine.build(
             context=context,

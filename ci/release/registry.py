@@ -48,10 +48,11 @@ def is_loopback(host: str) -> bool:
     return endpoints.is_loopback_name(name)
 
 
-def scheme_for(host: str, env: Mapping[str, str]) -> str:
-    """Plain http for loopback registries and those in CI_INSECURE_REGISTRIES; https otherwise."""
-    insecure = {h.strip() for h in env.get("CI_INSECURE_REGISTRIES", "").split(",") if h.strip()}
-    return "http" if is_loopback(host) or host in insecure else "https"
+def scheme_for(host: str, insecure: str) -> str:
+    """Plain http for loopback registries and those in insecure (the insecure-registries setting,
+    CI_INSECURE_REGISTRIES: comma separated); https otherwise."""
+    named = {h.strip() for h in insecure.split(",") if h.strip()}
+    return "http" if is_loopback(host) or host in named else "https"
 
 
 def config_host(key: str) -> str:
@@ -130,9 +131,9 @@ def send(method: str, url: str, headers: Mapping[str, str], body: bytes | None, 
 class Registry:
     """One registry host; keeps the Authorization it earned for later requests."""
 
-    def __init__(self, host: str, env: Mapping[str, str], config: Mapping[str, object], timeout: float = 30):
+    def __init__(self, host: str, insecure: str, config: Mapping[str, object], timeout: float = 30):
         self.host = host
-        self.base = f"{scheme_for(host, env)}://{host}"
+        self.base = f"{scheme_for(host, insecure)}://{host}"
         self.credentials = credentials_for(host, config)
         self.timeout = timeout
         self.authorization: dict[tuple[str, bool], str] = {}  # by scope, from a 401's challenge

@@ -69,6 +69,8 @@ def cleanup_orphans(inv: Invocation, env: Mapping[str, str]) -> int:
 def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
     """Engines ready (podman's service started), one platform's engine reached before anything
     else, and the watchdog started when containers will run."""
+    if inv.run is None or inv.images is None:  # plan_platforms decides both for these modes
+        raise AssertionError(f"mode {inv.mode} planned without its run settings")
     limits: dict[str, int] = {}
     if inv.podman_socket is not None:
         podman.ensure_service(inv.podman_socket)
@@ -82,7 +84,7 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
     if inv.runs_containers:
         # Held open (never written) until this process ends, however it ends.
         used = sorted({p.engine_url for p in inv.platforms})
-        pipe = cleanup.start_watchdog(inv.run_id, env, [inv.endpoints.get(u) or u for u in used])
+        pipe = cleanup.start_watchdog(inv.run.run_id, env, [inv.endpoints.get(u) or u for u in used])
         log.debug("watchdog started (pipe fd %d)", pipe)
     shown: progress.Progress = progress.Quiet()
     if inv.board:
@@ -90,10 +92,16 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
 
         shown = Board([p.platform.name for p in inv.platforms])
     session = Session(
-        inv=inv, pool=pool, live=containers.LiveContainers(), engine_limits=limits, progress=shown
+        inv=inv,
+        run=inv.run,
+        images=inv.images,
+        pool=pool,
+        live=containers.LiveContainers(),
+        engine_limits=limits,
+        progress=shown,
     )
     refusal = quirks.overlay_refusal(inv.engine_kind, inv.engine_kind == "podman" and inv.host.euid != 0)
-    if refusal and inv.source_mode == "copy-on-write":
+    if refusal and inv.settings.source_mode == "copy-on-write":
         for url in {p.engine_url for p in inv.platforms if not p.remote}:
             session.overlays.refuse(url, refusal)
     return session
@@ -121,7 +129,7 @@ def run(inv: Invocation, env: Mapping[str, str]) -> int:
     with signals.signals_raise():
         status = summary.overall_status(across_platforms(session, container_step))
         if inv.release and inv.release.manifest and status == 0:
-            join_release(inv.release, env)
+            join_release(inv.release, env, inv.settings.insecure_registries)
     return status
 
 
@@ -130,11 +138,11 @@ def log_unreleased(inv: Invocation) -> None:
         log.info("%s: not released (its Dockerfile says ci.release: no)", name)
 
 
-def join_release(rel: Release, env: Mapping[str, str]) -> int:
+def join_release(rel: Release, env: Mapping[str, str], insecure: str) -> int:
     """The manifest list TAG in every registry, from the TAG-<arch> images already there."""
     from ci.release import join  # noqa: PLC0415  # the modes' own modules are imported by their mode
 
-    digests = join.join(rel.tag, list(rel.repositories), list(rel.images), env)
+    digests = join.join(rel.tag, list(rel.repositories), list(rel.images), env, insecure)
     for repository, digest in digests.items():
         print(f"{repository}:{rel.tag}@{digest}", flush=True)
     return ExitCode.OK
@@ -144,7 +152,7 @@ def manifest(inv: Invocation, env: Mapping[str, str]) -> int:
     if inv.release is None:  # options.check_release makes --manifest come with --push
         raise UsageError("--manifest TAG needs --push REGISTRY/IMAGE")
     log_unreleased(inv)
-    return join_release(inv.release, env)
+    return join_release(inv.release, env, inv.settings.insecure_registries)
 
 
 def list_json(inv: Invocation, _env: Mapping[str, str]) -> int:
@@ -170,7 +178,7 @@ def across_platforms(session: Session, step: Step) -> list[Outcome]:
                 done = multirun.run_all(
                     works,
                     parallel=inv.parallel,
-                    fail_fast=inv.fail_fast,
+                    fail_fast=inv.settings.fail_fast,
                     live=session.live,
                     prefixed=not inv.board,
                 )

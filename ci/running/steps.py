@@ -16,8 +16,8 @@ from ci.errors import SourceOverlayError
 from ci.images import provide
 from ci.output import outcomes, platformlog, progress, summary
 from ci.output.outcomes import Outcome
-from ci.planning import builddirs, ccache_remote, emulation, runline, runspec
-from ci.planning.invocation import Invocation, PlatformRun, run_inputs
+from ci.planning import builddirs, ccache_remote, emulation, runline, runplan, runspec
+from ci.planning.invocation import Invocation, PlatformRun
 from ci.release import push
 from ci.running import containers, locks, sources, transfer
 
@@ -29,6 +29,8 @@ class Session:
     """What the platforms of one invocation share while it executes."""
 
     inv: Invocation
+    run: runspec.RunSettings  # the invocation's (modes over platforms always have them)
+    images: provide.ImageRequest
     pool: EnginePool
     live: containers.LiveContainers
     engine_limits: Mapping[str, int]
@@ -50,7 +52,7 @@ def image_for(session: Session, run: PlatformRun, output: Output) -> tuple[Engin
         run.platform,
         run.image,
         session.inv.docker_dir,
-        session.inv.images,
+        session.images,
         host_platform=engine_platform,
         output=output,
     )
@@ -58,10 +60,14 @@ def image_for(session: Session, run: PlatformRun, output: Output) -> tuple[Engin
 
 
 def spec_for(session: Session, run: PlatformRun, engine_platform: str) -> runspec.RunSpec:
-    emulated = bool(emulation.needed(run.platform, engine_platform))
-    inputs = run_inputs(session.inv, run, emulated=emulated, engine_limits=session.engine_limits)
-    mode = session.overlays.mode_for(run.engine_url, inputs.source_mode)
-    return runspec.plan_run(dataclasses.replace(inputs, source_mode=mode))
+    """The run's spec on its engine: emulated or not, and the source mode that engine can give."""
+    return runplan.spec_for(
+        session.run,
+        run,
+        source_mode=session.overlays.mode_for(run.engine_url, session.run.settings.source_mode),
+        emulated=bool(emulation.needed(run.platform, engine_platform)),
+        engine_limits=session.engine_limits,
+    )
 
 
 def image_only(session: Session, run: PlatformRun, output: Output) -> Outcome:
@@ -93,11 +99,12 @@ def in_container(
 ) -> int:
     """Run the spec's container to its end; a remote engine gets its inputs by copy, and gives
     the build dir back the same way."""
-    inv = session.inv
+    shared, timeout = session.run, session.run.settings.timeout
     if not run.remote:
-        return containers.run_container(engine, spec, session.live, output=output, timeout=inv.timeout)
-    session.pool.ccache_volume(run.engine_url, inv.host.uid, inv.host.gid, str(run.image))
-    inputs = transfer.pack_inputs(inv.source, inv.runtime_functions, inv.host.uid, inv.host.gid)
+        return containers.run_container(engine, spec, session.live, output=output, timeout=timeout)
+    host = shared.host
+    session.pool.ccache_volume(run.engine_url, host.uid, host.gid, str(run.image))
+    inputs = transfer.pack_inputs(shared.source_dir, shared.runtime_functions, host.uid, host.gid)
 
     def copy_back(cid: str) -> None:
         copied = transfer.unpack_results(engine.get_archive(cid, runspec.BUILD_IN_CONTAINER), run.build_dir)
@@ -108,7 +115,7 @@ def in_container(
         spec,
         session.live,
         output=output,
-        timeout=inv.timeout,
+        timeout=timeout,
         before_start=lambda cid: engine.put_archive(cid, "/", inputs),
         after_exit=copy_back,
     )
@@ -122,12 +129,13 @@ def shell(session: Session, run: PlatformRun, engine: Engine, spec: runspec.RunS
 def build_dir_in_use(session: Session, run: PlatformRun, output: Output) -> Iterator[platformlog.PlatformLog]:
     """The build and ccache dirs created as the user, the build dir stamped and locked for this
     run, and its build.log (a run's, not a shell's) open from the image step on."""
-    inv = session.inv
-    builddirs.prepare_dir(run.build_dir, builddirs.stamp_text(run.platform, inv.source))
-    builddirs.prepare_dir(inv.ccache_dir)
-    log_path = run.build_dir / builddirs.BUILD_LOG if inv.mode == "run" else None
+    shared = session.run
+    builddirs.prepare_dir(run.build_dir, builddirs.stamp_text(run.platform, shared.source_dir))
+    builddirs.prepare_dir(shared.ccache_dir)
+    log_path = run.build_dir / builddirs.BUILD_LOG if session.inv.mode == "run" else None
+    lock_timeout = shared.settings.lock_timeout
     with (
-        locks.locked(builddirs.lock_name(run.build_dir), f"the build dir {run.build_dir}", inv.lock_timeout),
+        locks.locked(builddirs.lock_name(run.build_dir), f"the build dir {run.build_dir}", lock_timeout),
         platformlog.opened(run.platform.name, log_path, output, session.progress) as plog,
     ):
         session.logs[run.platform.name] = plog
@@ -178,6 +186,7 @@ def container_step(
                 repositories=list(session.inv.release.repositories),
                 host_platform=engine_platform,
                 output=plog,
+                images=session.images,
             )
     session.progress.state(name, "passed" if status == 0 else "failed")
     outcome = outcomes.collect(
@@ -189,5 +198,5 @@ def container_step(
         tail=tuple(plog.tail),
         log_path=plog.path,
     )
-    summary.warn_remote_failures(outcome, session.inv.ccache_remote)
+    summary.warn_remote_failures(outcome, session.run.ccache_remote)
     return outcome

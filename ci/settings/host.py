@@ -51,8 +51,7 @@ class Host:
 
 
 def default_ccache_dir(env: Mapping[str, str], home: Path) -> Path:
-    if env.get("CCACHE_DIR"):
-        return Path(env["CCACHE_DIR"])
+    """The ccache dir when neither --ccache-dir nor $CCACHE_DIR (ci.settings.resolve) names one."""
     base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else home / ".cache"
     return base / "ciharness" / "ccache"
 

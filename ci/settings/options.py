@@ -1,20 +1,23 @@
-"""Decide what the command line asks for: argv -> a typed Options (pure; no Docker, no I/O)."""
+"""Decide what the command line asks for: argv (over the environment and the project file) -> one
+typed, frozen Options (pure; no Docker, no I/O)."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, Literal
 
-from ci import REPO_ROOT
 from ci.errors import UsageError
 from ci.planning import gpus
-from ci.planning.runspec import SourceMode
 from ci.settings.flags import build_parser
+from ci.settings.resolve import resolve
 
-__all__ = ["REPO_ROOT", "Options", "parse_args"]
+# How a run sees its source tree: writable with its writes kept apart in the build dir (an
+# overlay), writable in place, or read-only (settings.toml's choices of source-mode).
+SourceMode = Literal["copy-on-write", "writable", "read-only"]
 
 CCACHE_SIZE_RE = re.compile(r"^[0-9]+(\.[0-9]+)?[KMGT]?i?$")
 REGISTRY_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
@@ -22,7 +25,10 @@ REGISTRY_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Options:
-    platforms: list[str]
+    """Every setting as resolved, one field per row of settings.toml (named as the row, with
+    '_' for '-'), and the command: built once, then carried whole (Invocation.settings)."""
+
+    platforms: list[str]  # comma-separated items split
     all: bool
     jobs: int | None
     fail_fast: bool
@@ -36,38 +42,46 @@ class Options:
     no_cache: bool
     interactive: bool
     print_docker_run: bool
+    timeout: float | None
+    lock_timeout: float
     env: list[str]
-    source: Path | None
+    source: Path
+    source_mode: SourceMode  # --writable-source folded in
     writable_source: bool
-    source_mode: SourceMode
     build_dir: Path | None
-    ccache_dir: Path | None
     build_jobs: int | None
     docker_dir: Path
     runtime_functions: Path
-    lock_timeout: float
-    timeout: float | None
-    cleanup: bool
+    ccache_dir: Path | None
+    ccache_remote: str  # as given; checked while planning (ci.planning.ccache_remote)
+    ccache_max_size: str
+    engine: str
+    gpus: gpus.Gpus | None
+    docker_host: list[str]
+    engines: Path | None
     docker_registry: str | None
     push_cache: bool
-    ccache_max_size: str
-    ccache_remote: str | None
-    prune: bool
+    insecure_engines: str
+    ssh_config: str | None
+    insecure_registries: str
+    debian_mirror: str
     release: str | None
     no_manifest: bool
     manifest: str | None
     push: str | None
-    docker_host: list[str]
-    engines: Path | None
-    engine: str
-    gpus: gpus.Gpus | None
+    prune: bool
+    cleanup: bool
     debug: bool
-    words: list[str]
-    raw: list[str]
+    words: list[str]  # a runtime function and its arguments
+    raw: list[str]  # the command after '--'
 
 
-def parse_args(argv: list[str]) -> Options:
-    """Split at the first '--': before it options and a runtime function, after it a command."""
+def parse_args(
+    argv: list[str], env: Mapping[str, str] | None = None, project: Mapping[str, object] | None = None
+) -> Options:
+    """Split at the first '--': before it options and a runtime function, after it a command.
+    The values come from ci.settings.resolve: env (None: an empty one) and the project file's
+    values (none yet) under the command line."""
     if "--" in argv:
         cut = argv.index("--")
         before, raw = argv[:cut], argv[cut + 1 :]
@@ -76,58 +90,26 @@ def parse_args(argv: list[str]) -> Options:
     else:
         before, raw = argv, []
     ns = build_parser().parse_intermixed_args(before)
-    platforms = [name.strip() for item in ns.platform for name in item.split(",") if name.strip()]
-    check_combinations(ns, platforms, raw)
-    return Options(
+    resolved = resolve(ns, env=env or {}, project=project)
+    checked = resolved.namespace()
+    checked.words = ns.words
+    platforms = [name.strip() for item in checked.platforms for name in item.split(",") if name.strip()]
+    check_combinations(checked, platforms, raw, given=resolved.given)
+    values: dict[str, Any] = dict(resolved.values)  # typed by the table (tests/unit/test_settings.py)
+    values.update(
         platforms=platforms,
-        all=ns.all,
-        jobs=ns.jobs,
-        fail_fast=ns.fail_fast,
-        progress=ns.progress,
-        arch=ns.arch,
-        list_platforms=ns.list,
-        list_json=ns.list_json,
-        list_gpus=ns.list_gpus,
-        build_only=ns.build_only,
-        run_only=ns.run_only,
-        no_cache=ns.no_cache,
-        interactive=ns.interactive,
-        print_docker_run=ns.print_docker_run,
-        env=ns.env,
-        source=ns.source,
-        writable_source=ns.writable_source,
-        source_mode="writable" if ns.writable_source else ns.source_mode or "copy-on-write",
-        build_dir=ns.build_dir,
-        ccache_dir=ns.ccache_dir,
-        build_jobs=ns.build_jobs,
-        docker_dir=ns.docker_dir,
-        runtime_functions=ns.runtime_functions,
-        lock_timeout=ns.lock_timeout,
-        timeout=ns.timeout,
-        cleanup=ns.cleanup,
-        docker_registry=ns.docker_registry,
-        push_cache=ns.push_cache,
-        ccache_max_size=ns.ccache_max_size,
-        ccache_remote=ns.ccache_remote,
-        prune=ns.prune,
-        release=ns.release,
-        no_manifest=ns.no_manifest,
-        manifest=ns.manifest,
-        push=ns.push,
-        docker_host=ns.docker_host,
-        engine=ns.engine,
-        gpus=parse_gpus(ns.gpus),
-        engines=ns.engines
-        or (Path(os.environ["CI_ENGINES_FILE"]) if os.environ.get("CI_ENGINES_FILE") else None),
-        debug=ns.debug,
-        words=ns.words,
-        raw=raw,
+        source_mode="writable" if checked.writable_source else checked.source_mode,
+        gpus=parse_gpus(checked.gpus),
     )
+    return Options(**values, words=ns.words, raw=raw)
 
 
-def check_combinations(ns: argparse.Namespace, platforms: list[str], raw: list[str]) -> None:
-    """Flags that contradict each other, or values no run could use."""
-    if ns.writable_source and ns.source_mode not in (None, "writable"):
+def check_combinations(
+    ns: argparse.Namespace, platforms: list[str], raw: list[str], given: frozenset[str] = frozenset()
+) -> None:
+    """Flags that contradict each other, or values no run could use (ns: every setting's value;
+    given: the names of those set above their defaults)."""
+    if ns.writable_source and "source-mode" in given and ns.source_mode != "writable":
         raise UsageError(f"--writable-source and --source-mode {ns.source_mode} contradict each other")
     if ns.build_only and ns.run_only:
         raise UsageError("-b/--build-only and -R/--run-only contradict each other")
@@ -152,9 +134,11 @@ def check_combinations(ns: argparse.Namespace, platforms: list[str], raw: list[s
         raise UsageError("--push-cache needs --docker-registry HOST[:PORT]")
     if ns.timeout is not None and ns.timeout <= 0:
         raise UsageError(f"--timeout must be more than 0 seconds, not {ns.timeout:g}")
-    if ns.list_json and (ns.words or raw or ns.interactive or ns.release or ns.manifest or ns.list):
+    if ns.list_json and (ns.words or raw or ns.interactive or ns.release or ns.manifest or ns.list_platforms):
         raise UsageError("--list-json only prints the platforms; no command, -i, -l, --release or --manifest")
-    if not (ns.list or ns.list_json or ns.list_gpus or ns.cleanup or ns.prune or platforms or ns.all):
+    if not (
+        ns.list_platforms or ns.list_json or ns.list_gpus or ns.cleanup or ns.prune or platforms or ns.all
+    ):
         raise UsageError("no platform given", hint="choose one with -p NAME; list them with ./build.py -l")
 
 
@@ -175,7 +159,13 @@ def check_release(ns: argparse.Namespace, raw: list[str]) -> None:
     if ns.no_manifest and ns.release is None:
         raise UsageError("--no-manifest goes with --release TAG")
     if ns.manifest is not None and (
-        ns.words or raw or ns.interactive or ns.build_only or ns.run_only or ns.print_docker_run or ns.list
+        ns.words
+        or raw
+        or ns.interactive
+        or ns.build_only
+        or ns.run_only
+        or ns.print_docker_run
+        or ns.list_platforms
     ):
         raise UsageError(
             "--manifest only joins images already pushed; no command, -i, -b, -R, -l or --print-docker-run"

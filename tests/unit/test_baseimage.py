@@ -6,7 +6,6 @@ import pytest
 
 from ci.errors import PlatformDefinitionError
 from ci.images.baseimage import (
-    DEFAULT_MIRROR,
     BaseImage,
     BootstrapRecipe,
     base_images,
@@ -14,10 +13,13 @@ from ci.images.baseimage import (
     local_name,
     rewrite_from,
 )
+from ci.settings import table
 
 AMD64 = "linux/amd64"
 
 # -- base_images ------------------------------------------------------------------------------
+
+MIRROR = str(table.by_name("debian-mirror").value_default)
 
 
 def bases(text: str, default: str = AMD64) -> list[tuple[str, str]]:
@@ -109,13 +111,13 @@ def test_stage_named_like_its_base_image() -> None:
     ],
 )
 def test_bootstrap_recipe(image: str, platform: str, suite: str, arch: str, recipe_platform: str) -> None:
-    assert bootstrap_recipe(BaseImage(name=image, docker_platform=platform)) == BootstrapRecipe(
-        image=image, docker_platform=recipe_platform, suite=suite, debian_arch=arch, mirror=DEFAULT_MIRROR
+    assert bootstrap_recipe(BaseImage(name=image, docker_platform=platform), MIRROR) == BootstrapRecipe(
+        image=image, docker_platform=recipe_platform, suite=suite, debian_arch=arch, mirror=MIRROR
     )
 
 
 def test_bootstrap_recipe_arm64v8() -> None:
-    recipe = bootstrap_recipe(BaseImage(name="arm64v8/debian:trixie", docker_platform=AMD64))
+    recipe = bootstrap_recipe(BaseImage(name="arm64v8/debian:trixie", docker_platform=AMD64), MIRROR)
     assert recipe is not None
     assert (recipe.suite, recipe.debian_arch) == ("trixie", "arm64")
     assert recipe.docker_platform in ("linux/arm64", "linux/arm64/v8")  # the same to Docker
@@ -137,7 +139,7 @@ def test_bootstrap_recipe_arm64v8() -> None:
     ],
 )
 def test_no_bootstrap_recipe(image: str, platform: str) -> None:
-    assert bootstrap_recipe(BaseImage(name=image, docker_platform=platform)) is None
+    assert bootstrap_recipe(BaseImage(name=image, docker_platform=platform), MIRROR) is None
 
 
 def test_bootstrap_recipe_mirror() -> None:

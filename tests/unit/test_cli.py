@@ -74,15 +74,16 @@ def test_defaults() -> None:
     opts = parse_args(["-p", "amd64"])
     assert opts.docker_dir == REPO_ROOT / "docker"
     assert opts.runtime_functions == REPO_ROOT / "runtime_functions.sh"
+    assert opts.source == REPO_ROOT / "xsum"
     assert opts.lock_timeout == 3600.0
-    assert (opts.build_only, opts.run_only, opts.interactive, opts.all) == (False, False, False, False)
-    assert (opts.build_dir, opts.ccache_dir, opts.source, opts.build_jobs, opts.jobs) == (
-        None,
-        None,
-        None,
-        None,
-        None,
+    assert (opts.ccache_max_size, opts.source_mode, opts.engine, opts.progress) == (
+        "10G",
+        "copy-on-write",
+        "auto",
+        "auto",
     )
+    assert (opts.build_only, opts.run_only, opts.interactive, opts.all) == (False, False, False, False)
+    assert (opts.build_dir, opts.ccache_dir, opts.build_jobs, opts.jobs) == (None, None, None, None)
 
 
 @pytest.mark.parametrize(
@@ -141,8 +142,10 @@ def test_usage_errors(argv: list[str], in_message: str) -> None:
     ],
 )
 def test_default_ccache_dir(tmp_path: Path, env: dict[str, str], want: str) -> None:
+    """$CCACHE_DIR is the ccache-dir setting's variable; without it, the host's cache dir."""
     home = tmp_path / "home"
-    assert default_ccache_dir(env, home) == Path(want.replace("HOME", str(home)))
+    chosen = parse_args(["-l"], env).ccache_dir or default_ccache_dir(env, home)
+    assert chosen == Path(want.replace("HOME", str(home)))
 
 
 # -- build_dir_for ----------------------------------------------------------------------------

@@ -158,8 +158,9 @@ def test_ssh_config_from_the_environment_when_the_file_names_none(tmp_path: Path
         pairs={"a": "ssh://me@x", "b": "tcp://127.0.0.1:2375"},
         file_table={},
         access={},
-        env={"CI_SSH_CONFIG": "/etc/ci/ssh_config"},
+        env={},
         docker_config=tmp_path,
+        ssh_config="/etc/ci/ssh_config",  # the ssh-config setting (CI_SSH_CONFIG)
     )
     assert chosen["a"].ssh_config == "/etc/ci/ssh_config" and chosen["b"].ssh_config is None
 
@@ -188,13 +189,13 @@ def test_endpoint_survives_the_watchdog_command_line() -> None:
 def test_plain_tcp_off_loopback_is_refused(
     url: str, tls: endpoints.Tls | None, opt_in: str, refused: bool
 ) -> None:
-    endpoint, env = endpoints.Endpoint(url, tls), {"CI_INSECURE_ENGINES": opt_in}
+    endpoint = endpoints.Endpoint(url, tls)
     if refused:
         with pytest.raises(InsecureEngineError, match="plain TCP without TLS") as caught:
-            endpoints.check_secure(endpoint, env)
+            endpoints.check_secure(endpoint, opt_in)
         assert "CI_INSECURE_ENGINES=tcp://arm:2375" in caught.value.hint
     else:
-        endpoints.check_secure(endpoint, env)
+        endpoints.check_secure(endpoint, opt_in)
 
 
 def test_unreachable_hints_say_what_to_check() -> None:

@@ -14,8 +14,10 @@ from ci.errors import (
     UnknownFunctionError,
     UsageError,
 )
+from ci.planning import runspec
 from ci.planning.gpus import ALL_GPUS, NO_GPUS, Gpus
-from ci.planning.invocation import Invocation, mode_of, plan_invocation, run_inputs
+from ci.planning.invocation import Invocation, PlatformRun, mode_of, plan_invocation
+from ci.planning.runplan import run_inputs
 from ci.settings.host import Host
 from ci.settings.options import parse_args
 
@@ -67,7 +69,23 @@ def plan(project: Path, *argv: str, env: dict[str, str] | None = None, **facts: 
         ),
         *("--source", str(project / "src"), "--ccache-dir", str(project / "ccache")),
     ]
-    return plan_invocation(parse_args(full), env or {}, host(project, **facts))
+    return plan_invocation(parse_args(full, env or {}), env or {}, host(project, **facts))
+
+
+def shared(inv: Invocation) -> runspec.RunSettings:
+    assert inv.run is not None
+    return inv.run
+
+
+def inputs_of(inv: Invocation, run: PlatformRun, **facts: object) -> runspec.RunInputs:
+    """What steps.spec_for gives the planning: the setting's source mode, the engine's facts."""
+    return run_inputs(
+        shared(inv),
+        run,
+        source_mode=inv.settings.source_mode,
+        emulated=bool(facts.get("emulated", False)),
+        engine_limits=facts.get("engine_limits", {}),  # type: ignore[arg-type]
+    )
 
 
 @pytest.mark.parametrize(
@@ -105,11 +123,11 @@ def test_one_platform_is_planned_whole(project: Path) -> None:
     assert run.build_dir == project / "cwd" / "build.amd64"
     assert run.command == ("/work/runtime_functions.sh", "build_generic")
     assert str(run.image).startswith("ciharness/amd64:")
-    assert dict(inv.user_env) == {"A": "B=C"}
-    assert dict(inv.passthrough_env) == {"BUILD_TAG": "jenkins-1"}
-    assert inv.build_jobs == 6  # 8 cores, but one job per GiB of the 6 available
+    assert dict(shared(inv).user_env) == {"A": "B=C"}
+    assert dict(shared(inv).passthrough_env) == {"BUILD_TAG": "jenkins-1"}
+    assert shared(inv).jobs == 6  # 8 cores, but one job per GiB of the 6 available
     assert inv.parallel == 3  # one platform per 2 GiB
-    assert len(inv.run_id) == 12
+    assert len(shared(inv).run_id) == 12
     assert inv.runs_containers
 
 
@@ -224,23 +242,24 @@ def test_cleanup_visits_the_default_and_every_named_engine(project: Path) -> Non
 
 def test_run_inputs_carry_the_host_and_engine_facts(project: Path) -> None:
     inv = plan(project, "-p", "amd64", "-i", "--engine", "podman", stdin_tty=True, euid=1234)
-    inputs = run_inputs(inv, inv.platforms[0], emulated=True, engine_limits={"nofile": 1024})
-    assert (inputs.uid, inputs.gid, inputs.owner_pid, inputs.owner_host) == (1234, 2345, 4242, "agent-7")
-    assert inputs.owner_start == 1700000000.5
-    assert inputs.interactive and inputs.tty and inputs.emulated and inputs.rootless
+    inputs = inputs_of(inv, inv.platforms[0], emulated=True, engine_limits={"nofile": 1024})
+    owner = inputs.shared.host
+    assert (owner.uid, owner.gid, owner.pid, owner.name) == (1234, 2345, 4242, "agent-7")
+    assert owner.start_time == 1700000000.5
+    assert inputs.shared.interactive and inputs.shared.tty and inputs.emulated and inputs.shared.rootless
     assert dict(inputs.engine_limits) == {"nofile": 1024}
     assert inputs.command == ("bash",)
 
 
 def test_ccache_remote_comes_from_the_flag_else_ci_ccache_remote(project: Path) -> None:
     env = {"CI_CCACHE_REMOTE": "redis://from-env:6379"}
-    assert plan(project, "-p", "amd64").ccache_remote == ""
-    assert plan(project, "-p", "amd64", env=env).ccache_remote == "redis://from-env:6379"
+    assert shared(plan(project, "-p", "amd64")).ccache_remote == ""
+    assert shared(plan(project, "-p", "amd64", env=env)).ccache_remote == "redis://from-env:6379"
     flagged = plan(project, "-p", "amd64", "--ccache-remote", "redis://flag:1  file:///x", env=env)
-    assert flagged.ccache_remote == "redis://flag:1 file:///x"
-    assert plan(project, "-p", "amd64", "--ccache-remote", "", env=env).ccache_remote == ""
-    inputs = run_inputs(flagged, flagged.platforms[0], emulated=False, engine_limits={})
-    assert inputs.ccache_remote == "redis://flag:1 file:///x"
+    assert shared(flagged).ccache_remote == "redis://flag:1 file:///x"
+    assert shared(plan(project, "-p", "amd64", "--ccache-remote", "", env=env)).ccache_remote == ""
+    inputs = inputs_of(flagged, flagged.platforms[0])
+    assert inputs.shared.ccache_remote == "redis://flag:1 file:///x"
 
 
 @pytest.mark.parametrize("env_or_flag", ["env", "flag"])
@@ -288,7 +307,7 @@ def test_gpus_come_from_the_platform_unless_the_flag_says(project: Path) -> None
     overridden = plan(project, "-p", "cuda,amd64", "--gpus", "none").platforms
     assert [r.gpus for r in overridden] == [NO_GPUS, NO_GPUS]
     inv = plan(project, "-p", "amd64", "--gpus", "all")
-    assert run_inputs(inv, inv.platforms[0], emulated=False, engine_limits={}).gpus == ALL_GPUS
+    assert inputs_of(inv, inv.platforms[0]).gpus == ALL_GPUS
     listed = plan(project, "--list-gpus")
     assert (listed.mode, [p.name for p in listed.known]) == ("list", ["cuda"])
 

@@ -1,4 +1,5 @@
-"""The README's flag and exit-code tables, and its test command, match the code."""
+"""The README's flag and exit-code tables (against the settings table and ci.errors.ExitCode),
+and its test command, match the code."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from pathlib import Path
 
 from ci.errors import ExitCode
+from ci.settings import table as settings_table
 from ci.settings.flags import build_parser
 from tests.readme import README, REPO, Table, block, tables
 
@@ -27,10 +29,32 @@ def test_flag_table_matches_the_parser() -> None:
     assert documented_flags == parser_flags
 
 
+def flag_rows() -> dict[str, str]:
+    """Each flag of the README's flag table -> its row's meaning."""
+    rows = _table(("flag", "meaning")).rows
+    return {flag: meaning for cell, meaning in rows for flag in re.findall(r"--?[a-zA-Z][a-z-]*", cell)}
+
+
+def test_flag_table_documents_every_setting_with_its_default() -> None:
+    """Every flag of the settings table has a row; where the row states a default, it is the
+    table's."""
+    documented = flag_rows()
+    for setting in settings_table.settings():
+        for flag in setting.flags:
+            assert flag in documented, f"{setting.name}: {flag} is not in the README's flag table"
+        meaning = documented[setting.flags[-1]] if setting.flags else ""
+        if "default" in meaning and setting.default not in (None, ""):
+            assert str(setting.default) in meaning, f"{setting.name}: README says {meaning!r}"
+
+
 def test_exit_code_table_matches_the_code() -> None:
     rows = _table(("code", "meaning")).rows
     codes = [code for code, _ in rows if code.isdigit()]
     assert sorted(int(code) for code in codes) == sorted(int(c) for c in ExitCode)
+    for code, meaning in rows:
+        if code.isdigit():
+            said = {int(c): c for c in ExitCode}[int(code)].meaning.lower()
+            assert said in meaning.replace("`", "").lower(), f"README {code}: {meaning!r} lacks {said!r}"
 
 
 def test_every_table_row_has_its_header_shape() -> None:

@@ -20,6 +20,7 @@ from ci.release.registry import (
     split_repository,
     token_url,
 )
+from ci.settings.options import parse_args
 
 
 @pytest.mark.parametrize(
@@ -37,14 +38,14 @@ def test_split_repository(repository: str, split: tuple[str, str]) -> None:
 
 
 def test_plain_http_only_for_loopback_and_named_hosts() -> None:
-    assert scheme_for("127.0.0.1:5000", {}) == "http"
-    assert scheme_for("localhost:5000", {}) == "http"
-    assert scheme_for("[::1]:5000", {}) == "http"
-    assert scheme_for("registry.example.com", {}) == "https"
-    assert scheme_for("127.example.com", {}) == "https"
-    env = {"CI_INSECURE_REGISTRIES": "lab:5000, other"}
-    assert scheme_for("lab:5000", env) == "http" and scheme_for("other", env) == "http"
-    assert scheme_for("lab", env) == "https"
+    assert scheme_for("127.0.0.1:5000", "") == "http"
+    assert scheme_for("localhost:5000", "") == "http"
+    assert scheme_for("[::1]:5000", "") == "http"
+    assert scheme_for("registry.example.com", "") == "https"
+    assert scheme_for("127.example.com", "") == "https"
+    insecure = parse_args(["-l"], {"CI_INSECURE_REGISTRIES": "lab:5000, other"}).insecure_registries
+    assert scheme_for("lab:5000", insecure) == "http" and scheme_for("other", insecure) == "http"
+    assert scheme_for("lab", insecure) == "https"
 
 
 def auth(user: str, password: str) -> str:

@@ -62,7 +62,9 @@ def ensure(engine: FakeEngine, platform: object, tmp_path: Path, push: bool) -> 
         platform,  # type: ignore[arg-type]
         ref,
         tmp_path,
-        provide.ImageRequest(lock_timeout=5, registry="127.0.0.1:5000", push_cache=push),
+        provide.ImageRequest(
+            lock_timeout=5, debian_mirror="http://unused", registry="127.0.0.1:5000", push_cache=push
+        ),
         host_platform="linux/amd64",
     )
     return str(ref)
