@@ -35,12 +35,13 @@ def clone_user() -> pwd.struct_passwd:
         return pwd.getpwnam(TEST_USER)
 
 
+def run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=1800, check=False)
+
+
 def as_user(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """argv run as the test user (runuser sets its HOME, USER and LOGNAME), from cwd."""
-    return subprocess.run(
-        ["runuser", "-u", TEST_USER, "--", *argv],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=1800, check=False,
-    )  # fmt: skip
+    return run(["runuser", "-u", TEST_USER, "--", *argv], cwd, env)
 
 
 def not_owned_by(path: Path, uid: int) -> list[str]:
@@ -64,9 +65,7 @@ def test_root_provision_leaves_the_users_clone_to_the_user(clone_user: pwd.struc
         assert cloned.returncode == 0, cloned.stderr
 
         started = time.monotonic()
-        provisioned = subprocess.run(
-            ["bash", "-c", provision], cwd=clone, env=env, capture_output=True, text=True, timeout=1800, check=False
-        )
+        provisioned = run(["bash", "-c", provision], clone, env)  # as root
         took["provision as root"] = time.monotonic() - started
         assert provisioned.returncode == 0, provisioned.stderr[-3000:]
         assert (clone / ".venv" / "bin" / "python").exists() and (clone / ".tools" / "node_modules").is_dir()
@@ -82,12 +81,10 @@ def test_root_provision_leaves_the_users_clone_to_the_user(clone_user: pwd.struc
 
         # Root running build.py in the clone, byte-code writing on and none compiled yet, leaves
         # nothing of its own there either.
-        for cache in (clone / "ci").rglob("__pycache__"):
+        for cache in list((clone / "ci").rglob("__pycache__")):
             shutil.rmtree(cache)
         root_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        listed = subprocess.run(
-            ["./build.py", "-l"], cwd=clone, env=root_env, capture_output=True, text=True, timeout=120, check=False
-        )
+        listed = run(["./build.py", "-l"], clone, root_env)
         assert listed.returncode == 0, listed.stderr[-3000:]
         foreign = not_owned_by(clone, clone_user.pw_uid)
         assert foreign == [], f"root's build.py left {len(foreign)} files of its own: {foreign[:20]}"
