@@ -49,6 +49,12 @@ if (VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != VENV.res
 
 signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)  # one that came meanwhile is handled here
 
+# No byte-code caches written into someone else's clone (root running build.py in a user's clone,
+# where PYTHONDONTWRITEBYTECODE is unset, would leave root-owned __pycache__ dirs the user cannot
+# delete): only the clone's owner writes them (scripts/provision.sh compiles them as the owner).
+if os.geteuid() != HERE.stat().st_uid:
+    sys.dont_write_bytecode = True
+
 REQUIRED = ("colorlog", "docker", "rich")
 missing = [m for m in REQUIRED if importlib.util.find_spec(m) is None]
 if missing:

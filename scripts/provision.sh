@@ -3,7 +3,9 @@
 # binfmt_misc handlers, debootstrap, shellcheck, and the registry, Redis, tmux, sshd and openssl
 # the tests run), a running dockerd, and the Python
 # virtual environment with the pinned dependencies. Idempotent: what is present is left alone,
-# so a second run takes about a second.
+# so a second run takes about a second. What it writes inside the clone (.venv/, .tools/,
+# __pycache__/) belongs to the clone's owner however it is started (as root, with sudo, or as
+# the owner, who needs sudo only for the system-wide parts); packages, dockerd and binfmt are root's.
 #
 # Usage: scripts/provision.sh [--no-engine] [--no-venv] [--no-tools] [--podman]
 #   --no-engine   skip the Debian packages and dockerd (only the Python environment)
@@ -28,12 +30,41 @@ for arg in "$@"; do
         --no-venv) want_venv=0 ;;
         --podman) want_podman=1 ;;
         --no-tools) want_tools=0 ;;
-        -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "provision: unknown option '$arg' (see --help)" >&2; exit 2 ;;
     esac
 done
 
 say() { printf 'provision: %s\n' "$*" >&2; }
+
+# Whose clone this is: what the script writes inside it is theirs, not root's.
+owner_uid=$(stat -c %u "$repo")
+owner_ids=$owner_uid:$(stat -c %g "$repo")
+
+# Run a command that writes inside the clone as the clone's owner. As root for another owner,
+# through runuser, which also sets HOME to the owner's: pip's and npm's caches go there, not to
+# root's. Anyone else runs it as themselves.
+as_owner() {
+    if [ "$(id -u)" -ne 0 ] || [ "$owner_uid" -eq 0 ]; then
+        "$@"
+        return
+    fi
+    local owner
+    if ! owner=$(getent passwd "$owner_uid" | cut -d: -f1) || [ -z "$owner" ]; then
+        say "the clone's owner (uid $owner_uid) has no account here to write its files as;"
+        say "run this script as that uid, or give the clone to a user of this machine"
+        exit 6
+    fi
+    (cd "$repo" && runuser -u "$owner" -- "$@")  # from a dir the owner can read
+}
+
+# The same for the virtual environment, which is the owner's only when it is inside the clone.
+as_venv_owner() {
+    case $venv/ in
+        "$repo"/*) as_owner "$@" ;;
+        *) "$@" ;;
+    esac
+}
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then
@@ -142,6 +173,9 @@ start_dockerd() {
         exit 4
     fi
     say "starting dockerd (log: $dockerd_log)"
+    case $dockerd_log in  # a log inside the clone is the owner's file; root only appends to it
+        "$repo"/*) [ -e "$dockerd_log" ] || as_owner touch "$dockerd_log" ;;
+    esac
     # cgroup v1 on these machines: dockerd mounts what it needs itself.
     as_root bash -c "nohup setsid dockerd >>'$dockerd_log' 2>&1 </dev/null &"
     local i
@@ -179,10 +213,26 @@ make_venv() {
         return
     fi
     say "creating Python environment in $venv with $python"
-    rm -rf "$venv"
-    "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" 2>&1 | { grep -v "is ignored: it is neither" || true; } >&2
-    echo "$want" >"$stamp"
+    as_venv_owner rm -rf "$venv"
+    as_venv_owner "$python" -m venv "$venv"
+    as_venv_owner "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" 2>&1 |
+        { grep -v "is ignored: it is neither" || true; } >&2
+    echo "$want" | as_venv_owner tee "$stamp" >/dev/null
+}
+
+# An earlier provision as root (before it wrote as the owner) left root-owned files in the
+# clone, which the owner cannot remove: they are given back to the owner.
+give_back() {
+    local paths=() path foreign
+    for path in "$repo/ci" "$tools" "$venv"; do
+        case $path/ in "$repo"/*) [ ! -e "$path" ] || paths+=("$path") ;; esac
+    done
+    [ "${#paths[@]}" -gt 0 ] || return 0
+    foreign=$({ find "${paths[@]}" ! -uid "$owner_uid" -print 2>/dev/null || true; } | wc -l)
+    if [ "$foreign" -gt 0 ]; then
+        say "giving $foreign files in the clone that an earlier run left to another user back to uid $owner_uid"
+        as_root find "${paths[@]}" ! -uid "$owner_uid" -exec chown -h "$owner_ids" {} +
+    fi
 }
 
 if [ "$want_engine" -eq 1 ]; then
@@ -202,16 +252,19 @@ make_tools() {
             npm default-jre-headless >/dev/null
     fi
     say "installing npm-groovy-lint $groovy_lint_version in $tools"
-    mkdir -p "$tools"
-    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error \
+    as_owner mkdir -p "$tools"
+    as_owner npm install --prefix "$tools" --no-audit --no-fund --loglevel=error \
         "npm-groovy-lint@$groovy_lint_version" >/dev/null
 }
 
+if [ "$(id -u)" -eq 0 ] || [ "$(id -u)" -eq "$owner_uid" ]; then
+    give_back
+fi
 if [ "$want_venv" -eq 1 ]; then
     make_venv
-    # Byte-compile the harness's own modules, as pip does for what it installs: where
-    # PYTHONDONTWRITEBYTECODE is set, every run would otherwise compile them all again.
-    "$venv/bin/python" -m compileall -q "$repo/ci" >/dev/null
+    # Byte-compile the harness's own modules (every subpackage), as pip does for what it
+    # installs: where PYTHONDONTWRITEBYTECODE is set, every run would otherwise compile them again.
+    as_owner "$venv/bin/python" -m compileall -q "$repo/ci" >/dev/null
 fi
 if [ "$want_tools" -eq 1 ]; then
     make_tools
