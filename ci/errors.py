@@ -47,6 +47,8 @@ class ExitCode(enum.IntEnum):
     GPU_UNAVAILABLE = 83, "a platform needs GPUs that its engine cannot provide"
     BAD_CCACHE_REMOTE = 84, "a --ccache-remote URL ccache would refuse"
     INSECURE_ENGINE = 85, "a tcp:// engine off loopback without TLS, refused"
+    NO_BUILD_SYSTEM = 86, "no build system recognised in the source tree"
+    NO_TESTS = 87, "the build passed but ran no test (none defined, or every one skipped)"
     RUN_TIMEOUT = 124, "the run exceeded --timeout"
     INTERNAL = 99, "internal error"
 
@@ -162,3 +164,7 @@ class GpuUnavailableError(HarnessError):
 
 class InsecureEngineError(HarnessError):
     code = ExitCode.INSECURE_ENGINE
+
+
+class NoBuildSystemError(HarnessError):
+    code = ExitCode.NO_BUILD_SYSTEM

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 VERSION = r"[0-9][0-9A-Za-z.+~-]*[0-9A-Za-z]"
 
@@ -22,9 +22,53 @@ class Cause:
     pattern: re.Pattern[str]
     hint: str
     statuses: frozenset[int] = frozenset()
+    # More template fields, derived from the match's groups.
+    derive: Callable[[dict[str, str]], dict[str, str]] = dict
+
+
+# The Debian package (trixie) that provides a command real builds and tests call, for the
+# command-not-found hint. A command not listed gets a way to look it up instead.
+PACKAGE_OF: dict[str, str] = {
+    "aclocal": "automake", "autoconf": "autoconf", "autopoint": "autopoint", "autoreconf": "autoconf",
+    "automake": "automake", "bc": "bc", "bison": "bison", "bzip2": "bzip2", "clang": "clang",
+    "cmake": "cmake", "curl": "curl", "doxygen": "doxygen", "flex": "flex", "gawk": "gawk",
+    "gdb": "gdb", "git": "git", "gperf": "gperf", "gtkdocize": "gtk-doc-tools", "help2man": "help2man",
+    "hexdump": "bsdextrautils", "jq": "jq", "lex": "flex", "libtool": "libtool",
+    "libtoolize": "libtool", "m4": "m4", "makeinfo": "texinfo", "meson": "meson", "msgfmt": "gettext",
+    "nasm": "nasm", "ninja": "ninja-build", "openssl": "openssl", "patch": "patch", "perl": "perl",
+    "pkg-config": "pkgconf", "pkgconf": "pkgconf", "protoc": "protobuf-compiler",
+    "python": "python-is-python3", "python3": "python3", "rsync": "rsync", "ruby": "ruby",
+    "swig": "swig", "tclsh": "tcl", "unzip": "unzip", "valgrind": "valgrind", "wget": "wget",
+    "xgettext": "gettext", "xmllint": "libxml2-utils", "xsltproc": "xsltproc", "xxd": "xxd",
+    "xz": "xz-utils", "yacc": "bison", "yasm": "yasm", "zip": "zip",
+}  # fmt: skip
+
+
+def _package(groups: dict[str, str]) -> dict[str, str]:
+    cmd = groups["cmd"]
+    package = PACKAGE_OF.get(cmd)
+    if package is None:
+        where = f"the Debian package that provides it (apt-file search bin/{cmd}, or packages.debian.org)"
+    else:
+        where = f"Debian's package {package} provides it"
+    return {"cmd": cmd, "where": where, "package": package or "PACKAGE"}
 
 
 CAUSES: tuple[Cause, ...] = (
+    Cause(
+        name="command-not-found",
+        # sh: "sh: 1: xxd: not found"; bash: "bash: line 1: xxd: command not found"; make running
+        # a recipe line without a shell: "make: xxd: No such file or directory".
+        pattern=re.compile(
+            r"(?:^|[\s:])(?P<cmd>[A-Za-z][A-Za-z0-9_.+-]*): (?:command )?not found\s*$"
+            r"|^make(?:\[\d+\])?: (?P<cmd2>[A-Za-z][A-Za-z0-9_.+-]*): No such file or directory\s*$"
+        ),
+        hint=(
+            "{cmd} is not in the build image: {where}; add it to the platform's Dockerfile "
+            "(RUN /opt/ci/install/debian_packages.sh {package}) and run again: the image is rebuilt"
+        ),
+        derive=lambda g: _package({"cmd": g.get("cmd") or g.get("cmd2") or "?"}),
+    ),
     Cause(
         name="newer-cmake",
         # CMake's own words: "CMake 3.29 or higher is required.  You are running version 3.25.1"
@@ -116,7 +160,8 @@ def hint_of(cause: Cause, status: int, lines: Sequence[str]) -> str | None:
     for line in reversed(lines):
         match = cause.pattern.search(line)
         if match:
-            return cause.hint.format(**match.groupdict())
+            groups = {k: v for k, v in match.groupdict().items() if v is not None}
+            return cause.hint.format(**cause.derive(groups))
     if status in cause.statuses:
         return cause.hint.format()
     return None

@@ -8,8 +8,16 @@ import dataclasses
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from ci.errors import ExitCode
+from ci.output import testresults
 from ci.output.platformlog import PlatformLog
 from ci.planning import runspec
+from ci.planning.buildsystem import Choice
+
+# What runtime_functions.sh's Make step records of its check target (target=, status=, seconds=),
+# beside the target's whole output in the same name + ".log", in the build dir.
+MAKE_CHECK_RECORD = ".ciharness-check"
+NO_TESTS = "no tests"  # Outcome.error of a default step that passed but ran no test
 
 # Counter names ccache writes to its stats log (CCACHE_STATSLOG): a "# FILE" line per
 # compilation, then one line per counter it touched. The same names in ccache 4.7.5 (Debian
@@ -65,6 +73,7 @@ class Outcome:
     failed_tests: tuple[str, ...] = ()
     tail: tuple[str, ...] = ()  # the run's last output lines (see ci.output.platformlog.TAIL_LINES)
     log: Path | None = None  # its build.log
+    build_system: str = ""  # of the default step ('' for any other command)
 
 
 def junit_counts(xml_text: str) -> TestTally:
@@ -114,30 +123,93 @@ def collect(
     started_wall: float,
     tail: tuple[str, ...] = (),
     log_path: Path | None = None,
+    build: Choice | None = None,
+    expect_tests: bool = True,
 ) -> Outcome:
-    """The run's JUnit XML (if this run wrote it), its ccache stats log, and its output's end."""
-    tests = None
-    failed_tests: tuple[str, ...] = ()
-    junit = build_dir / "junit" / f"ctest-{platform}.xml"
-    if junit.is_file() and junit.stat().st_mtime >= started_wall - 1:
-        with contextlib.suppress(ValueError, SyntaxError):
-            xml_text = junit.read_text(encoding="utf-8")
-            tests = junit_counts(xml_text)
-            failed_tests = tuple(junit_failed_tests(xml_text))
+    """The run's test results (its build system's, as JUnit XML in junit/, written by this run),
+    its ccache stats log and its output's end. A default step that passed but ran no test (none
+    defined, or every one skipped) has not passed, unless the project says it has none."""
+    fresh = started_wall - 1
+    if build is not None:
+        write_junit(build_dir, platform, build.system, fresh)
+    tests, failed_tests = read_junit(build_dir, fresh)
     cache = None
     stats_log = build_dir / runspec.CCACHE_STATS_LOG
     if stats_log.is_file():
         cache = ccache_counts(stats_log.read_text(encoding="utf-8", errors="replace"))
+    ran_none = tests is None or tests.passed + tests.failed == 0
+    no_tests = build is not None and status == 0 and expect_tests and ran_none
     return Outcome(
         platform=platform,
-        status=status,
+        status=int(ExitCode.NO_TESTS) if no_tests else status,
         seconds=seconds,
         tests=tests,
         cache=cache,
+        error=NO_TESTS if no_tests else "",
         failed_tests=failed_tests,
         tail=tail,
         log=log_path,
+        build_system=build.system if build is not None else "",
     )
+
+
+def read_junit(build_dir: Path, fresh: float) -> tuple[TestTally | None, tuple[str, ...]]:
+    """Counts and failed test names over every junit/*.xml this run wrote (older files are an
+    earlier run's)."""
+    tallies: list[TestTally] = []
+    failed: list[str] = []
+    for junit in sorted((build_dir / "junit").glob("*.xml")):
+        if junit.is_file() and junit.stat().st_mtime >= fresh:
+            with contextlib.suppress(ValueError, SyntaxError, OSError):
+                xml_text = junit.read_text(encoding="utf-8")
+                tallies.append(junit_counts(xml_text))
+                failed += junit_failed_tests(xml_text)
+    if not tallies:
+        return None, ()
+    total = TestTally(
+        passed=sum(t.passed for t in tallies),
+        failed=sum(t.failed for t in tallies),
+        skipped=sum(t.skipped for t in tallies),
+    )
+    return total, tuple(failed)
+
+
+def write_junit(build_dir: Path, platform: str, system: str, fresh: float) -> None:
+    """JUnit XML for a build system whose test runner does not write ours (ctest does): Meson's
+    testlog.json, automake's .trs files, a Make check target's record; only from this run."""
+    cases: list[testresults.Case] | None = None
+    if system == "meson":
+        testlog = build_dir / "meson-logs" / "testlog.json"
+        if _fresh(testlog, fresh):
+            cases = testresults.from_meson(testlog.read_text(encoding="utf-8", errors="replace"))
+    elif system == "autotools":
+        trs = [p for p in sorted(build_dir.rglob("*.trs")) if _fresh(p, fresh)]
+        if trs:
+            cases = testresults.from_automake(
+                (p.relative_to(build_dir).with_suffix("").as_posix(), _text(p), _text(p.with_suffix(".log")))
+                for p in trs
+            )
+    elif system == "make":
+        record = build_dir / MAKE_CHECK_RECORD
+        if _fresh(record, fresh):
+            cases = testresults.from_make(_text(record), _text(build_dir / (MAKE_CHECK_RECORD + ".log")))
+    if cases is not None:
+        (build_dir / "junit").mkdir(exist_ok=True)
+        tool = {"meson": "meson", "autotools": "automake", "make": "make"}[system]
+        (build_dir / "junit" / f"{tool}-{platform}.xml").write_text(
+            testresults.to_junit(tool, platform, cases), encoding="utf-8"
+        )
+
+
+def _fresh(path: Path, fresh: float) -> bool:
+    return path.is_file() and path.stat().st_mtime >= fresh
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def with_log(outcome: Outcome, plog: PlatformLog | None) -> Outcome:

@@ -8,11 +8,15 @@ import sys
 from collections.abc import Sequence
 
 from ci.output import hints
-from ci.output.outcomes import CacheCounts, Outcome
+from ci.output.outcomes import NO_TESTS, CacheCounts, Outcome
 from ci.planning import ccache_remote
 
 log = logging.getLogger(__name__)
 
+NO_TESTS_HINT = (
+    "a green run must have tested something: check that the project's tests are built and found "
+    "(ctest, meson test, make check or test); a project that has none says so with --no-tests"
+)
 TAIL_SHOWN = 15  # log lines shown per failed platform after a multi-platform run
 
 
@@ -31,13 +35,12 @@ def remote_text(cache: CacheCounts | None) -> str:
 
 
 def table(outcomes: list[Outcome]) -> str:
-    rows = [("platform", "status", "time", "tests passed/failed", "ccache hit rate", "remote hits")]
+    rows = [("platform", "status", "time", "build", "tests passed/failed", "ccache hit rate", "remote hits")]
     for o in outcomes:
         status = "ok" if o.status == 0 else (o.error or f"failed ({o.status})")
         tests = f"{o.tests.passed}/{o.tests.failed}" if o.tests else "-"
-        rows.append(
-            (o.platform, status, f"{o.seconds:.1f} s", tests, cache_text(o.cache), remote_text(o.cache))
-        )
+        cells = (o.build_system or "-", tests, cache_text(o.cache), remote_text(o.cache))
+        rows.append((o.platform, status, f"{o.seconds:.1f} s", *cells))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -68,15 +71,18 @@ def overall_status(outcomes: list[Outcome]) -> int:
 
 def known_causes(outcome: Outcome) -> Sequence[str]:
     """Hint lines for a failed run, from its status and last lines (ci.output.hints keeps the table)."""
+    if outcome.error == NO_TESTS:
+        return [NO_TESTS_HINT]
     return hints.hints_for(outcome.status, outcome.tail)
 
 
 def report(outcome: Outcome) -> None:
-    parts = [
-        f"{outcome.platform}: " + ("ok" if outcome.status == 0 else f"exited with status {outcome.status}")
-    ]
+    parts = [f"{outcome.platform}: " + status_text(outcome)]
+    if outcome.build_system:
+        parts.append(f"build system {outcome.build_system}")
     if outcome.tests:
-        parts.append(f"tests {outcome.tests.passed} passed, {outcome.tests.failed} failed")
+        skipped = f", {outcome.tests.skipped} skipped" if outcome.tests.skipped else ""
+        parts.append(f"tests {outcome.tests.passed} passed, {outcome.tests.failed} failed{skipped}")
     if outcome.cache and outcome.cache.rate is not None:
         c = outcome.cache
         local_remote = f"; {c.local_hits} local, {c.remote_hits} remote" if c.remote_used else ""
@@ -88,6 +94,16 @@ def report(outcome: Outcome) -> None:
     if outcome.status != 0:
         for hint in known_causes(outcome):
             log.info("hint: %s", hint)
+
+
+def status_text(outcome: Outcome) -> str:
+    if outcome.status == 0:
+        return "ok"
+    if outcome.error == NO_TESTS:
+        return (
+            f"built, but ran no test (none defined, or every one skipped): not a pass (exit {outcome.status})"
+        )
+    return f"exited with status {outcome.status}"
 
 
 def report_failures(done: Sequence[Outcome]) -> None:

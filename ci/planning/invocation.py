@@ -16,7 +16,7 @@ from typing import Literal
 from ci.engine import endpoints, podman
 from ci.errors import SourceMissingError, UsageError
 from ci.images.provide import ImageRequest
-from ci.planning import builddirs, ccache_remote, emulation, gpus, runspec
+from ci.planning import builddirs, buildsystem, ccache_remote, emulation, gpus, runspec
 from ci.planning.functions import defined_functions, resolve_command
 from ci.planning.platforms import Platform, discover, host_docker_platform, select
 from ci.release.plan import ArchImage, Release, plan_release
@@ -271,7 +271,16 @@ def run_settings(
         ccache_remote=remote,
         engine_kind=kind,
         interactive=mode == "interactive",
+        build=build_choice(opts, source, mode),
     )
+
+
+def build_choice(opts: Options, source: Path, mode: Mode) -> buildsystem.Choice | None:
+    """The build system of a run of the default step (no function named, no command), checked
+    before any container starts; None for any other command, which builds however it likes."""
+    if opts.words or opts.raw or mode == "interactive":
+        return None
+    return buildsystem.choose(source, opts.build_system)
 
 
 def check_gpus_on_podman(runs: tuple[PlatformRun, ...], kind: str, mode: Mode) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from ci.engine import quirks
 from ci.errors import BadEnvError, PlatformDefinitionError
 from ci.planning import ccache_remote
+from ci.planning.buildsystem import Choice
 from ci.planning.dockerfile import copied_sources
 from ci.planning.functions import SCRIPT_IN_CONTAINER
 from ci.planning.gpus import NO_GPUS, Gpus
@@ -205,6 +206,7 @@ class RunSettings:
     ccache_remote: str = ""  # CCACHE_REMOTE_STORAGE (checked by ci.planning.ccache_remote); '' for none
     engine_kind: str = "docker"
     interactive: bool = False
+    build: Choice | None = None  # the build system of the default step; None for any other command
 
     @property
     def tty(self) -> bool:
@@ -264,7 +266,10 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         "CI_JOBS": str(shared.jobs),
         "CI_RUN_ID": shared.run_id,
         "CI_GPUS": inputs.gpus.env_value(),
+        "CI_TEST_JOBS": str(shared.settings.test_jobs or ""),
     }
+    if shared.build is not None:
+        env["CI_BUILD_SYSTEM"] = shared.build.system
     if shared.ccache_remote:
         env[ccache_remote.ENV_NAME] = shared.ccache_remote
     env.update(shared.passthrough_env)

@@ -173,7 +173,9 @@ def container_step(
         session.progress.state(name, "image")
         engine, engine_platform = image_for(session, run, plog)
         (run.build_dir / runspec.CCACHE_STATS_LOG).unlink(missing_ok=True)  # this run's statistics only
-        log.info("%s: running %s in %s", name, " ".join(run.command), run.image)
+        build = session.run.build
+        chosen = f" (build system {build.system}, from {build.reason})" if build else ""
+        log.info("%s: running %s in %s%s", name, " ".join(run.command), run.image, chosen)
         session.progress.state(name, "building")
         status = launch_with_source(
             session, run, engine, engine_platform=engine_platform, launch=launch, output=plog
@@ -197,6 +199,8 @@ def container_step(
         started_wall=started_wall,
         tail=tuple(plog.tail),
         log_path=plog.path,
+        build=session.run.build,
+        expect_tests=session.run.settings.tests,
     )
     summary.warn_remote_failures(outcome, session.run.ccache_remote)
     return outcome

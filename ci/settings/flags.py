@@ -70,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_flag(g: argparse._ArgumentGroup, s: table.Setting) -> None:
     if s.type == "bool":
-        g.add_argument(*s.flags, dest=s.attr, action="store_true", default=None, help=s.help_text)
+        # A switch whose default is true (`tests`) is turned off by its flag (--no-tests).
+        action = "store_false" if s.default is True else "store_true"
+        g.add_argument(*s.flags, dest=s.attr, action=action, default=None, help=s.help_text)
         return
     g.add_argument(
         *s.flags,

@@ -46,6 +46,9 @@ class Options:
     lock_timeout: float
     env: list[str]
     source: Path
+    build_system: str  # auto, or a name of ci.planning.buildsystem.BUILD_SYSTEMS
+    tests: bool  # False: the project defines none (--no-tests)
+    test_jobs: int | None  # None: as the project's own test command runs them
     source_mode: SourceMode  # --writable-source folded in
     writable_source: bool
     build_dir: Path | None
@@ -115,6 +118,8 @@ def check_combinations(
         raise UsageError("-b/--build-only and -R/--run-only contradict each other")
     if ns.build_jobs is not None and ns.build_jobs < 1:
         raise UsageError(f"--build-jobs must be at least 1, not {ns.build_jobs}")
+    if ns.test_jobs is not None and ns.test_jobs < 1:
+        raise UsageError(f"--test-jobs must be at least 1, not {ns.test_jobs}")
     if ns.jobs is not None and ns.jobs < 1:
         raise UsageError(f"-j/--jobs must be at least 1, not {ns.jobs}")
     if ns.all and platforms:

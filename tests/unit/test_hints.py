@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ci.output import hints
 from ci.output.hints import CAUSES, hints_for
 
 # Real output, captured on this project's machine (see each test).
@@ -121,3 +122,32 @@ def test_one_hint_per_cause_in_table_order() -> None:
 def test_cause_names_are_unique() -> None:
     names = [c.name for c in CAUSES]
     assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize(
+    ("line", "cmd", "package"),
+    [
+        ("sh: 1: xxd: not found", "xxd", "xxd"),
+        ("bash: line 1: bison: command not found", "bison", "bison"),
+        ("/work/src/tests/run.sh: line 3: gperf: command not found", "gperf", "gperf"),
+        ("make: pkg-config: No such file or directory", "pkg-config", "pkgconf"),
+        ("make[2]: autoreconf: No such file or directory", "autoreconf", "autoconf"),
+    ],
+)
+def test_a_missing_command_names_the_debian_package_and_how_to_add_it(
+    line: str, cmd: str, package: str
+) -> None:
+    (hint,) = hints.hints_for(127, ["building", line, "make: *** [Makefile:3: all] Error 127"])
+    assert hint.startswith(f"{cmd} is not in the build image")
+    assert f"package {package} provides it" in hint
+    assert f"debian_packages.sh {package}" in hint and "Dockerfile" in hint
+
+
+def test_an_unknown_missing_command_says_how_to_find_its_package() -> None:
+    (hint,) = hints.hints_for(127, ["sh: 1: frobnicate: not found"])
+    assert "apt-file search bin/frobnicate" in hint
+
+
+def test_ordinary_lines_with_not_found_are_no_missing_command() -> None:
+    for line in ("error: file not found", "Package zlib was not found in the pkg-config search path"):
+        assert hints.hints_for(1, [line]) == []

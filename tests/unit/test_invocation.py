@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,7 @@ def project(tmp_path: Path) -> Path:
         "build_generic() {\n}\nbuild_other() {\n}\nstep() {\n}\n", encoding="utf-8"
     )
     (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "CMakeLists.txt").write_text("project(p C)\n", encoding="utf-8")
     return tmp_path
 
 
@@ -230,7 +232,7 @@ def test_bad_combinations_are_refused_while_planning(
 
 
 def test_missing_source_is_refused_while_planning(project: Path) -> None:
-    (project / "src").rmdir()
+    shutil.rmtree(project / "src")
     with pytest.raises(SourceMissingError):
         plan(project, "-p", "amd64")
 

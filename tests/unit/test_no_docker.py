@@ -37,6 +37,7 @@ def test_valid_input_passes_every_check_before_the_engine(
     script = tmp_path / "runtime_functions.sh"
     script.write_text("build_generic() {\n}\n", encoding="utf-8")
     (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "meson.build").write_text("project('p', 'c')\n", encoding="utf-8")
     argv = [
         *("-p", "amd64", "--print-docker-run", "-e", "A=B=C"),
         *("--docker-dir", str(docker_dir), "--runtime-functions", str(script)),

@@ -1,0 +1,161 @@
+"""Every build system's results as JUnit XML labelled per platform, and a default step that ran no
+test is not a pass."""
+
+from __future__ import annotations
+
+import json
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from ci.errors import ExitCode
+from ci.output import outcomes, summary, testresults
+from ci.planning.buildsystem import Choice
+
+
+def meson_line(name: str, result: str, code: int = 0, stdout: str = "") -> str:
+    return json.dumps(
+        {"name": name, "result": result, "returncode": code, "duration": 0.25, "stdout": stdout,
+         "command": [f"/work/build/{name}"], "suite": ["proj"], "is_parallel": True}
+    )  # fmt: skip
+
+
+MESON_LOG = "\n".join(
+    [
+        meson_line("endian", "OK"),
+        meson_line("broken", "FAIL", 1, "expected 1, got 2\n"),
+        meson_line("optional", "SKIP", 77),
+        meson_line("known-bad", "EXPECTEDFAIL", 1),
+    ]
+)
+
+
+def parse(xml_text: str) -> ET.Element:
+    return ET.fromstring(xml_text)
+
+
+def test_meson_results_become_a_labelled_suite() -> None:
+    cases = testresults.from_meson(MESON_LOG)
+    assert [(c.name, c.status) for c in cases] == [
+        ("endian", "passed"),
+        ("broken", "failed"),
+        ("optional", "skipped"),
+        ("known-bad", "passed"),
+    ]
+    root = parse(testresults.to_junit("meson", "s390x", cases))
+    assert root.get("name") == "meson.s390x"
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("4", "1", "1")
+    assert [c.get("classname") for c in root.iter("testcase")][:2] == ["s390x.endian", "s390x.broken"]
+    failure = root.find("testcase[@name='broken']/failure")
+    assert failure is not None and "exit status 1" in (failure.get("message") or "")
+    out = root.find("testcase[@name='broken']/system-out")
+    assert out is not None and "expected 1, got 2" in (out.text or "")
+
+
+def test_a_cross_binary_meson_could_not_run_is_a_failure_not_a_skip() -> None:
+    log = meson_line("t", "SKIP", 0, "Not run because can not execute cross compiled binaries.")
+    (case,) = testresults.from_meson(log)
+    assert case.status == "failed" and "exe_wrapper" in case.message
+
+
+def test_automake_trs_files_plain_and_tap() -> None:
+    cases = testresults.from_automake(
+        [
+            ("tests/a", ":test-result: PASS\n:global-test-result: PASS\n:recheck: no\n", "a ok\n"),
+            ("tests/b", ":test-result: FAIL\n:global-test-result: FAIL\n:recheck: yes\n", "b: boom\n"),
+            ("tests/c", ":test-result: SKIP\n", ""),
+            ("tests/d", ":test-result: XFAIL\n", ""),
+            ("tests/e", ":test-result: XPASS\n", ""),
+            ("tests/tap", ":test-result: PASS 1 one\n:test-result: ERROR 2 two\n", ""),
+        ]
+    )
+    assert [(c.name, c.status) for c in cases] == [
+        ("tests/a", "passed"),
+        ("tests/b", "failed"),
+        ("tests/c", "skipped"),
+        ("tests/d", "passed"),
+        ("tests/e", "failed"),
+        ("tests/tap 1", "passed"),
+        ("tests/tap 2", "failed"),
+    ]
+    assert cases[1].output == "b: boom\n"
+
+
+def test_a_make_check_target_is_one_case_carrying_its_output() -> None:
+    (case,) = testresults.from_make("target=check\nstatus=2\nseconds=1.5\n", "FAIL: one\n")
+    assert (case.name, case.status, case.seconds) == ("make check", "failed", 1.5)
+    assert case.output == "FAIL: one\n" and "status 2" in case.message
+    assert testresults.from_make("target=\nstatus=0\n", "") == []
+
+
+def test_test_names_and_output_are_escaped() -> None:
+    case = testresults.Case(name='<script>"&', status="failed", message="<b>", output="\x1b[31m&<x>")
+    root = parse(testresults.to_junit("make", "amd64", [case]))
+    (element,) = root.iter("testcase")
+    assert element.get("name") == '<script>"&'
+
+
+def collect(build_dir: Path, system: str, **kwargs: object) -> outcomes.Outcome:
+    return outcomes.collect(
+        "armv7", 0, 1.0, build_dir, started_wall=time.time() - 0.5,
+        build=Choice(system=system, reason="x"), **kwargs,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def test_collect_writes_meson_junit_and_counts_it(tmp_path: Path) -> None:
+    (tmp_path / "meson-logs").mkdir()
+    (tmp_path / "meson-logs" / "testlog.json").write_text(MESON_LOG, encoding="utf-8")
+    outcome = collect(tmp_path, "meson")
+    xml_file = tmp_path / "junit" / "meson-armv7.xml"
+    assert xml_file.is_file() and parse(xml_file.read_text()).get("name") == "meson.armv7"
+    assert outcome.tests == outcomes.TestTally(passed=2, failed=1, skipped=1)
+    assert outcome.failed_tests == ("broken",) and outcome.build_system == "meson"
+
+
+def test_collect_reads_automake_trs_under_the_build_dir(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "t1.trs").write_text(":test-result: PASS\n", encoding="utf-8")
+    (tmp_path / "tests" / "t1.log").write_text("ok\n", encoding="utf-8")
+    outcome = collect(tmp_path, "autotools")
+    assert outcome.status == 0 and outcome.tests == outcomes.TestTally(passed=1, failed=0, skipped=0)
+    assert (tmp_path / "junit" / "automake-armv7.xml").is_file()
+
+
+def test_a_run_that_ran_no_test_is_not_green(tmp_path: Path) -> None:
+    outcome = collect(tmp_path, "cmake")  # ctest wrote nothing: none defined
+    assert outcome.status == ExitCode.NO_TESTS and outcome.error == outcomes.NO_TESTS
+    assert "ran no test" in summary.status_text(outcome)
+    assert "--no-tests" in summary.known_causes(outcome)[0]
+    (tmp_path / outcomes.MAKE_CHECK_RECORD).write_text("target=\nstatus=0\n", encoding="utf-8")
+    assert collect(tmp_path, "make").status == ExitCode.NO_TESTS  # no check or test target
+
+
+def test_every_test_skipped_is_no_test_run(tmp_path: Path) -> None:
+    (tmp_path / "meson-logs").mkdir()
+    (tmp_path / "meson-logs" / "testlog.json").write_text(meson_line("a", "SKIP", 77), encoding="utf-8")
+    assert collect(tmp_path, "meson").status == ExitCode.NO_TESTS
+
+
+def test_a_project_that_has_none_says_so(tmp_path: Path) -> None:
+    assert collect(tmp_path, "cmake", expect_tests=False).status == 0
+    # Any other command than the default step tests what it likes.
+    plain = outcomes.collect("armv7", 0, 1.0, tmp_path, started_wall=time.time())
+    assert plain.status == 0 and plain.build_system == ""
+
+
+def test_a_failed_build_keeps_its_own_status(tmp_path: Path) -> None:
+    outcome = outcomes.collect(
+        "armv7", 2, 1.0, tmp_path, started_wall=time.time(), build=Choice(system="cmake", reason="x")
+    )
+    assert outcome.status == 2 and outcome.error == ""
+
+
+def test_results_of_an_earlier_run_are_not_counted(tmp_path: Path) -> None:
+    (tmp_path / "junit").mkdir()
+    old = tmp_path / "junit" / "ctest-armv7.xml"
+    old.write_text('<testsuite tests="3" failures="0"/>', encoding="utf-8")
+    past = time.time() - 3600
+    import os
+
+    os.utime(old, (past, past))
+    assert collect(tmp_path, "cmake").status == ExitCode.NO_TESTS
