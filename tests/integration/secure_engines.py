@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import free_port, stop_dockerd, wait_for_dockerd
+from tests.integration.helpers import free_port, stop_dockerd, wait_for_dockerd
 
 
 def openssl(*args: str, cwd: Path) -> None:

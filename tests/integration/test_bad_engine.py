@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.conftest import run_build_py, snapshot
+from tests.integration.helpers import run_build_py, snapshot
 
 
 def test_unreachable_engine_exits_69_within_5_seconds(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import BUILD_PY, run_build_py, tiny_platforms
+from tests.integration.helpers import BUILD_PY, run_build_py, tiny_platforms
 
 PLATFORMS = ("brd-one", "brd-bad", "brd-two")
 # Each platform: a line, a pause (building), the phase marker, three numbered lines (testing);

@@ -24,7 +24,7 @@ import pytest
 import docker
 from ci.engine import endpoints
 from ci.engine.client import Engine
-from tests.integration.conftest import BUILD_PY, container_names, run_build_py, start_registry, tiny_platforms
+from tests.integration.helpers import BUILD_PY, container_names, run_build_py, start_registry, tiny_platforms
 from tests.integration.secure_engines import TlsEngine, tls_dockerd
 
 CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS", "50"))

@@ -14,7 +14,7 @@ import pytest
 
 from ci.planning import builddirs
 from ci.running import locks
-from tests.integration.conftest import BUILD_PY
+from tests.integration.helpers import BUILD_PY
 
 EARLY_TRIALS = int(os.environ.get("EARLY_TRIALS", "60"))
 

@@ -12,7 +12,7 @@ import pytest
 import docker
 from ci.planning.platforms import discover
 from ci.planning.runspec import image_ref
-from tests.integration.conftest import run_build_py, snapshot, tiny_platforms
+from tests.integration.helpers import run_build_py, snapshot, tiny_platforms
 
 pytestmark = pytest.mark.usefixtures("no_leftovers")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import run_build_py, tiny_platforms
+from tests.integration.helpers import run_build_py, tiny_platforms
 
 # platform -> (ELF class bits, byte order, e_machine) as the ELF specification numbers them.
 EXPECTED_ELF = {

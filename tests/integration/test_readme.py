@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import REPO, drive_pty
+from tests.integration.helpers import REPO, drive_pty
 from tests.readme import block
 
 

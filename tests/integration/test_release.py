@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import run_build_py, start_registry
+from tests.integration.helpers import run_build_py, start_registry
 
 LIST_TYPES = (
     "application/vnd.docker.distribution.manifest.list.v2+json",

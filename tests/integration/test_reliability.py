@@ -16,36 +16,16 @@ import psutil
 import pytest
 
 import docker
-from tests.integration.conftest import BUILD_PY, LABEL, container_names, leftovers, run_build_py
+from tests.integration.helpers import (
+    BUILD_PY,
+    container_names,
+    leftovers,
+    run_build_py,
+    start,
+    wait_until_none,
+)
 
 CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS", "50"))
-
-
-def ours(client: docker.DockerClient, **labels: str) -> list[str]:
-    filters = [LABEL] + [f"io.ciharness.{k.replace('_', '-')}={v}" for k, v in labels.items()]
-    return container_names(client, filters)
-
-
-def wait_until_none(client: docker.DockerClient, seconds: float, **labels: str) -> float:
-    """Seconds until no container with labels exists; fails after `seconds`."""
-    started = time.monotonic()
-    while ours(client, **labels):
-        if time.monotonic() - started > seconds:
-            pytest.fail(f"containers still there after {seconds} s: {ours(client, **labels)}")
-        time.sleep(0.05)
-    return time.monotonic() - started
-
-
-def start(tmp: Path, *command: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    return subprocess.Popen(
-        [sys.executable, str(BUILD_PY), "-p", "amd64", "--build-dir", str(tmp / "b"), "--", *command],
-        cwd=tmp,
-        env=full_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
 
 
 @pytest.mark.usefixtures("amd64_image")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import (
+from tests.integration.helpers import (
     BUILD_PY,
     container_names,
     free_port,

@@ -22,7 +22,7 @@ import docker
 from ci.engine import endpoints
 from ci.engine.client import Engine
 from ci.errors import EngineUnreachableError
-from tests.integration.conftest import BUILD_PY, container_names, run_build_py, start_registry
+from tests.integration.helpers import BUILD_PY, container_names, run_build_py, start_registry
 from tests.integration.secure_engines import SshEngine, TlsEngine, sshd, tls_dockerd
 
 LABEL = "io.ciharness.run-id"

@@ -11,8 +11,7 @@ import psutil
 import pytest
 
 import docker
-from tests.integration.conftest import REPO
-from tests.integration.test_reliability import ours, start, wait_until_none
+from tests.integration.helpers import REPO, ours, start, wait_until_none
 
 
 def dockerd() -> psutil.Process:
