@@ -1,5 +1,5 @@
 """The engine restarted in the middle of a run: a clear error, no hang, nothing left behind.
-(Named to run last: it restarts the machine's dockerd.)"""
+(Marked to run last, alone: it restarts the machine's dockerd.)"""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def dockerd() -> psutil.Process:
     return found[0]
 
 
+@pytest.mark.serial
+@pytest.mark.last
 @pytest.mark.usefixtures("amd64_image")
 def test_engine_restart_mid_run(docker_client: docker.DockerClient, tmp_path: Path) -> None:
     engine = dockerd()
