@@ -111,7 +111,12 @@ def docker_user() -> pwd.struct_passwd:
     return non_root_user()
 
 
-@pytest.fixture(scope="module", params=["docker", "podman"])
+# Every podman test runs on one xdist worker: the root service build.py starts when none answers,
+# and the test user's rootless service that some of them stop, are the machine's, not a test's.
+PODMAN = pytest.mark.xdist_group("podman")
+
+
+@pytest.fixture(scope="module", params=["docker", pytest.param("podman", marks=PODMAN)])
 def engine(request: pytest.FixtureRequest) -> Iterator[str]:
     """Each engine kind in turn, with the amd64 and armv7 images on it (podman has its own store:
     its bases come from the cache)."""

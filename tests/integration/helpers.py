@@ -167,35 +167,46 @@ def start_registry(
     binary = shutil.which("docker-registry")
     if binary is None:
         pytest.fail("NO docker-registry: scripts/provision.sh installs Debian's docker-registry")
-    port = free_port()
-    config = tmp_path / "registry.yml"
     auth = ""
     if login is not None:
         (tmp_path / "htpasswd").write_text(f"{login[0]}:{bcrypt_hash(login[1])}\n")
         auth = f"auth:\n  htpasswd:\n    realm: test\n    path: {tmp_path / 'htpasswd'}\n"
-    config.write_text(
-        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {tmp_path / 'data'}\n  delete:\n    enabled: true\n"
-        f"{auth}http:\n  addr: 127.0.0.1:{port}\n"
-    )
-    proc = subprocess.Popen(
-        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    address = f"127.0.0.1:{port}"
+    for _ in range(3):  # another test (an xdist worker) may take the free port first: then again
+        port = free_port()
+        config = tmp_path / "registry.yml"
+        config.write_text(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
+            f"    rootdirectory: {tmp_path / 'data'}\n  delete:\n    enabled: true\n"
+            f"{auth}http:\n  addr: 127.0.0.1:{port}\n"
+        )
+        proc = subprocess.Popen(
+            [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        if answers(f"127.0.0.1:{port}", proc):
+            _registries.append(proc)
+            return f"127.0.0.1:{port}", proc
+    pytest.fail("the registry did not start")
+
+
+def answers(address: str, proc: subprocess.Popen[bytes]) -> bool:
+    """Whether the registry proc started answers at address within 20 s (False: it was stopped)."""
     deadline = time.monotonic() + 20
-    while True:
+    while proc.poll() is None:
         try:
             urllib.request.urlopen(f"http://{address}/v2/", timeout=1).close()
-            break
         except urllib.error.HTTPError:  # up, and asking for a login
-            break
+            pass
         except OSError:
             if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("the registry did not start")
-            time.sleep(0.2)
-    _registries.append(proc)
-    return address, proc
+                break
+            time.sleep(0.1)
+            continue
+        time.sleep(0.1)  # still running a moment later: its own, not another's on the same port
+        if proc.poll() is None:
+            return True
+    proc.kill()
+    proc.wait()
+    return False
 
 
 def stop_registries() -> None:
@@ -266,11 +277,14 @@ def non_root_user() -> pwd.struct_passwd:
     """TEST_USER, made (in the docker group) if missing; skips where this process is not root."""
     if os.geteuid() != 0:
         pytest.skip("NOT ROOT: cannot create the non-root test user; run the suite as root (CI does)")
-    try:
+    with contextlib.suppress(KeyError):
+        return pwd.getpwnam(TEST_USER)
+    argv = ["useradd", "--create-home", "--groups", "docker", TEST_USER]
+    made = subprocess.run(argv, capture_output=True, text=True, check=False)
+    try:  # another xdist worker may have made it meanwhile: then useradd failed, and that is fine
         return pwd.getpwnam(TEST_USER)
     except KeyError:
-        subprocess.run(["useradd", "--create-home", "--groups", "docker", TEST_USER], check=True)
-        return pwd.getpwnam(TEST_USER)
+        pytest.fail(f"cannot create the test user {TEST_USER}: {made.stderr}")
 
 
 def as_user(user: pwd.struct_passwd, argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

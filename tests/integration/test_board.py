@@ -30,6 +30,10 @@ STEP = (
 )
 
 
+# One worker: each test's `tiny` removes every ciharness/brd-* image when it ends.
+pytestmark = pytest.mark.xdist_group("board")
+
+
 @pytest.fixture
 def tiny(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[list[str]]:
     """Three platforms whose images this test builds (a RUN step: the image state lasts a
@@ -65,6 +69,7 @@ def rows(screen: str) -> dict[str, list[str]]:
     return found
 
 
+@pytest.mark.serial  # reads a live tmux screen every 0.2 s for states that last seconds
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_board_on_a_terminal_shows_one_line_per_platform_then_the_summary(
     tiny: list[str], tmp_path: Path

@@ -32,6 +32,8 @@ REMOTE_EVERY = 5  # every 5th trial runs on the remote engine
 HANG_SECONDS = 10.0  # a run still alive this long after its signal hangs
 LEAK_SECONDS = 5.0
 
+pytestmark = pytest.mark.serial  # loads every core on purpose, and times cleanups to the second
+
 UNIT = """#include <regex>
 #include <string>
 std::string unit_{i}(const std::string& s) {{

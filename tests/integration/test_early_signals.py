@@ -18,6 +18,8 @@ from tests.integration.helpers import BUILD_PY
 
 EARLY_TRIALS = int(os.environ.get("EARLY_TRIALS", "60"))
 
+pytestmark = pytest.mark.serial  # signals timed to the first 0.3 s of a run
+
 
 @pytest.mark.usefixtures("amd64_image")
 def test_signals_in_the_first_moments_exit_quietly(tmp_path: Path) -> None:

@@ -106,6 +106,7 @@ def test_timeout(engine: str, tmp_path: Path) -> None:
     assert result.returncode == 124
 
 
+@pytest.mark.serial  # removals timed to 1.5 s; SIGKILLed owners leave containers for the watchdog
 def test_chaos_signals(engine: str, tmp_path: Path) -> None:
     rng = random.Random(7)
     for _ in range(CHAOS_TRIALS):
@@ -154,6 +155,7 @@ def test_files_belong_to_the_invoking_user(engine: str, rootless_user: pwd.struc
         shutil.rmtree(work, ignore_errors=True)
 
 
+@pytest.mark.xdist_group("podman")
 @pytest.mark.parametrize("engine", ["podman"], indirect=True)  # Docker's engine is a system service
 def test_podman_service_outlives_the_directory_it_was_started_from(
     engine: str, rootless_user: pwd.struct_passwd

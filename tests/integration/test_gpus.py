@@ -79,6 +79,7 @@ def test_without_gpus_a_gpu_platform_still_builds_prints_and_runs(
         docker_client.api.remove_image(ref)
 
 
+@pytest.mark.xdist_group("podman")
 def test_podman_is_refused_for_gpus(tmp_path: Path) -> None:
     docker_dir, _ = gpu_platform(tmp_path)
     result = run_build_py(

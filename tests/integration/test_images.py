@@ -14,6 +14,9 @@ from tests.integration.helpers import run_build_py, tiny_platforms
 
 BUILT = "building image"
 
+# One worker: test_run_only_never_builds compares the ciharness/tiny images before and after.
+pytestmark = pytest.mark.xdist_group("tiny-images")
+
 
 def tiny(tmp_path: Path, marker: str, extra: str = "") -> Path:
     """A one-layer platform on the bootstrapped base; unique per test so tags never collide."""

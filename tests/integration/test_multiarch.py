@@ -48,6 +48,7 @@ def all_cross(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str,
     return base, result.stdout, result.stderr, result.returncode
 
 
+@pytest.mark.xdist_group("all-cross")  # one worker makes all_cross (a module fixture) and reads it
 @pytest.mark.usefixtures("no_leftovers")
 def test_every_platform_builds_and_passes_its_tests(all_cross: tuple[Path, str, str, int]) -> None:
     base, _, stderr, status = all_cross
@@ -59,6 +60,7 @@ def test_every_platform_builds_and_passes_its_tests(all_cross: tuple[Path, str, 
         assert all(c.get("classname", "").startswith(f"{name}.") for c in suite.iter("testcase"))
 
 
+@pytest.mark.xdist_group("all-cross")
 @pytest.mark.parametrize("name", list(EXPECTED_ELF))
 def test_binaries_are_of_the_target_architecture(all_cross: tuple[Path, str, str, int], name: str) -> None:
     base = all_cross[0]
@@ -70,6 +72,7 @@ def test_binaries_are_of_the_target_architecture(all_cross: tuple[Path, str, str
     assert f"on a {bits}-bit {order}-endian target: 0 failure(s)" in junit
 
 
+@pytest.mark.xdist_group("all-cross")
 def test_output_is_prefixed_and_a_summary_table_closes_the_run(all_cross: tuple[Path, str, str, int]) -> None:
     _, stdout, stderr, _ = all_cross
     assert re.search(r"^\[s390x\] 100% tests passed", stdout, re.MULTILINE)

@@ -28,6 +28,7 @@ from tests.integration.helpers import (
 CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS", "50"))
 
 
+@pytest.mark.serial  # removals timed to 1.5 s; SIGKILLed owners leave containers for the watchdog
 @pytest.mark.usefixtures("amd64_image")
 def test_chaos_signals_at_random_moments_leave_no_container(
     docker_client: docker.DockerClient, tmp_path: Path
@@ -60,6 +61,7 @@ def test_chaos_signals_at_random_moments_leave_no_container(
     assert leftovers(docker_client) == []  # other sessions' live runs may share the engine
 
 
+@pytest.mark.serial  # its SIGKILLed run leaves a container for the watchdog (10 s)
 @pytest.mark.usefixtures("amd64_image")
 def test_jenkins_process_tree_killer_reaches_the_container(
     docker_client: docker.DockerClient, tmp_path: Path
@@ -90,6 +92,7 @@ def test_jenkins_process_tree_killer_reaches_the_container(
     wait_until_none(docker_client, 10, owner_pid=str(proc.pid))
 
 
+@pytest.mark.serial  # timed: a 2 s timeout must end the run within 15 s
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_timeout_kills_and_removes_the_container(tmp_path: Path) -> None:
     result = run_build_py(
@@ -100,6 +103,7 @@ def test_timeout_kills_and_removes_the_container(tmp_path: Path) -> None:
     assert "--timeout 2 s" in result.stderr
 
 
+@pytest.mark.serial  # its orphans (and --cleanup) would be any other test's leftovers
 @pytest.mark.usefixtures("amd64_image")
 def test_cleanup_removes_orphans_only(
     docker_client: docker.DockerClient, amd64_image: str, tmp_path: Path

@@ -67,6 +67,7 @@ def joined(result: Result, repositories: list[str], tag: str) -> dict[str, str]:
     return {r: lines[f"{r}:{tag}"] for r in repositories}
 
 
+@pytest.mark.xdist_group("second-engine")  # one worker starts the second dockerd
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_agents_on_two_engines_release_their_arch_and_a_third_process_joins(
     tmp_path: Path, second_engine: str, docker_client: docker.DockerClient
