@@ -108,7 +108,7 @@ def tree_kill(cookie: str) -> None:
 @pytest.fixture(scope="module")
 def remote_engine() -> Iterator[TlsEngine]:
     root = Path(subprocess.check_output(["mktemp", "-d", "/tmp/d5-XXXX"], text=True).strip())
-    with tls_dockerd(root, "ciharness-br5", "10.215.0.1/24") as engine:
+    with tls_dockerd(root, 215) as engine:
         yield engine
     subprocess.run(["rm", "-rf", str(root)], check=False)
 

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.xdist_group("secure-engines")
 @pytest.fixture(scope="module")
 def tls_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsEngine]:
     root = Path(subprocess.check_output(["mktemp", "-d", "/tmp/d3-XXXX"], text=True).strip())
-    with tls_dockerd(root, "ciharness-br3", "10.214.0.1/24") as engine:
+    with tls_dockerd(root, 214) as engine:
         yield engine
     subprocess.run(["rm", "-rf", str(root)], check=False)
 
