@@ -27,13 +27,14 @@ pytest_tier() {
 }
 
 # The engine tier in two phases, chosen by marker: the tests that can share the machine, several
-# at a time (pytest-xdist; tests of one xdist_group share a worker), then those marked `serial`
-# (timing-sensitive, or loading every core on purpose) one at a time, the one marked `last` last.
+# at a time (pytest-xdist; tests of one xdist_group share a worker; handed out in collection
+# order, those marked `early` first), then those marked `serial` (timing-sensitive, or loading
+# every core on purpose) one at a time, the one marked `last` last.
 # TEST_WORKERS sets the first phase's workers (default 3).
 engine_tier() {
     local status=0
     pytest_tier tests/integration -q --timeout=1800 -m "not serial" \
-        -n "${TEST_WORKERS:-3}" --dist loadgroup || status=$?
+        -n "${TEST_WORKERS:-3}" --dist loadgroup --no-loadscope-reorder || status=$?
     pytest_tier tests/integration -q --timeout=1800 -m serial || status=$?
     return "$status"
 }

@@ -1,5 +1,5 @@
 """Rules the whole suite follows (loaded by tests/conftest.py as a plugin): under CI a skip fails
-the run unless it says it lacks a GPU; tests marked `last` run after every other."""
+the run unless it says it lacks a GPU; tests marked `early` run first, `last` after every other."""
 
 from __future__ import annotations
 
@@ -63,6 +63,13 @@ class Marked(Protocol):
 M = TypeVar("M", bound=Marked)
 
 
-def last_at_the_end(items: Sequence[M]) -> list[M]:
-    """The items in their order, those marked `last` moved to the end (in their own order)."""
-    return sorted(items, key=lambda item: item.get_closest_marker("last") is not None)
+def early_first_last_at_the_end(items: Sequence[M]) -> list[M]:
+    """The items in their order, those marked `early` moved to the front and those marked `last`
+    to the end (each kept in its own order)."""
+
+    def rank(item: M) -> int:
+        if item.get_closest_marker("last") is not None:
+            return 2
+        return 0 if item.get_closest_marker("early") is not None else 1
+
+    return sorted(items, key=rank)

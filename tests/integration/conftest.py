@@ -23,7 +23,7 @@ from tests.integration.helpers import (
     stop_registries,
     wait_for_dockerd,
 )
-from tests.rules import last_at_the_end
+from tests.rules import early_first_last_at_the_end
 
 
 @pytest.fixture(scope="session")
@@ -62,12 +62,12 @@ def dirs(tmp_path: Path) -> dict[str, Path]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test here is an engine test; those marked `last` run after all the others."""
+    """Every test here is an engine test; those marked `early` run first, `last` after all others."""
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.engine)
-    items[:] = last_at_the_end(items)
+    items[:] = early_first_last_at_the_end(items)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -3,6 +3,7 @@ through a pipe, and every platform's complete output in its build.log."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 import subprocess
@@ -15,6 +16,8 @@ from pathlib import Path
 import pytest
 
 import docker
+from ci.planning.platforms import discover
+from ci.planning.runspec import image_ref
 from tests.integration.helpers import BUILD_PY, run_build_py, tiny_platforms
 
 PLATFORMS = ("brd-one", "brd-bad", "brd-two")
@@ -30,10 +33,6 @@ STEP = (
 )
 
 
-# One worker: each test's `tiny` removes every ciharness/brd-* image when it ends.
-pytestmark = pytest.mark.xdist_group("board")
-
-
 @pytest.fixture
 def tiny(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[list[str]]:
     """Three platforms whose images this test builds (a RUN step: the image state lasts a
@@ -45,10 +44,10 @@ def tiny(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[list[st
     args = ["-p", ",".join(PLATFORMS), "-j", "2", "--docker-dir", str(docker_dir)]
     args += ["--ccache-dir", str(tmp_path / "ccache"), "--", "bash", "-c", STEP]
     yield args
+    known = discover(docker_dir)  # this test's own tags only: other sessions build brd-* too
     for name in PLATFORMS:
-        for image in docker_client.images.list(name=f"ciharness/{name}"):
-            for tag in image.tags:
-                docker_client.images.remove(tag)
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            docker_client.images.remove(str(image_ref(known[name], docker_dir)))
 
 
 def pane(server: str) -> str:

@@ -83,14 +83,26 @@ def test_output_is_prefixed_and_a_summary_table_closes_the_run(all_cross: tuple[
         assert row[1] == "ok" and "12/0" in row
 
 
+# The arm64 userland's image and amd64's on arm64 share their slow layers (Debian's build tools
+# installed under QEMU): built one after the other on one worker, the second takes them from the
+# build cache; built at once, both pay for them.
+ARM64_USERLAND = pytest.mark.xdist_group("arm64-userland")
+
+
+@pytest.mark.early  # builds an image under full emulation: minutes
 @pytest.mark.usefixtures("no_leftovers")
-@pytest.mark.parametrize(("name", "machine"), [("test.armv7", "armv7l"), ("test.arm64", "aarch64")])
+@pytest.mark.parametrize(
+    ("name", "machine"),
+    [("test.armv7", "armv7l"), pytest.param("test.arm64", "aarch64", marks=ARM64_USERLAND)],
+)
 def test_full_emulation_userland_reports_its_own_machine(tmp_path: Path, name: str, machine: str) -> None:
     result = run_build_py("-p", name, "--build-dir", str(tmp_path / "b"), "--", "uname", "-m", timeout=3600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == machine
 
 
+@pytest.mark.early
+@ARM64_USERLAND
 @pytest.mark.usefixtures("no_leftovers")
 def test_arch_option_runs_the_platform_on_another_architecture(tmp_path: Path) -> None:
     result = run_build_py(

@@ -28,6 +28,7 @@ def manifest(address: str, repository: str, tag: str) -> dict[str, object]:
         return dict(json.load(response))
 
 
+@pytest.mark.early  # bootstraps the release bases of three architectures: minutes
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_release_pushes_per_arch_tags_and_a_manifest_list_to_every_registry(
     tmp_path: Path, docker_client: docker.DockerClient

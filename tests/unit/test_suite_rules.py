@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.readme import REPO
-from tests.rules import last_at_the_end, under_ci
+from tests.rules import early_first_last_at_the_end, under_ci
 
 SKIPPING = """
 import pytest
@@ -93,12 +93,13 @@ class Item:
     markers: set[str] = field(default_factory=set)
 
     def get_closest_marker(self, name: str) -> pytest.Mark | None:
-        return pytest.mark.last.mark if name in self.markers else None
+        return getattr(pytest.mark, name).mark if name in self.markers else None
 
 
-def test_last_moves_marked_items_to_the_end_keeping_both_orders() -> None:
-    items = [Item("a"), Item("z1", {"last"}), Item("b"), Item("z2", {"last"}), Item("c")]
-    assert [i.name for i in last_at_the_end(items)] == ["a", "b", "c", "z1", "z2"]
+def test_early_move_to_the_front_and_last_to_the_end_each_in_its_order() -> None:
+    items = [Item("a"), Item("z1", {"last"}), Item("e1", {"early"}), Item("b"), Item("z2", {"last"})]
+    items += [Item("e2", {"early"}), Item("c")]
+    assert [i.name for i in early_first_last_at_the_end(items)] == ["e1", "e2", "a", "b", "c", "z1", "z2"]
 
 
 def test_the_engine_restart_is_collected_last_by_its_marker_not_its_name() -> None:
