@@ -74,8 +74,11 @@ def container_names(client: docker.DockerClient, labels: list[str] | None = None
 def leftovers(client: docker.DockerClient) -> list[str]:
     """Containers build.py made on this host (they carry its owner labels) that outlived their
     owner, or whose owner is this test process or one of its children. Live runs of other
-    processes (another test session sharing the engine), and the label-only containers some
-    tests make by hand (and remove themselves), are not this test's leftovers."""
+    processes (another test session, or another xdist worker: each is its own process tree), and
+    the label-only containers some tests make by hand (and remove themselves), are not this
+    test's leftovers. A container whose owner died counts whoever owned it: the tests that leave
+    one on purpose for the watchdog (SIGKILL, orphans made by hand) are marked serial, so none is
+    there while workers share the engine."""
     me = psutil.Process()
     mine = {me.pid} | {p.pid for p in me.children(recursive=True)}
     host = socket.gethostname()
