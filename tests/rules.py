@@ -14,6 +14,7 @@ GPU_SKIP = "NO GPU"  # the one skip reason allowed under CI: this machine has no
 
 def skip_no_gpu(reason: str) -> NoReturn:
     """Skip the test because no GPU is here: the one skip CI accepts."""
+    __tracebackhide__ = True  # the skip is reported at the test's line, not here
     pytest.skip(f"{GPU_SKIP}: {reason}")
 
 
