@@ -3,6 +3,7 @@ marked `last` run last whatever their file is called."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -106,7 +107,8 @@ def test_the_engine_restart_is_collected_last_by_its_marker_not_its_name() -> No
     collected = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/integration", "--collect-only", "-q", "-p",
          "no:cacheprovider"],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=True,
+        cwd=REPO, env={k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"},
+        capture_output=True, text=True, timeout=120, check=True,
     ).stdout.splitlines()  # fmt: skip
     ids = [line for line in collected if "::" in line]
     assert ids[-1] == "tests/integration/test_engine_restart.py::test_engine_restart_mid_run"
