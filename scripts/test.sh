@@ -4,7 +4,8 @@
 #   lint    ruff, ruff format, mypy --strict, shellcheck, npm-groovy-lint (Jenkinsfile),
 #           check-jsonschema and zizmor (.github/workflows/ci.yml)
 #   unit    tests/unit: pure logic, no Docker
-#   engine  tests/integration: the real Docker engine (builds, runs, ownership, -i, errors)
+#   engine  tests/integration: the real Docker engine (builds, runs, ownership, -i, errors); the
+#           tests marked `serial` after the others, which run several at a time
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -22,6 +23,19 @@ pytest_tier() {
     "$py" -m pytest "$@" || status=$?
     # pytest's 5 means "no tests collected": a tier that ran nothing has failed.
     [ "$status" -ne 5 ] || echo "test.sh: no tests were collected for $*" >&2
+    return "$status"
+}
+
+# The engine tier in two phases, chosen by marker: the tests that can share the machine, several
+# at a time (pytest-xdist; tests of one xdist_group share a worker; handed out in collection
+# order, those marked `early` first), then those marked `serial` (timing-sensitive, or loading
+# every core on purpose) one at a time, the one marked `last` last.
+# TEST_WORKERS sets the first phase's workers (default 3).
+engine_tier() {
+    local status=0
+    pytest_tier tests/integration -q --timeout=1800 -m "not serial" \
+        -n "${TEST_WORKERS:-3}" --dist loadgroup --no-loadscope-reorder || status=$?
+    pytest_tier tests/integration -q --timeout=1800 -m serial || status=$?
     return "$status"
 }
 
@@ -79,7 +93,7 @@ run_tier() {
                 lint_workflow
             ;;
         unit) pytest_tier tests/unit -q ;;
-        engine) pytest_tier tests/integration -q --timeout=1800 ;;
+        engine) engine_tier ;;
         *) echo "test.sh: unknown tier '$1' (lint, unit, engine)" >&2; return 2 ;;
     esac
 }

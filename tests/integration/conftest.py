@@ -1,65 +1,29 @@
-"""Integration tier: every test here talks to the real Docker engine that scripts/provision.sh starts."""
+"""Integration tier: every test here talks to the real Docker engine that scripts/provision.sh starts.
+The shared fixtures live here; plain helpers in helpers.py."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import pty
-import re
-import select
+import pwd
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
 
 import docker
-from ci.running.cleanup import owner_alive
-
-REPO = Path(__file__).resolve().parents[2]
-BUILD_PY = REPO / "build.py"
-LABEL = "io.ciharness.run-id"
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-
-def run_build_py(
-    *args: str,
-    cwd: Path | None = None,
-    env: dict[str, str] | None = None,
-    user: str | None = None,
-    timeout: float = 900,
-) -> Result:
-    argv = [sys.executable, str(BUILD_PY), *args]
-    if user is not None:
-        argv = ["runuser", "-u", user, "--", *argv]
-    full_env = dict(os.environ)
-    full_env.pop("CCACHE_DIR", None)
-    if env:
-        full_env.update(env)
-    if cwd is None:  # never the repo: its build dirs belong to the developer
-        cwd = Path(tempfile.mkdtemp(prefix="ciharness-it-"))
-        cwd.chmod(0o777)
-    started = time.monotonic()
-    proc = subprocess.run(
-        argv, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    return Result(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+from tests.integration.helpers import (
+    free_port,
+    leftovers,
+    non_root_user,
+    run_build_py,
+    stop_dockerd,
+    stop_registries,
+    wait_for_dockerd,
+)
+from tests.rules import early_first_last_at_the_end
 
 
 @pytest.fixture(scope="session")
@@ -68,10 +32,8 @@ def docker_client() -> Iterator[docker.DockerClient]:
         client = docker.from_env(timeout=10)
         client.ping()
     except docker.errors.DockerException as exc:
-        message = f"NO DOCKER ENGINE: the integration tier cannot run ({exc}); run scripts/provision.sh"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        # Under CI this skip fails the run (tests/rules.py), as every skip but a missing GPU does.
+        pytest.skip(f"NO DOCKER ENGINE: the integration tier cannot run ({exc}); run scripts/provision.sh")
     yield client
     client.close()
 
@@ -82,35 +44,6 @@ def amd64_image(docker_client: docker.DockerClient) -> str:
     result = run_build_py("-p", "amd64", "-b", timeout=1800)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
-
-
-def container_names(client: docker.DockerClient, labels: list[str] | None = None) -> list[str]:
-    """Names of containers (with all the labels given), from one listing: no per-container
-    inspect that could race a container being removed meanwhile."""
-    filters = {"label": labels} if labels else {}
-    return [str(c["Names"][0]).lstrip("/") for c in client.api.containers(all=True, filters=filters)]
-
-
-def leftovers(client: docker.DockerClient) -> list[str]:
-    """Containers build.py made on this host (they carry its owner labels) that outlived their
-    owner, or whose owner is this test process or one of its children. Live runs of other
-    processes (another test session sharing the engine), and the label-only containers some
-    tests make by hand (and remove themselves), are not this test's leftovers."""
-    me = psutil.Process()
-    mine = {me.pid} | {p.pid for p in me.children(recursive=True)}
-    host = socket.gethostname()
-    left: list[str] = []
-    for info in client.api.containers(all=True, filters={"label": [f"io.ciharness.owner-host={host}"]}):
-        labels = info.get("Labels") or {}
-        name = str(info["Names"][0]).lstrip("/")
-        try:
-            pid, start = int(labels["io.ciharness.owner-pid"]), float(labels["io.ciharness.owner-start"])
-        except (KeyError, ValueError):
-            left.append(name)
-            continue
-        if pid in mine or not owner_alive(pid, start):
-            left.append(name)
-    return left
 
 
 @pytest.fixture
@@ -128,133 +61,19 @@ def dirs(tmp_path: Path) -> dict[str, Path]:
     return {"build": build, "ccache": ccache, "cwd": tmp_path}
 
 
-def tiny_platforms(tmp_path: Path, dockerfiles: dict[str, str]) -> Path:
-    """A docker dir holding the given platforms, each a small Dockerfile."""
-    docker_dir = tmp_path / "docker"
-    docker_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in dockerfiles.items():
-        (docker_dir / f"Dockerfile.build.{name}").write_text(text, encoding="utf-8")
-    return docker_dir
-
-
-def snapshot(path: Path) -> dict[str, tuple[int, int]]:
-    """Every file under path with its size and mtime: to prove nothing was touched."""
-    if not path.exists():
-        return {}
-    return {
-        str(p.relative_to(path)): (p.stat().st_size, p.stat().st_mtime_ns)
-        for p in sorted(path.rglob("*"))
-        if p.is_file()
-    }
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here is an engine test; those marked `early` run first, `last` after all others."""
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.engine)
-
-
-def drive_pty(
-    argv: list[str],
-    keystrokes: bytes,
-    timeout: float = 60,
-    cwd: Path | None = None,
-    env: dict[str, str] | None = None,
-) -> tuple[int, str]:
-    """Run argv on a fresh pseudo-terminal, type keystrokes, return (status, everything shown)."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        argv, stdin=follower, stdout=follower, stderr=follower, close_fds=True, cwd=cwd, env=env
-    )
-    os.close(follower)
-    shown = b""
-    typed = False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            shown += chunk
-        if not typed and re.search(rb"[#$] (\x1b\[[0-9;?]*[a-zA-Z])*$", shown):  # a shell prompt
-            os.write(leader, keystrokes)
-            typed = True
-        if proc.poll() is not None and not ready:
-            break
-    os.close(leader)
-    status = proc.wait(timeout=10)
-    return status, shown.decode(errors="replace")
-
-
-_registries: list[subprocess.Popen[bytes]] = []
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_registry(
-    tmp_path: Path, login: tuple[str, str] | None = None
-) -> tuple[str, subprocess.Popen[bytes]]:
-    """A real registry (Debian's docker-registry) on a free loopback port, stopped at exit; with
-    login, it asks for that user and password (htpasswd, bcrypt)."""
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    binary = shutil.which("docker-registry")
-    if binary is None:
-        pytest.fail("NO docker-registry: scripts/provision.sh installs Debian's docker-registry")
-    port = free_port()
-    config = tmp_path / "registry.yml"
-    auth = ""
-    if login is not None:
-        (tmp_path / "htpasswd").write_text(f"{login[0]}:{bcrypt_hash(login[1])}\n")
-        auth = f"auth:\n  htpasswd:\n    realm: test\n    path: {tmp_path / 'htpasswd'}\n"
-    config.write_text(
-        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {tmp_path / 'data'}\n  delete:\n    enabled: true\n"
-        f"{auth}http:\n  addr: 127.0.0.1:{port}\n"
-    )
-    proc = subprocess.Popen(
-        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    address = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(f"http://{address}/v2/", timeout=1).close()
-            break
-        except urllib.error.HTTPError:  # up, and asking for a login
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("the registry did not start")
-            time.sleep(0.2)
-    _registries.append(proc)
-    return address, proc
+    items[:] = early_first_last_at_the_end(items)
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _stop_registries() -> Iterator[None]:
     yield
-    for proc in _registries:
-        proc.kill()
-        proc.wait()
-
-
-def bcrypt_hash(password: str) -> str:
-    """The bcrypt hash htpasswd files hold, from the system's crypt(3) (libxcrypt knows $2b$)."""
-    script = "import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))"
-    result = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", script, password], capture_output=True, text=True, check=True
-    )
-    return result.stdout.strip()
+    stop_registries()
 
 
 @pytest.fixture(scope="session")
@@ -286,19 +105,38 @@ def second_engine() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def wait_for_dockerd(check: list[str], proc: subprocess.Popen[bytes], root: Path, what: str) -> None:
-    """Until `check` (a docker CLI call against it) succeeds; fails the test after 60 s."""
-    deadline = time.monotonic() + 60
-    while subprocess.run(check, capture_output=True, check=False).returncode:
-        if time.monotonic() > deadline or proc.poll() is not None:
-            pytest.fail(f"{what} did not start: " + (root / "dockerd.log").read_text()[-2000:])
-        time.sleep(0.5)
+@pytest.fixture(scope="session")
+def docker_user() -> pwd.struct_passwd:
+    """A non-root user in the docker group, as a developer on a shared machine would be."""
+    return non_root_user()
 
 
-def stop_dockerd(proc: subprocess.Popen[bytes], bridge: str) -> None:
-    """A test's own dockerd stopped, and the bridge made for it deleted."""
-    proc.terminate()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=30)
-    proc.kill()
-    subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
+# Every podman test runs on one xdist worker: the root service build.py starts when none answers,
+# and the test user's rootless service that some of them stop, are the machine's, not a test's.
+PODMAN = pytest.mark.xdist_group("podman")
+
+
+@pytest.fixture(scope="module", params=["docker", pytest.param("podman", marks=PODMAN)])
+def engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each engine kind in turn, with the amd64 and armv7 images on it (podman has its own store:
+    its bases come from the cache)."""
+    kind = str(request.param)
+    if kind == "podman" and shutil.which("podman") is None:
+        pytest.skip("NO PODMAN: scripts/provision.sh --podman installs it")
+    built = run_build_py("--engine", kind, "-p", "amd64,armv7", "-b", timeout=1800)
+    assert built.returncode == 0, built.stderr[-3000:]
+    yield kind
+
+
+@pytest.fixture(scope="module")
+def rootless_user(engine: str) -> pwd.struct_passwd:
+    """The non-root test user; for podman, with its runtime dir and no service left running."""
+    user = non_root_user()
+    if engine == "podman":
+        runtime = Path(f"/run/user/{user.pw_uid}")
+        runtime.mkdir(parents=True, exist_ok=True)
+        os.chown(runtime, user.pw_uid, user.pw_gid)
+        runtime.chmod(0o700)
+        # build.py starts the user's service when none answers: let it, not one left by another run
+        subprocess.run(["pkill", "-u", user.pw_name, "-f", "podman system service"], check=False)
+    return user

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import free_port, stop_dockerd, wait_for_dockerd
+from tests.integration.helpers import free_port, stop_dockerd, wait_for_dockerd
 
 
 def openssl(*args: str, cwd: Path) -> None:
@@ -62,8 +62,10 @@ def cert_dir(ca_dir: Path, where: Path) -> Path:
 
 
 @contextlib.contextmanager
-def tls_dockerd(root: Path, bridge: str, bridge_address: str) -> Iterator[TlsEngine]:
-    """A second dockerd on a loopback TCP port with --tlsverify (own data root and bridge)."""
+def tls_dockerd(root: Path, net: int) -> Iterator[TlsEngine]:
+    """A second dockerd on a loopback TCP port with --tlsverify (own data root and bridge: in
+    10.<net>.0.0/16, named and numbered after this process, so concurrent sessions do not collide)."""
+    bridge, bridge_address = f"cih{net}-{os.getpid()}", f"10.{net}.{1 + os.getpid() % 250}.1/24"
     if shutil.which("dockerd") is None or os.geteuid() != 0:
         pytest.skip("NO dockerd OR NOT ROOT: cannot start a second engine here")
     make_ca(root / "ca", "ciharness-test-ca")

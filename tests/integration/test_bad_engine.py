@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.conftest import run_build_py, snapshot
+import pytest
+
+from tests.integration.helpers import run_build_py, snapshot
 
 
+@pytest.mark.serial  # timed: within 5 s
 def test_unreachable_engine_exits_69_within_5_seconds(tmp_path: Path) -> None:
     build = tmp_path / "build"
     build.mkdir()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import run_build_py, snapshot, tiny_platforms
+from tests.integration.helpers import run_build_py, snapshot, tiny_platforms
 
 SOURCE_LINES = "cmake_minimum_required(VERSION 3.16)\nproject(p C)\n"
 

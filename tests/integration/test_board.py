@@ -3,6 +3,7 @@ through a pipe, and every platform's complete output in its build.log."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 import subprocess
@@ -15,7 +16,9 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import BUILD_PY, run_build_py, tiny_platforms
+from ci.planning.platforms import discover
+from ci.planning.runspec import image_ref
+from tests.integration.helpers import BUILD_PY, run_build_py, tiny_platforms
 
 PLATFORMS = ("brd-one", "brd-bad", "brd-two")
 # Each platform: a line, a pause (building), the phase marker, three numbered lines (testing);
@@ -41,10 +44,10 @@ def tiny(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[list[st
     args = ["-p", ",".join(PLATFORMS), "-j", "2", "--docker-dir", str(docker_dir)]
     args += ["--ccache-dir", str(tmp_path / "ccache"), "--", "bash", "-c", STEP]
     yield args
+    known = discover(docker_dir)  # this test's own tags only: other sessions build brd-* too
     for name in PLATFORMS:
-        for image in docker_client.images.list(name=f"ciharness/{name}"):
-            for tag in image.tags:
-                docker_client.images.remove(tag)
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            docker_client.images.remove(str(image_ref(known[name], docker_dir)))
 
 
 def pane(server: str) -> str:
@@ -65,6 +68,7 @@ def rows(screen: str) -> dict[str, list[str]]:
     return found
 
 
+@pytest.mark.serial  # reads a live tmux screen every 0.2 s for states that last seconds
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_board_on_a_terminal_shows_one_line_per_platform_then_the_summary(
     tiny: list[str], tmp_path: Path

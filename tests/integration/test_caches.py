@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import run_build_py, tiny_platforms
+from tests.integration.helpers import run_build_py, tiny_platforms
 
 STATS = re.compile(r"ccache (\d+) hits, (\d+) misses")
 

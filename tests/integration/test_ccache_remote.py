@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import run_build_py
+from tests.integration.helpers import run_build_py
 
 UNITS = 10
 PASSWORD = "Hunter2-redis-s3cret"  # noqa: S105 (the test Redis's own)

@@ -24,13 +24,15 @@ import pytest
 import docker
 from ci.engine import endpoints
 from ci.engine.client import Engine
-from tests.integration.conftest import BUILD_PY, container_names, run_build_py, start_registry, tiny_platforms
+from tests.integration.helpers import BUILD_PY, container_names, run_build_py, start_registry, tiny_platforms
 from tests.integration.secure_engines import TlsEngine, tls_dockerd
 
 CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS", "50"))
 REMOTE_EVERY = 5  # every 5th trial runs on the remote engine
 HANG_SECONDS = 10.0  # a run still alive this long after its signal hangs
 LEAK_SECONDS = 5.0
+
+pytestmark = pytest.mark.serial  # loads every core on purpose, and times cleanups to the second
 
 UNIT = """#include <regex>
 #include <string>
@@ -106,7 +108,7 @@ def tree_kill(cookie: str) -> None:
 @pytest.fixture(scope="module")
 def remote_engine() -> Iterator[TlsEngine]:
     root = Path(subprocess.check_output(["mktemp", "-d", "/tmp/d5-XXXX"], text=True).strip())
-    with tls_dockerd(root, "ciharness-br5", "10.215.0.1/24") as engine:
+    with tls_dockerd(root, 215) as engine:
         yield engine
     subprocess.run(["rm", "-rf", str(root)], check=False)
 

@@ -14,9 +14,11 @@ import pytest
 
 from ci.planning import builddirs
 from ci.running import locks
-from tests.integration.conftest import BUILD_PY
+from tests.integration.helpers import BUILD_PY
 
 EARLY_TRIALS = int(os.environ.get("EARLY_TRIALS", "60"))
+
+pytestmark = pytest.mark.serial  # signals timed to the first 0.3 s of a run
 
 
 @pytest.mark.usefixtures("amd64_image")

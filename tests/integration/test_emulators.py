@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ci.output.hints import hints_for
-from tests.integration.conftest import run_build_py
+from tests.integration.helpers import run_build_py
 
 # platform -> the byte order its try_run must detect.
 BYTE_ORDER = {

@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import (
+from tests.integration.helpers import (
     BUILD_PY,
     LABEL,
+    as_user,
     container_names,
     drive_pty,
     leftovers,
@@ -32,20 +33,6 @@ from tests.integration.conftest import (
 
 PODMAN_SOCKET = "unix:///run/podman/podman.sock"
 CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS_PODMAN", "12"))
-
-
-@pytest.fixture(scope="module", params=["docker", "podman"])
-def engine(request: pytest.FixtureRequest) -> Iterator[str]:
-    kind = str(request.param)
-    if kind == "podman" and shutil.which("podman") is None:
-        message = "NO PODMAN: scripts/provision.sh --podman installs it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    # The platform's image on this engine (podman has its own store: bases come from the cache).
-    built = run_build_py("--engine", kind, "-p", "amd64,armv7", "-b", timeout=1800)
-    assert built.returncode == 0, built.stderr[-3000:]
-    yield kind
 
 
 def client_for(kind: str) -> docker.DockerClient:
@@ -119,6 +106,7 @@ def test_timeout(engine: str, tmp_path: Path) -> None:
     assert result.returncode == 124
 
 
+@pytest.mark.serial  # removals timed to 1.5 s; SIGKILLed owners leave containers for the watchdog
 def test_chaos_signals(engine: str, tmp_path: Path) -> None:
     rng = random.Random(7)
     for _ in range(CHAOS_TRIALS):
@@ -136,33 +124,6 @@ def test_chaos_signals(engine: str, tmp_path: Path) -> None:
         while ours(engine, owner_pid=str(proc.pid)):
             assert time.monotonic() < deadline, (sig, ours(engine))
             time.sleep(0.05)
-
-
-@pytest.fixture(scope="module")
-def rootless_user(engine: str) -> pwd.struct_passwd:
-    from tests.integration.test_identity import TEST_USER
-
-    if os.geteuid() != 0:
-        pytest.skip("NOT ROOT: cannot create the non-root test user")
-    try:
-        user = pwd.getpwnam(TEST_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--create-home", "--groups", "docker", TEST_USER], check=True)
-        user = pwd.getpwnam(TEST_USER)
-    if engine == "podman":
-        runtime = Path(f"/run/user/{user.pw_uid}")
-        runtime.mkdir(parents=True, exist_ok=True)
-        os.chown(runtime, user.pw_uid, user.pw_gid)
-        runtime.chmod(0o700)
-        # build.py starts the user's service when none answers: let it, not one left by another run
-        subprocess.run(["pkill", "-u", user.pw_name, "-f", "podman system service"], check=False)
-    return user
-
-
-def as_user(user: pwd.struct_passwd, argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ["PATH"], "HOME": user.pw_dir, "XDG_RUNTIME_DIR": f"/run/user/{user.pw_uid}"}
-    wrapped = ["runuser", "-u", user.pw_name, "--", "env", *[f"{k}={v}" for k, v in env.items()], *argv]
-    return subprocess.run(wrapped, cwd=cwd, capture_output=True, text=True, timeout=900, check=False)
 
 
 def test_files_belong_to_the_invoking_user(engine: str, rootless_user: pwd.struct_passwd) -> None:
@@ -194,6 +155,7 @@ def test_files_belong_to_the_invoking_user(engine: str, rootless_user: pwd.struc
         shutil.rmtree(work, ignore_errors=True)
 
 
+@pytest.mark.xdist_group("podman")
 @pytest.mark.parametrize("engine", ["podman"], indirect=True)  # Docker's engine is a system service
 def test_podman_service_outlives_the_directory_it_was_started_from(
     engine: str, rootless_user: pwd.struct_passwd

@@ -12,7 +12,7 @@ import pytest
 import docker
 from ci.planning.platforms import discover
 from ci.planning.runspec import image_ref
-from tests.integration.conftest import run_build_py, snapshot, tiny_platforms
+from tests.integration.helpers import run_build_py, snapshot, tiny_platforms
 
 pytestmark = pytest.mark.usefixtures("no_leftovers")
 
@@ -79,6 +79,7 @@ def test_without_gpus_a_gpu_platform_still_builds_prints_and_runs(
         docker_client.api.remove_image(ref)
 
 
+@pytest.mark.xdist_group("podman")
 def test_podman_is_refused_for_gpus(tmp_path: Path) -> None:
     docker_dir, _ = gpu_platform(tmp_path)
     result = run_build_py(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import run_build_py
+from tests.integration.helpers import run_build_py
 
 
 def failing_run(tmp_path: Path, *args: str) -> tuple[int, str]:

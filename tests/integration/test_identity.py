@@ -13,21 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import BUILD_PY, drive_pty, run_build_py
-
-TEST_USER = "ciharness-it"
-
-
-@pytest.fixture(scope="session")
-def docker_user() -> pwd.struct_passwd:
-    """A non-root user in the docker group, as a developer on a shared machine would be."""
-    if os.geteuid() != 0:
-        pytest.skip("NOT ROOT: cannot create the non-root test user; run the suite as root (CI does)")
-    try:
-        return pwd.getpwnam(TEST_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--create-home", "--groups", "docker", TEST_USER], check=True)
-        return pwd.getpwnam(TEST_USER)
+from tests.integration.helpers import BUILD_PY, TEST_USER, drive_pty, run_build_py
 
 
 def owned_by(path: Path) -> set[int]:

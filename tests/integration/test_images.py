@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import run_build_py, tiny_platforms
+from tests.integration.helpers import run_build_py, tiny_platforms
 
 BUILT = "building image"
+
+# One worker: test_run_only_never_builds compares the ciharness/tiny images before and after.
+pytestmark = pytest.mark.xdist_group("tiny-images")
 
 
 def tiny(tmp_path: Path, marker: str, extra: str = "") -> Path:

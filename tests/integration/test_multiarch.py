@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import run_build_py, tiny_platforms
+from tests.integration.helpers import run_build_py, tiny_platforms
 
 # platform -> (ELF class bits, byte order, e_machine) as the ELF specification numbers them.
 EXPECTED_ELF = {
@@ -48,6 +48,7 @@ def all_cross(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str,
     return base, result.stdout, result.stderr, result.returncode
 
 
+@pytest.mark.xdist_group("all-cross")  # one worker makes all_cross (a module fixture) and reads it
 @pytest.mark.usefixtures("no_leftovers")
 def test_every_platform_builds_and_passes_its_tests(all_cross: tuple[Path, str, str, int]) -> None:
     base, _, stderr, status = all_cross
@@ -59,6 +60,7 @@ def test_every_platform_builds_and_passes_its_tests(all_cross: tuple[Path, str, 
         assert all(c.get("classname", "").startswith(f"{name}.") for c in suite.iter("testcase"))
 
 
+@pytest.mark.xdist_group("all-cross")
 @pytest.mark.parametrize("name", list(EXPECTED_ELF))
 def test_binaries_are_of_the_target_architecture(all_cross: tuple[Path, str, str, int], name: str) -> None:
     base = all_cross[0]
@@ -70,6 +72,7 @@ def test_binaries_are_of_the_target_architecture(all_cross: tuple[Path, str, str
     assert f"on a {bits}-bit {order}-endian target: 0 failure(s)" in junit
 
 
+@pytest.mark.xdist_group("all-cross")
 def test_output_is_prefixed_and_a_summary_table_closes_the_run(all_cross: tuple[Path, str, str, int]) -> None:
     _, stdout, stderr, _ = all_cross
     assert re.search(r"^\[s390x\] 100% tests passed", stdout, re.MULTILINE)
@@ -80,14 +83,26 @@ def test_output_is_prefixed_and_a_summary_table_closes_the_run(all_cross: tuple[
         assert row[1] == "ok" and "12/0" in row
 
 
+# The arm64 userland's image and amd64's on arm64 share their slow layers (Debian's build tools
+# installed under QEMU): built one after the other on one worker, the second takes them from the
+# build cache; built at once, both pay for them.
+ARM64_USERLAND = pytest.mark.xdist_group("arm64-userland")
+
+
+@pytest.mark.early  # builds an image under full emulation: minutes
 @pytest.mark.usefixtures("no_leftovers")
-@pytest.mark.parametrize(("name", "machine"), [("test.armv7", "armv7l"), ("test.arm64", "aarch64")])
+@pytest.mark.parametrize(
+    ("name", "machine"),
+    [("test.armv7", "armv7l"), pytest.param("test.arm64", "aarch64", marks=ARM64_USERLAND)],
+)
 def test_full_emulation_userland_reports_its_own_machine(tmp_path: Path, name: str, machine: str) -> None:
     result = run_build_py("-p", name, "--build-dir", str(tmp_path / "b"), "--", "uname", "-m", timeout=3600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == machine
 
 
+@pytest.mark.early
+@ARM64_USERLAND
 @pytest.mark.usefixtures("no_leftovers")
 def test_arch_option_runs_the_platform_on_another_architecture(tmp_path: Path) -> None:
     result = run_build_py(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import REPO
+from tests.integration.helpers import REPO
 from tests.readme import block
 
 TEST_USER = "ciharness-qs"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import REPO, drive_pty
+from tests.integration.helpers import REPO, drive_pty
 from tests.readme import block
 
 
@@ -28,6 +28,7 @@ def sh(command: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProc
     )
 
 
+@pytest.mark.early  # the longest test: every platform, from a fresh clone
 @pytest.mark.usefixtures("amd64_image")
 def test_quick_start_and_usage_commands_work_from_a_fresh_clone(fresh_clone: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import run_build_py, start_registry, tiny_platforms
+from tests.integration.helpers import run_build_py, start_registry, tiny_platforms
 
 
 def tags(address: str, repository: str) -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import run_build_py, start_registry
+from tests.integration.helpers import run_build_py, start_registry
 
 LIST_TYPES = (
     "application/vnd.docker.distribution.manifest.list.v2+json",
@@ -28,6 +28,7 @@ def manifest(address: str, repository: str, tag: str) -> dict[str, object]:
         return dict(json.load(response))
 
 
+@pytest.mark.early  # bootstraps the release bases of three architectures: minutes
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_release_pushes_per_arch_tags_and_a_manifest_list_to_every_registry(
     tmp_path: Path, docker_client: docker.DockerClient

@@ -16,38 +16,19 @@ import psutil
 import pytest
 
 import docker
-from tests.integration.conftest import BUILD_PY, LABEL, container_names, leftovers, run_build_py
+from tests.integration.helpers import (
+    BUILD_PY,
+    container_names,
+    leftovers,
+    run_build_py,
+    start,
+    wait_until_none,
+)
 
 CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS", "50"))
 
 
-def ours(client: docker.DockerClient, **labels: str) -> list[str]:
-    filters = [LABEL] + [f"io.ciharness.{k.replace('_', '-')}={v}" for k, v in labels.items()]
-    return container_names(client, filters)
-
-
-def wait_until_none(client: docker.DockerClient, seconds: float, **labels: str) -> float:
-    """Seconds until no container with labels exists; fails after `seconds`."""
-    started = time.monotonic()
-    while ours(client, **labels):
-        if time.monotonic() - started > seconds:
-            pytest.fail(f"containers still there after {seconds} s: {ours(client, **labels)}")
-        time.sleep(0.05)
-    return time.monotonic() - started
-
-
-def start(tmp: Path, *command: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    return subprocess.Popen(
-        [sys.executable, str(BUILD_PY), "-p", "amd64", "--build-dir", str(tmp / "b"), "--", *command],
-        cwd=tmp,
-        env=full_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
+@pytest.mark.serial  # removals timed to 1.5 s; SIGKILLed owners leave containers for the watchdog
 @pytest.mark.usefixtures("amd64_image")
 def test_chaos_signals_at_random_moments_leave_no_container(
     docker_client: docker.DockerClient, tmp_path: Path
@@ -80,6 +61,7 @@ def test_chaos_signals_at_random_moments_leave_no_container(
     assert leftovers(docker_client) == []  # other sessions' live runs may share the engine
 
 
+@pytest.mark.serial  # its SIGKILLed run leaves a container for the watchdog (10 s)
 @pytest.mark.usefixtures("amd64_image")
 def test_jenkins_process_tree_killer_reaches_the_container(
     docker_client: docker.DockerClient, tmp_path: Path
@@ -110,6 +92,7 @@ def test_jenkins_process_tree_killer_reaches_the_container(
     wait_until_none(docker_client, 10, owner_pid=str(proc.pid))
 
 
+@pytest.mark.serial  # timed: a 2 s timeout must end the run within 15 s
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_timeout_kills_and_removes_the_container(tmp_path: Path) -> None:
     result = run_build_py(
@@ -120,6 +103,7 @@ def test_timeout_kills_and_removes_the_container(tmp_path: Path) -> None:
     assert "--timeout 2 s" in result.stderr
 
 
+@pytest.mark.serial  # its orphans (and --cleanup) would be any other test's leftovers
 @pytest.mark.usefixtures("amd64_image")
 def test_cleanup_removes_orphans_only(
     docker_client: docker.DockerClient, amd64_image: str, tmp_path: Path

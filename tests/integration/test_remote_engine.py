@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import (
+from tests.integration.helpers import (
     BUILD_PY,
     container_names,
     free_port,
@@ -34,6 +34,7 @@ def containers_on(url: str) -> list[str]:
         client.close()
 
 
+@pytest.mark.xdist_group("second-engine")  # one worker starts the second dockerd
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_platform_builds_and_tests_on_its_mapped_engine(second_engine: str, tmp_path: Path) -> None:
     # Scale-out as a site would: this machine pushes its image to a registry cache, and the other
@@ -79,6 +80,7 @@ def test_unreachable_engine_fails_its_platform_only(tmp_path: Path) -> None:
     assert "cannot reach the Docker engine at tcp://127.0.0.1" in result.stderr
 
 
+@pytest.mark.xdist_group("second-engine")  # one worker starts the second dockerd
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_build_log_is_written_here_never_copied_back(second_engine: str, tmp_path: Path) -> None:
     docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:bookworm\n"})
@@ -94,6 +96,7 @@ def test_build_log_is_written_here_never_copied_back(second_engine: str, tmp_pat
     assert any(line.startswith("build.py: far: running bash -c") for line in log)
 
 
+@pytest.mark.serial  # the watchdog is timed (5 s) after a SIGKILL
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_timeout_and_sigkill_clean_up_on_the_remote_engine(second_engine: str, tmp_path: Path) -> None:
     docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:trixie\n"})
@@ -118,6 +121,7 @@ def test_timeout_and_sigkill_clean_up_on_the_remote_engine(second_engine: str, t
         time.sleep(0.05)
 
 
+@pytest.mark.xdist_group("second-engine")  # one worker starts the second dockerd
 @pytest.mark.usefixtures("amd64_image")
 def test_cleanup_reaches_every_named_engine(second_engine: str, tmp_path: Path) -> None:
     docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:trixie\n"})

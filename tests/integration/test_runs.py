@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import REPO, run_build_py, snapshot
+from tests.integration.helpers import REPO, run_build_py, snapshot
 
 
 def common(dirs: dict[str, Path]) -> list[str]:

@@ -22,16 +22,19 @@ import docker
 from ci.engine import endpoints
 from ci.engine.client import Engine
 from ci.errors import EngineUnreachableError
-from tests.integration.conftest import BUILD_PY, container_names, run_build_py, start_registry
+from tests.integration.helpers import BUILD_PY, container_names, run_build_py, start_registry
 from tests.integration.secure_engines import SshEngine, TlsEngine, sshd, tls_dockerd
 
 LABEL = "io.ciharness.run-id"
+
+# One worker starts this module's TLS dockerd (its bridge has a fixed name) and sshd.
+pytestmark = pytest.mark.xdist_group("secure-engines")
 
 
 @pytest.fixture(scope="module")
 def tls_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsEngine]:
     root = Path(subprocess.check_output(["mktemp", "-d", "/tmp/d3-XXXX"], text=True).strip())
-    with tls_dockerd(root, "ciharness-br3", "10.214.0.1/24") as engine:
+    with tls_dockerd(root, 214) as engine:
         yield engine
     subprocess.run(["rm", "-rf", str(root)], check=False)
 
@@ -117,6 +120,7 @@ def tiny_image(client: docker.DockerClient) -> str:
     return "ciharness-test/empty:1"
 
 
+@pytest.mark.serial  # its owner is SIGKILLed; the watchdog is timed (15 s)
 @pytest.mark.usefixtures("amd64_image")
 def test_watchdog_reaches_tls_and_ssh_engines(
     tls_engine: TlsEngine, ssh_engine: SshEngine, docker_client: docker.DockerClient, amd64_image: str
@@ -172,6 +176,7 @@ def test_build_py_through_tls_needs_the_right_certificates(tls_engine: TlsEngine
         assert "Traceback" not in result.stderr
 
 
+@pytest.mark.serial  # its SIGKILLed run leaves a local container for the watchdog (15 s)
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_build_py_over_ssh_builds_tests_and_survives_sigkill(
     ssh_engine: SshEngine, docker_client: docker.DockerClient, tmp_path: Path

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import BUILD_PY, run_build_py
-from tests.integration.test_engines_parity import as_user, engine, rootless_user  # noqa: F401
+from tests.integration.helpers import BUILD_PY, as_user, run_build_py
 
 # A project like the ones that broke on a read-only source: its configure step renames a header
 # inside the source dir, and its test writes its output under the source dir.
@@ -60,7 +59,7 @@ def fingerprint(tree: Path) -> dict[str, tuple[str, int]]:
     return found
 
 
-def test_concurrent_platforms_write_into_their_own_view_of_the_tree(engine: str, tmp_path: Path) -> None:  # noqa: F811
+def test_concurrent_platforms_write_into_their_own_view_of_the_tree(engine: str, tmp_path: Path) -> None:
     src = make_project(tmp_path)
     before = fingerprint(src)
     result = run_build_py(
@@ -78,7 +77,7 @@ def test_concurrent_platforms_write_into_their_own_view_of_the_tree(engine: str,
         assert not (tmp_path / f"b.{name}" / ".ciharness-source" / "work" / "work").exists()
 
 
-def test_writable_source_writes_into_the_tree(engine: str, tmp_path: Path) -> None:  # noqa: F811
+def test_writable_source_writes_into_the_tree(engine: str, tmp_path: Path) -> None:
     src = make_project(tmp_path)
     result = run_build_py(
         "--engine", engine, "-p", "amd64", "--writable-source", "--source", str(src),
@@ -123,8 +122,8 @@ def test_printed_line_makes_the_same_overlay_when_pasted(tmp_path: Path) -> None
 
 
 def test_non_root_user_can_remove_everything_it_built(
-    engine: str,  # noqa: F811
-    rootless_user: pwd.struct_passwd,  # noqa: F811
+    engine: str,
+    rootless_user: pwd.struct_passwd,
 ) -> None:
     """Docker: a user in the docker group. Podman: the same user, rootless."""
     work = Path(tempfile.mkdtemp(prefix="ciharness-cow-"))

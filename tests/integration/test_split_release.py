@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.conftest import Result, run_build_py, start_registry
+from tests.integration.helpers import Result, run_build_py, start_registry
 
 LIST_TYPES = (
     "application/vnd.docker.distribution.manifest.list.v2+json",
@@ -67,6 +67,7 @@ def joined(result: Result, repositories: list[str], tag: str) -> dict[str, str]:
     return {r: lines[f"{r}:{tag}"] for r in repositories}
 
 
+@pytest.mark.xdist_group("second-engine")  # one worker starts the second dockerd
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_agents_on_two_engines_release_their_arch_and_a_third_process_joins(
     tmp_path: Path, second_engine: str, docker_client: docker.DockerClient

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import BUILD_PY
+from tests.integration.helpers import BUILD_PY
 
 HEAVY = ("docker", "requests", "urllib3")
 

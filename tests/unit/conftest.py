@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
@@ -34,3 +35,20 @@ def restore_logging() -> Iterator[None]:
     saved = (logger.handlers[:], logger.level, logger.propagate)
     yield
     logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A checkout to plan against: three platforms' Dockerfiles, a step script, a CMake source."""
+    docker_dir = tmp_path / "docker"
+    docker_dir.mkdir()
+    for name, target in (("amd64", ""), ("other", ""), ("arm64", "# ci.target: linux/arm64\n")):
+        (docker_dir / f"Dockerfile.build.{name}").write_text(
+            f"{target}FROM debian:trixie\n", encoding="utf-8"
+        )
+    (tmp_path / "runtime_functions.sh").write_text(
+        "build_generic() {\n}\nbuild_other() {\n}\nstep() {\n}\n", encoding="utf-8"
+    )
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "CMakeLists.txt").write_text("project(p C)\n", encoding="utf-8")
+    return tmp_path

@@ -9,9 +9,7 @@ import pytest
 
 from ci.errors import ExitCode, NoBuildSystemError
 from ci.planning import buildsystem, runplan
-from tests.unit.test_invocation import plan, project, shared
-
-__all__ = ["project"]  # the fixture, shared with test_invocation
+from tests.unit.helpers import plan, shared
 
 
 @pytest.mark.parametrize(

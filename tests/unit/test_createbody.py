@@ -11,7 +11,7 @@ from ci.planning import gpus
 from ci.planning.createbody import container_config
 from ci.planning.runline import docker_run_argv
 from ci.planning.runspec import RunSpec, plan_run
-from tests.unit.test_plan import inputs
+from tests.unit.helpers import inputs
 
 
 def everything(program: str = "docker") -> RunSpec:

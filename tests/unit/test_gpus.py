@@ -14,7 +14,7 @@ from ci.planning.platforms import discover
 from ci.planning.runline import docker_run_argv
 from ci.planning.runspec import plan_run
 from ci.settings.options import parse_args
-from tests.unit.test_plan import inputs
+from tests.unit.helpers import inputs
 
 
 @pytest.mark.parametrize(

@@ -17,66 +17,12 @@ from ci.errors import (
 )
 from ci.planning import runspec
 from ci.planning.gpus import ALL_GPUS, NO_GPUS, Gpus
-from ci.planning.invocation import Invocation, PlatformRun, mode_of, plan_invocation
+from ci.planning.invocation import Invocation, PlatformRun, mode_of
 from ci.planning.runplan import run_inputs
-from ci.settings.host import Host
 from ci.settings.options import parse_args
+from tests.unit.helpers import plan, shared
 
 GiB = 1 << 30
-
-
-def host(tmp_path: Path, **overrides: object) -> Host:
-    facts: dict[str, object] = {
-        "machine": "x86_64",
-        "cpus": 8,
-        "available_memory": 6 * GiB,
-        "uid": 1234,
-        "gid": 2345,
-        "euid": 1234,
-        "pid": 4242,
-        "start_time": 1700000000.5,
-        "name": "agent-7",
-        "cwd": tmp_path / "cwd",
-        "home": tmp_path / "home",
-        "stdin_tty": False,
-    }
-    facts.update(overrides)
-    return Host(**facts)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    docker_dir = tmp_path / "docker"
-    docker_dir.mkdir()
-    for name, target in (("amd64", ""), ("other", ""), ("arm64", "# ci.target: linux/arm64\n")):
-        (docker_dir / f"Dockerfile.build.{name}").write_text(
-            f"{target}FROM debian:trixie\n", encoding="utf-8"
-        )
-    (tmp_path / "runtime_functions.sh").write_text(
-        "build_generic() {\n}\nbuild_other() {\n}\nstep() {\n}\n", encoding="utf-8"
-    )
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "CMakeLists.txt").write_text("project(p C)\n", encoding="utf-8")
-    return tmp_path
-
-
-def plan(project: Path, *argv: str, env: dict[str, str] | None = None, **facts: object) -> Invocation:
-    full = [
-        *argv,
-        *(
-            "--docker-dir",
-            str(project / "docker"),
-            "--runtime-functions",
-            str(project / "runtime_functions.sh"),
-        ),
-        *("--source", str(project / "src"), "--ccache-dir", str(project / "ccache")),
-    ]
-    return plan_invocation(parse_args(full, env or {}), env or {}, host(project, **facts))
-
-
-def shared(inv: Invocation) -> runspec.RunSettings:
-    assert inv.run is not None
-    return inv.run
 
 
 def inputs_of(inv: Invocation, run: PlatformRun, **facts: object) -> runspec.RunInputs:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,8 +13,6 @@ from ci.planning.platforms import Platform
 from ci.planning.runline import docker_run_argv
 from ci.planning.runspec import (
     ImageRef,
-    RunInputs,
-    RunSettings,
     RunSpec,
     content_hash,
     image_labels,
@@ -23,8 +20,7 @@ from ci.planning.runspec import (
     parse_env,
     plan_run,
 )
-from ci.settings.host import Host
-from ci.settings.options import parse_args
+from tests.unit.helpers import inputs
 
 DOCKERFILE = """\
 # ci.docker-platform: linux/amd64
@@ -234,52 +230,6 @@ def test_malformed_env(pair: str) -> None:
 
 
 # -- plan_run ---------------------------------------------------------------------------------
-
-
-SHARED_FIELDS = {f.name for f in dataclasses.fields(RunSettings)}
-HOST_FIELDS = {
-    "uid": "uid",
-    "gid": "gid",
-    "owner_pid": "pid",
-    "owner_start": "start_time",
-    "owner_host": "name",
-}
-
-
-def inputs(**changes: object) -> RunInputs:
-    """A run's inputs; changes name a field of RunInputs, of its RunSettings, a setting
-    (ccache_max_size), a host fact (uid, gid, owner_pid, owner_start, owner_host) or tty."""
-    host = Host(
-        machine="x86_64", cpus=8, available_memory=8 << 30, uid=1234, gid=5678, euid=1234, pid=4242,
-        start_time=1700000000.123456, name="host1", cwd=Path("/home/u"), home=Path("/home/u"),
-        stdin_tty=bool(changes.pop("tty", False)),
-    )  # fmt: skip
-    facts: dict[str, Any] = {HOST_FIELDS[k]: changes.pop(k) for k in list(changes) if k in HOST_FIELDS}
-    host = dataclasses.replace(host, **facts)
-    settings = parse_args(["-p", "armv7"])
-    if "ccache_max_size" in changes:
-        settings = dataclasses.replace(settings, ccache_max_size=str(changes.pop("ccache_max_size")))
-    shared = RunSettings(
-        settings=settings,
-        host=host,
-        source_dir=Path("/home/u/src"),
-        ccache_dir=Path("/home/u/.cache/ccache"),
-        runtime_functions=Path("/repo/runtime_functions.sh"),
-        user_env={},
-        jobs=6,
-        run_id="abc123def456",
-    )
-    shared_changes = {k: changes.pop(k) for k in list(changes) if k in SHARED_FIELDS}
-    shared = dataclasses.replace(shared, **shared_changes)  # type: ignore[arg-type]
-    base = RunInputs(
-        shared=shared,
-        platform=Platform(name="armv7", dockerfile=Path("/d/Dockerfile.build.armv7"), target="linux/arm/v7"),
-        image=ImageRef(repository="ciharness/armv7", tag="0123456789abcdef"),
-        command=("/work/runtime_functions.sh", "build_generic"),
-        build_dir=Path("/home/u/build"),
-        source_mode="read-only",
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def mounts(spec: RunSpec) -> dict[str, tuple[Path | str, bool]]:

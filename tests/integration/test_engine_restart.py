@@ -1,5 +1,5 @@
 """The engine restarted in the middle of a run: a clear error, no hang, nothing left behind.
-(Named to run last: it restarts the machine's dockerd.)"""
+(Marked to run last, alone: it restarts the machine's dockerd.)"""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import psutil
 import pytest
 
 import docker
-from tests.integration.conftest import REPO
-from tests.integration.test_reliability import ours, start, wait_until_none
+from tests.integration.helpers import REPO, ours, start, wait_until_none
 
 
 def dockerd() -> psutil.Process:
@@ -28,6 +27,8 @@ def dockerd() -> psutil.Process:
     return found[0]
 
 
+@pytest.mark.serial
+@pytest.mark.last
 @pytest.mark.usefixtures("amd64_image")
 def test_engine_restart_mid_run(docker_client: docker.DockerClient, tmp_path: Path) -> None:
     engine = dockerd()
