@@ -74,6 +74,10 @@ CASES: list[tuple[str, list[str], dict[str, str], int, str]] = [
     ),
     ("release-without-push", ["-p", "amd64", "--release", "1.0"], {}, 2, "go together"),
     ("interactive-several", ["-p", "amd64,i386", "-i"], {}, 2, "one platform"),
+    # The default step on a tree no build system knows: refused before any container.
+    ("no-build-system", ["-p", "amd64", "--source", "{nosys}"], {}, 86, "looked for CMakeLists.txt"),
+    ("zero-test-jobs", ["-p", "amd64", "--test-jobs", "0"], {}, 2, "--test-jobs"),
+    ("unknown-build-system", ["-p", "amd64", "--build-system", "scons"], {}, 2, "invalid choice"),
 ]
 
 
@@ -94,8 +98,13 @@ def user_dirs(tmp_path: Path) -> dict[str, Path]:
         },
     )
     bad = tiny_platforms(tmp_path / "bad", {"amd64": "# ci.colour: blue\nFROM debian:trixie\n"})
+    nosys = tmp_path / "nosys"  # sources and a README, but nothing that builds them
+    nosys.mkdir()
+    (nosys / "README").write_text("build me by hand\n")
+    (nosys / "main.c").write_text("int main(void) { return 0; }\n")
     return {
         "tmp": tmp_path,
+        "nosys": nosys,
         "src": src,
         "build": build,
         "cache": cache,
@@ -121,9 +130,10 @@ def test_bad_input(
         and "-b" not in argv
         and "--release" not in argv
         and not any(a.startswith("build_") or a == "describe_platform" for a in argv)
+        and fill["nosys"] not in argv
     ):
         argv += ["--", "true"]
-    before = {name: snapshot(user_dirs[name]) for name in ("src", "build", "cache")}
+    before = {name: snapshot(user_dirs[name]) for name in ("src", "build", "cache", "nosys")}
 
     result = run_build_py(*argv, env={k: v.format(**fill) for k, v in env.items()}, timeout=300)
 
