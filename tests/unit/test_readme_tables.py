@@ -113,3 +113,31 @@ def test_engines_file_example_is_valid(tmp_path: Path) -> None:
         ),
         "ssh://ci@arm-builder": Endpoint("ssh://ci@arm-builder", ssh_config=str(tmp_path / "ssh" / "config")),
     }
+
+
+def _layout_block() -> str:
+    text = README.split("\nLayout. ", 1)[1]
+    return text.split("```\n", 1)[1].split("\n```", 1)[0]
+
+
+def test_layout_tree_names_every_subpackage_and_module_that_exists() -> None:
+    """The Layout block is a tree of what is there: every path it names exists, and every
+    subpackage and module of ci/ is named in its subpackage's entry."""
+    entries: dict[str, str] = {}
+    current = ""
+    for line in _layout_block().splitlines():
+        if line and not line.startswith(" "):
+            current = line.split()[0]
+            entries[current] = line[len(current) :]
+        else:
+            entries[current] += " " + line.strip()
+    for path in entries:
+        assert (REPO / path.rstrip("/")).exists(), path
+    for package in sorted(p for p in (REPO / "ci").iterdir() if (p / "__init__.py").is_file()):
+        key = f"ci/{package.name}/"
+        assert key in entries, f"{key} missing from the README's layout"
+        for module in sorted(package.glob("*.py")):
+            if module.name != "__init__.py":
+                assert module.name in entries[key], f"{module.relative_to(REPO)} missing from the layout"
+    top = sorted(p.name for p in (REPO / "ci").glob("*.py") if p.name != "__init__.py")
+    assert all(f"ci/{name}" in entries for name in top), top
