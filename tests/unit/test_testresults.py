@@ -13,10 +13,12 @@ from ci.output import outcomes, summary, testresults
 from ci.planning.buildsystem import Choice
 
 
-def meson_line(name: str, result: str, code: int = 0, stdout: str = "") -> str:
+def meson_line(name: str, result: str, code: int = 0, stdout: str = "", command: object = "") -> str:
+    """A line of meson-logs/testlog.json as Meson 1.7 writes it (keys seen in a real one)."""
     return json.dumps(
-        {"name": name, "result": result, "returncode": code, "duration": 0.25, "stdout": stdout,
-         "command": [f"/work/build/{name}"], "suite": ["proj"], "is_parallel": True}
+        {"name": name, "stdout": stdout, "result": result, "starttime": 1795774362.55, "duration": 0.25,
+         "returncode": code, "env": {"PATH": "/usr/bin"},
+         "command": [f"/work/build/{name}"] if command == "" else command}
     )  # fmt: skip
 
 
@@ -53,9 +55,12 @@ def test_meson_results_become_a_labelled_suite() -> None:
 
 
 def test_a_cross_binary_meson_could_not_run_is_a_failure_not_a_skip() -> None:
-    log = meson_line("t", "SKIP", 0, "Not run because can not execute cross compiled binaries.")
-    (case,) = testresults.from_meson(log)
+    # Meson 1.7, a cross file without exe_wrapper: SKIP, exit 77 and no command.
+    not_run = meson_line("t", "SKIP", 77, "", command=None)
+    (case,) = testresults.from_meson(not_run)
     assert case.status == "failed" and "exe_wrapper" in case.message
+    (chosen,) = testresults.from_meson(meson_line("t", "SKIP", 77, "not here\n"))  # the test's own exit 77
+    assert chosen.status == "skipped"
 
 
 def test_automake_trs_files_plain_and_tap() -> None:
