@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Make a cross image for ARCH from its row in the architecture table (../arches: docker/arches in
 # the repository, /opt/ci/arches in the image): Debian's gcc-<triplet> and g++-<triplet> (plus any
-# PACKAGE given), the CMake toolchain file at $CMAKE_TOOLCHAIN_FILE (default
-# /opt/ci/toolchain.cmake), /opt/ci/sysroot -> the cross libc (/usr/<triplet>, what
-# QEMU_LD_PREFIX names) and the qemu-<arch> emulator commands (emulator_commands.sh).
+# PACKAGE given) and the target's pkg-config (Debian's pkgconf:<debian>: <triplet>-pkg-config),
+# the CMake toolchain file at $CMAKE_TOOLCHAIN_FILE (default /opt/ci/toolchain.cmake), the Meson
+# cross file /opt/ci/meson-cross.ini, /opt/ci/cross.env (the triplet and tool names the build
+# step reads), /opt/ci/sysroot -> the cross libc (/usr/<triplet>, what `qemu-<arch> -L` may
+# name), the target's loader and libraries where the target expects them (target_runtime.sh:
+# binaries run with no environment at all) and the qemu-<arch> emulator commands.
 # Usage: cross_toolchain.sh [--dry-run] ARCH [PACKAGE...]   --dry-run prints what it would do
 #        cross_toolchain.sh --cmake ARCH                     prints the CMake toolchain file
+#        cross_toolchain.sh --meson ARCH                     prints the Meson cross file
+#        cross_toolchain.sh --env ARCH                       prints /opt/ci/cross.env
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 table=$here/../arches
@@ -58,18 +63,71 @@ set(CMAKE_CROSSCOMPILING_EMULATOR /usr/local/bin/qemu-$qemu)
 EOF
 }
 
+# Debian's multiarch tuple (the dirs /usr/lib/<multiarch> and /usr/include/<multiarch>): the
+# triplet, except that Debian's i386 port is i386-linux-gnu whatever CPU its compiler targets.
+# shellcheck disable=SC2154 # set by read_row
+multiarch() {
+    echo "${triplet/#i686-/i386-}"
+}
+
+# shellcheck disable=SC2154 # the columns, set by read_row
+meson_cross() {
+    cat <<EOF
+# Meson cross file for $arch, written by cross_toolchain.sh from its row in the architecture
+# table: Debian's $triplet cross compilers through ccache, the target's pkg-config
+# (Debian's pkgconf:$debian) and qemu-$qemu to run target binaries.
+[binaries]
+c = ['ccache', '$triplet-gcc']
+cpp = ['ccache', '$triplet-g++']
+ar = '$triplet-ar'
+strip = '$triplet-strip'
+pkg-config = '$triplet-pkg-config'
+exe_wrapper = '/usr/local/bin/qemu-$qemu'
+
+[host_machine]
+system = 'linux'
+cpu_family = '$meson_family'
+cpu = '$meson_cpu'
+endian = '$endian'
+
+[properties]
+needs_exe_wrapper = true
+pkg_config_libdir = ['/usr/lib/$(multiarch)/pkgconfig', '/usr/share/pkgconfig']
+EOF
+}
+
+# What the build step (runtime_functions.sh) reads in a cross image: sourced by bash.
+# shellcheck disable=SC2154 # the columns, set by read_row
+cross_env() {
+    cat <<EOF
+# The cross target of this image, written by cross_toolchain.sh for $arch; runtime_functions.sh
+# sources it. Native images have no such file.
+CI_CROSS_ARCH=$arch
+CI_CROSS_TRIPLET=$triplet
+CI_CROSS_MULTIARCH=$(multiarch)
+CI_CROSS_DEBIAN=$debian
+CI_CROSS_EMULATOR=/usr/local/bin/qemu-$qemu
+CI_MESON_CROSS_FILE=/opt/ci/meson-cross.ini
+CROSS_COMPILE=$triplet-
+EOF
+}
+
 dry_run=no
 case "${1:-}" in
-    --cmake)
-        [ "$#" -eq 2 ] || die "usage: cross_toolchain.sh --cmake ARCH"
+    --cmake | --meson | --env)
+        [ "$#" -eq 2 ] || die "usage: cross_toolchain.sh $1 ARCH"
         read_row "$2"
-        cmake_toolchain
+        case "$1" in
+            --cmake) cmake_toolchain ;;
+            --meson) meson_cross ;;
+            --env) cross_env ;;
+        esac
         exit 0
         ;;
     --dry-run) dry_run=yes && shift ;;
 esac
 case "${1:-}" in
-    '' | -*) die "usage: cross_toolchain.sh [--dry-run] ARCH [PACKAGE...] | --cmake ARCH" ;;
+    '' | -*) die "usage: cross_toolchain.sh [--dry-run] ARCH [PACKAGE...] | --cmake|--meson|--env ARCH" ;;
 esac
 read_row "$1"
 shift
@@ -83,12 +141,23 @@ run() {
     fi
 }
 
-run "$here/debian_packages.sh" "gcc-$triplet" "g++-$triplet" "$@"
-if [ "$dry_run" = yes ]; then
-    echo "write $toolchain"
-else
-    mkdir -p "$(dirname "$toolchain")"
-    cmake_toolchain >"$toolchain"
-fi
+# write FILE FUNCTION: FUNCTION's output into FILE.
+write() {
+    if [ "$dry_run" = yes ]; then
+        echo "write $1"
+    else
+        mkdir -p "$(dirname "$1")"
+        "$2" >"$1"
+    fi
+}
+
+# The target's Debian architecture, so Debian's pkgconf:<debian> (the <triplet>-pkg-config
+# personality) and target libraries (apt-get install zlib1g-dev:<debian>) install.
+run dpkg --add-architecture "$debian"
+run "$here/debian_packages.sh" "gcc-$triplet" "g++-$triplet" "pkgconf:$debian" "$@"
+write "$toolchain" cmake_toolchain
+write /opt/ci/meson-cross.ini meson_cross
+write /opt/ci/cross.env cross_env
 run ln -sfn "/usr/$triplet" /opt/ci/sysroot
+run "$here/target_runtime.sh" "$triplet" "$(multiarch)"
 run "$here/emulator_commands.sh" "$qemu"

@@ -1,11 +1,12 @@
 """The shipped cross platforms: each cross Dockerfile names an architecture of docker/arches, and
-the toolchain file docker/install/cross_toolchain.sh writes for it has the right compilers,
-processor and emulator, an emulator the same script installs (a missing one makes ctest mark
-every test Not Run). Runs the script's text generation with bash; the integration tier builds
-the images."""
+the toolchain file and Meson cross file docker/install/cross_toolchain.sh writes for it have the
+right compilers, processor and emulator, an emulator the same script installs (a missing one
+makes ctest mark every test Not Run, and Meson skip every test). Runs the script's text
+generation with bash; the integration tier builds the images."""
 
 from __future__ import annotations
 
+import configparser
 import dataclasses
 import functools
 import re
@@ -75,11 +76,13 @@ def test_cross_dockerfile_names_an_arch_with_a_complete_row(platform: Platform) 
     assert {
         "arches",
         "install/cross_toolchain.sh",
+        "install/target_runtime.sh",
         "install/qemu-user",
         "install/emulator_commands.sh",
     } <= set(copied)
     env = [line for line in logical_lines(text) if line.upper().startswith("ENV ")]
-    assert env == ["ENV CMAKE_TOOLCHAIN_FILE=/opt/ci/toolchain.cmake QEMU_LD_PREFIX=/opt/ci/sysroot"]
+    # No QEMU_LD_PREFIX: target binaries find their loader and libraries with no environment.
+    assert env == ["ENV CMAKE_TOOLCHAIN_FILE=/opt/ci/toolchain.cmake"]
 
 
 @pytest.mark.parametrize("platform", CROSS, ids=lambda p: p.name)
@@ -118,12 +121,77 @@ def test_the_image_installs_its_toolchains_compilers_sysroot_and_emulator(
     actions = [line.split() for line in result.stdout.splitlines()]
     got = toolchain(args[0])
     compilers = [got["CMAKE_C_COMPILER"], got["CMAKE_CXX_COMPILER"]]
+    arch = arches.by_name(args[0])
+    assert arch is not None
+    assert actions.index(["dpkg", "--add-architecture", arch.debian]) < actions.index(
+        next(a for a in actions if a[0].endswith("/debian_packages.sh"))
+    )
     (packages,) = [a[1:] for a in actions if a[0].endswith("/debian_packages.sh")]
-    assert packages == [c.rsplit("-", 1)[1] + "-" + c.rsplit("-", 1)[0] for c in compilers] + args[1:]
+    assert packages == [c.rsplit("-", 1)[1] + "-" + c.rsplit("-", 1)[0] for c in compilers] + [
+        f"pkgconf:{arch.debian}",
+        *args[1:],
+    ]
     assert ["write", str(tmp_path / "t")] in actions
+    assert ["write", "/opt/ci/meson-cross.ini"] in actions and ["write", "/opt/ci/cross.env"] in actions
+    (runtime,) = [a[1:] for a in actions if a[0].endswith("/target_runtime.sh")]
+    assert runtime == [arch.triplet, multiarch(arch.triplet)]
     assert ["ln", "-sfn", got["CMAKE_FIND_ROOT_PATH"], "/opt/ci/sysroot"] in actions
     (emulators,) = [a[1:] for a in actions if a[0].endswith("/emulator_commands.sh")]
     assert [f"/usr/local/bin/qemu-{e}" for e in emulators] == [got["CMAKE_CROSSCOMPILING_EMULATOR"]]
+
+
+def multiarch(triplet: str) -> str:
+    """Debian's multiarch tuple: the triplet, but i386-linux-gnu for Debian's i386 port."""
+    return "i386-linux-gnu" if triplet == "i686-linux-gnu" else triplet
+
+
+@pytest.mark.parametrize("platform", CROSS, ids=lambda p: p.name)
+def test_generated_meson_cross_file_has_the_compilers_machine_and_emulator(platform: Platform) -> None:
+    arch = arches.by_name(cross_run(platform.dockerfile)[0])
+    assert arch is not None
+    result = script("--meson", arch.arch)
+    assert result.returncode == 0, result.stderr
+    ini = configparser.ConfigParser()
+    ini.read_string(result.stdout)
+    got = {section: dict(ini[section]) for section in ini.sections()}
+    assert got == {
+        "binaries": {
+            "c": f"['ccache', '{arch.triplet}-gcc']",
+            "cpp": f"['ccache', '{arch.triplet}-g++']",
+            "ar": f"'{arch.triplet}-ar'",
+            "strip": f"'{arch.triplet}-strip'",
+            "pkg-config": f"'{arch.triplet}-pkg-config'",
+            "exe_wrapper": toolchain(arch.arch)["CMAKE_CROSSCOMPILING_EMULATOR"].join("''"),
+        },
+        "host_machine": {
+            "system": "'linux'",
+            "cpu_family": f"'{arch.meson_family}'",
+            "cpu": f"'{arch.meson_cpu}'",
+            "endian": f"'{arch.endian}'",
+        },
+        "properties": {
+            "needs_exe_wrapper": "true",
+            "pkg_config_libdir": f"['/usr/lib/{multiarch(arch.triplet)}/pkgconfig', '/usr/share/pkgconfig']",
+        },
+    }
+
+
+@pytest.mark.parametrize("platform", CROSS, ids=lambda p: p.name)
+def test_cross_env_names_the_target_for_the_build_step(platform: Platform) -> None:
+    arch = arches.by_name(cross_run(platform.dockerfile)[0])
+    assert arch is not None
+    result = script("--env", arch.arch)
+    assert result.returncode == 0, result.stderr
+    pairs = dict(line.split("=", 1) for line in result.stdout.splitlines() if not line.startswith("#"))
+    assert pairs == {
+        "CI_CROSS_ARCH": arch.arch,
+        "CI_CROSS_TRIPLET": arch.triplet,
+        "CI_CROSS_MULTIARCH": multiarch(arch.triplet),
+        "CI_CROSS_DEBIAN": arch.debian,
+        "CI_CROSS_EMULATOR": f"/usr/local/bin/qemu-{arch.qemu}",
+        "CI_MESON_CROSS_FILE": "/opt/ci/meson-cross.ini",
+        "CROSS_COMPILE": f"{arch.triplet}-",
+    }
 
 
 @pytest.mark.parametrize(
