@@ -11,6 +11,7 @@ import re
 import select
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -103,6 +104,24 @@ def tiny_platforms(tmp_path: Path, dockerfiles: dict[str, str]) -> Path:
     for name, text in dockerfiles.items():
         (docker_dir / f"Dockerfile.build.{name}").write_text(text, encoding="utf-8")
     return docker_dir
+
+
+def elf_identity(path: Path) -> tuple[int, str, int]:
+    """(ELF class bits, byte order, e_machine) of a binary, as the ELF specification numbers them."""
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", f"{path} is not an ELF file"
+    bits = {1: 32, 2: 64}[header[4]]
+    order = {1: "little", 2: "big"}[header[5]]
+    (machine,) = struct.unpack("<H" if order == "little" else ">H", header[18:20])
+    return bits, order, machine
+
+
+def summary_rows(stderr: str) -> dict[str, list[str]]:
+    """The cells of the table that closes a run of several platforms, by platform (cells are
+    apart by two spaces or more: platform, status, time, build, tests, ccache, remote)."""
+    table = stderr[stderr.rindex("platform  ") :].splitlines()
+    rows = [re.split(r"\s{2,}", line.strip()) for line in table[2:] if line.strip()]
+    return {row[0]: row for row in rows if len(row) >= 6}
 
 
 def snapshot(path: Path) -> dict[str, tuple[int, int]]:

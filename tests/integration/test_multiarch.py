@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-import struct
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import run_build_py, tiny_platforms
+from tests.integration.helpers import elf_identity, run_build_py, tiny_platforms
 
 # platform -> (ELF class bits, byte order, e_machine) as the ELF specification numbers them.
 EXPECTED_ELF = {
@@ -25,15 +24,6 @@ EXPECTED_ELF = {
     "ppc64le": (64, "little", 21),  # EM_PPC64
     "riscv64": (64, "little", 243),  # EM_RISCV
 }
-
-
-def elf_identity(path: Path) -> tuple[int, str, int]:
-    header = path.read_bytes()[:20]
-    assert header[:4] == b"\x7fELF", f"{path} is not an ELF file"
-    bits = {1: 32, 2: 64}[header[4]]
-    order = {1: "little", 2: "big"}[header[5]]
-    (machine,) = struct.unpack("<H" if order == "little" else ">H", header[18:20])
-    return bits, order, machine
 
 
 @pytest.fixture(scope="module")
