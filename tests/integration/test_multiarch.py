@@ -91,16 +91,17 @@ def test_full_emulation_userland_reports_its_own_machine(tmp_path: Path, name: s
     assert result.stdout.strip() == machine
 
 
-@pytest.mark.early
-@ARM64_USERLAND
 @pytest.mark.usefixtures("no_leftovers")
 def test_arch_option_runs_the_platform_on_another_architecture(tmp_path: Path) -> None:
+    """The arm64 userland's Dockerfile built and run for x86-64 (its layers are the amd64
+    image's first ones, so this costs a cache hit); the other way round, an image built under
+    QEMU, is what the test.<arch> platforms and the release test do."""
     result = run_build_py(
-        "-p", "amd64", "--arch", "arm64", "--build-dir", str(tmp_path / "b"),
+        "-p", "test.arm64", "--arch", "amd64", "--build-dir", str(tmp_path / "b"),
         "--", "uname", "-m", timeout=3600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip() == "aarch64"
+    assert result.stdout.strip() == "x86_64"
 
 
 @contextlib.contextmanager

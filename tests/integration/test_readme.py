@@ -64,7 +64,7 @@ def test_quick_start_and_usage_commands_work_from_a_fresh_clone(fresh_clone: Pat
 
     # In the order written, in the same place, nothing removed in between: each platform has its
     # own build dir, so following the quick start with "Several platforms" just works.
-    shown_machine = {"test.armv7": "armv7l", "--arch arm64": "aarch64"}
+    shown_machine = {"-p test.armv7": "armv7l", "--arch amd64": "x86_64"}
     for command in block("multiarch"):
         result = sh(command, fresh_clone, env)
         assert result.returncode == 0, f"{command}\n{result.stderr[-2000:]}"
@@ -74,9 +74,9 @@ def test_quick_start_and_usage_commands_work_from_a_fresh_clone(fresh_clone: Pat
         if command.startswith("./build.py -a"):
             assert "test.arm64" in result.stderr and "FAILED" not in result.stderr
             assert "[s390x] ==> phase: testing" in result.stderr  # through a pipe: prefixed lines
-    for name in ("armv7", "s390x", "test.arm64"):  # each platform's log holds its whole last run
+    for name in ("armv7", "s390x", "test.armv7"):  # each platform's log holds its whole last run
         assert "==> phase: testing" in (fresh_clone / f"build.{name}" / "build.log").read_text()
-    assert (fresh_clone / "build.amd64" / "build.log").read_text().endswith("\naarch64\n")
+    assert (fresh_clone / "build.test.arm64" / "build.log").read_text().endswith("\nx86_64\n")
 
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
