@@ -45,7 +45,8 @@ PACKAGE_OF: dict[str, str] = {
 
 
 def _package(groups: dict[str, str]) -> dict[str, str]:
-    cmd = groups["cmd"]
+    """The missing command (named `cmd`, or `cmd2` in the pattern's make branch) and its package."""
+    cmd = groups.get("cmd") or groups.get("cmd2") or "?"
     package = PACKAGE_OF.get(cmd)
     if package is None:
         where = f"the Debian package that provides it (apt-file search bin/{cmd}, or packages.debian.org)"
@@ -67,7 +68,7 @@ CAUSES: tuple[Cause, ...] = (
             "{cmd} is not in the build image: {where}; add it to the platform's Dockerfile "
             "(RUN /opt/ci/install/debian_packages.sh {package}) and run again: the image is rebuilt"
         ),
-        derive=lambda g: _package({"cmd": g.get("cmd") or g.get("cmd2") or "?"}),
+        derive=_package,
     ),
     Cause(
         name="newer-cmake",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 from ci.errors import ExitCode
@@ -175,30 +176,47 @@ def read_junit(build_dir: Path, fresh: float) -> tuple[TestTally | None, tuple[s
 
 
 def write_junit(build_dir: Path, platform: str, system: str, fresh: float) -> None:
-    """JUnit XML for a build system whose test runner does not write ours (ctest does): Meson's
-    testlog.json, automake's .trs files, a Make check target's record; only from this run."""
-    cases: list[testresults.Case] | None = None
-    if system == "meson":
-        testlog = build_dir / "meson-logs" / "testlog.json"
-        if _fresh(testlog, fresh):
-            cases = testresults.from_meson(testlog.read_text(encoding="utf-8", errors="replace"))
-    elif system == "autotools":
-        trs = [p for p in sorted(build_dir.rglob("*.trs")) if _fresh(p, fresh)]
-        if trs:
-            cases = testresults.from_automake(
-                (p.relative_to(build_dir).with_suffix("").as_posix(), _text(p), _text(p.with_suffix(".log")))
-                for p in trs
-            )
-    elif system == "make":
-        record = build_dir / MAKE_CHECK_RECORD
-        if _fresh(record, fresh):
-            cases = testresults.from_make(_text(record), _text(build_dir / (MAKE_CHECK_RECORD + ".log")))
+    """JUnit XML for a build system whose test runner does not write ours (ctest does), from what
+    this run's tests left: `junit/<tool>-<platform>.xml`."""
+    if system not in READERS:
+        return
+    tool, read = READERS[system]
+    cases = read(build_dir, fresh)
     if cases is not None:
         (build_dir / "junit").mkdir(exist_ok=True)
-        tool = {"meson": "meson", "autotools": "automake", "make": "make"}[system]
         (build_dir / "junit" / f"{tool}-{platform}.xml").write_text(
             testresults.to_junit(tool, platform, cases), encoding="utf-8"
         )
+
+
+def _meson_cases(build_dir: Path, fresh: float) -> list[testresults.Case] | None:
+    testlog = build_dir / "meson-logs" / "testlog.json"
+    return testresults.from_meson(_text(testlog)) if _fresh(testlog, fresh) else None
+
+
+def _automake_cases(build_dir: Path, fresh: float) -> list[testresults.Case] | None:
+    trs = [p for p in sorted(build_dir.rglob("*.trs")) if _fresh(p, fresh)]
+    named = ((p.relative_to(build_dir).with_suffix("").as_posix(), p) for p in trs)
+    return (
+        testresults.from_automake((n, _text(p), _text(p.with_suffix(".log"))) for n, p in named)
+        if trs
+        else None
+    )
+
+
+def _make_cases(build_dir: Path, fresh: float) -> list[testresults.Case] | None:
+    record = build_dir / MAKE_CHECK_RECORD
+    if not _fresh(record, fresh):
+        return None
+    return testresults.from_make(_text(record), _text(build_dir / (MAKE_CHECK_RECORD + ".log")))
+
+
+# Build system -> (the tool its JUnit file is named after, the reader of what its tests left).
+READERS: dict[str, tuple[str, Callable[[Path, float], list[testresults.Case] | None]]] = {
+    "meson": ("meson", _meson_cases),
+    "autotools": ("automake", _automake_cases),
+    "make": ("make", _make_cases),
+}
 
 
 def _fresh(path: Path, fresh: float) -> bool:

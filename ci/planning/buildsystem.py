@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 from ci.errors import NoBuildSystemError
 
@@ -42,9 +42,10 @@ def recognise(names: Collection[str]) -> Choice | None:
 
 
 def choose(source: Path, setting: str) -> Choice:
-    """The setting ('auto' or a build system's name) decides; 'auto' looks at the tree's root."""
+    """The setting ('auto' or a build system's name, as the settings layer checked its choices)
+    decides; 'auto' looks at the tree's root."""
     if setting != "auto":
-        return Choice(system=_named(setting), reason="--build-system")
+        return Choice(system=cast(BuildSystem, setting), reason="--build-system")
     names = {p.name for p in source.iterdir()} if source.is_dir() else set()
     found = recognise(names)
     if found is None:
@@ -54,10 +55,3 @@ def choose(source: Path, setting: str) -> Choice:
             hint="pass the project's root with --source DIR, or run your own command after --",
         )
     return found
-
-
-def _named(setting: str) -> BuildSystem:
-    for system in BUILD_SYSTEMS:
-        if system == setting:
-            return system
-    raise ValueError(setting)  # the settings layer checks the choices first

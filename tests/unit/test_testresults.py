@@ -4,6 +4,7 @@ test is not a pass."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -160,7 +161,5 @@ def test_results_of_an_earlier_run_are_not_counted(tmp_path: Path) -> None:
     old = tmp_path / "junit" / "ctest-armv7.xml"
     old.write_text('<testsuite tests="3" failures="0"/>', encoding="utf-8")
     past = time.time() - 3600
-    import os
-
     os.utime(old, (past, past))
     assert collect(tmp_path, "cmake").status == ExitCode.NO_TESTS
