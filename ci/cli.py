@@ -17,7 +17,7 @@ from ci.output import log as ci_log
 from ci.planning import invocation
 from ci.running import execute, signals
 from ci.settings.host import Host
-from ci.settings.options import parse_args
+from ci.settings.options import read_options
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
     ci_log.setup(debug)
     log.debug("started; Python and the harness's modules loaded")
     try:
-        opts = parse_args(argv, environ)
+        opts = read_options(argv, environ)
         plan = invocation.plan_invocation(opts, environ, Host.current())
         return execute.execute(plan, environ)
     except HarnessError as exc:

@@ -49,6 +49,11 @@ class ExitCode(enum.IntEnum):
     INSECURE_ENGINE = 85, "a tcp:// engine off loopback without TLS, refused"
     NO_BUILD_SYSTEM = 86, "no build system recognised in the source tree"
     NO_TESTS = 87, "the build passed but ran no test (none defined, or every one skipped)"
+    PROJECT_FILE_INVALID = 88, "the project file is missing, unreadable or not valid TOML"
+    PROJECT_KEY_UNKNOWN = 89, "the project file has a key it does not know"
+    PROJECT_VALUE_INVALID = 90, "a value of the project file has the wrong type or is not allowed"
+    PACKAGE_UNAVAILABLE = 91, "a package of the project file does not exist for a platform's architecture"
+    PRE_BUILD_FAILED = 92, "a pre-build command of the project file failed"
     RUN_TIMEOUT = 124, "the run exceeded --timeout"
     INTERNAL = 99, "internal error"
 
@@ -168,3 +173,23 @@ class InsecureEngineError(HarnessError):
 
 class NoBuildSystemError(HarnessError):
     code = ExitCode.NO_BUILD_SYSTEM
+
+
+class ProjectFileError(HarnessError):
+    code = ExitCode.PROJECT_FILE_INVALID
+
+
+class ProjectKeyError(HarnessError):
+    code = ExitCode.PROJECT_KEY_UNKNOWN
+
+
+class ProjectValueError(HarnessError):
+    code = ExitCode.PROJECT_VALUE_INVALID
+
+
+class PackageUnavailableError(ImageBuildError):
+    code = ExitCode.PACKAGE_UNAVAILABLE
+
+
+class PreBuildError(ImageBuildError):
+    code = ExitCode.PRE_BUILD_FAILED

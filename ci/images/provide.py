@@ -122,30 +122,9 @@ def ensure_image(
     output: Output = write_through,
 ) -> None:
     """Make ref (the platform's content-hash tag, ci.planning.runspec.image_ref) exist; build only when it
-    is not present.
+    is not present."""
 
-    With a registry cache, the same content-hash tag is pulled from it before building, and
-    with push_cache what was built is pushed there; an unreachable registry is a warning, never
-    a failure.
-    """
-    remote = f"{request.registry}/{ref}" if request.registry else None
-    if request.run_only:
-        if not engine.image_exists(str(ref)):
-            raise ImageMissingError(
-                f"image {ref} for {platform.name} does not exist and --run-only forbids building it",
-                hint=f"build it first: ./build.py -p {platform.name} -b",
-            )
-        return
-    if not request.no_cache and engine.image_exists(str(ref)):
-        log.debug("image %s is current", ref)
-        if remote and request.push_cache:
-            push_to_cache(engine, ref, remote)
-        return
-    with locked(f"image-{platform.name}-{ref.tag}", f"the image build of {ref}", request.lock_timeout):
-        if not request.no_cache and engine.image_exists(str(ref)):
-            return  # another run built it while we waited
-        if pulled_from_cache(engine, platform, ref, remote, request):
-            return
+    def build() -> None:
         build_image(
             engine,
             platform,
@@ -155,16 +134,54 @@ def ensure_image(
             host_platform=host_platform,
             output=output,
         )
+
+    lock_name = f"image-{platform.name}-{ref.tag}"
+    ensure(engine, ref, request, lock_name=lock_name, docker_platform=platform.docker_platform,
+           what=platform.name, build=build)  # fmt: skip
+
+
+def ensure(
+    engine: Engine,
+    ref: runspec.ImageRef,
+    request: ImageRequest,
+    *,
+    lock_name: str,
+    docker_platform: str,
+    what: str,
+    build: Callable[[], None],
+) -> None:
+    """Make ref exist: found, else (under a lock that other runs wait on) pulled from the
+    registry cache or built by build(); with push_cache what was built is pushed there. An
+    unreachable registry is a warning, never a failure."""
+    remote = f"{request.registry}/{ref}" if request.registry else None
+    if request.run_only:
+        if not engine.image_exists(str(ref)):
+            raise ImageMissingError(
+                f"image {ref} for {what} does not exist and --run-only forbids building it",
+                hint=f"build it first: ./build.py -p {what} -b",
+            )
+        return
+    if not request.no_cache and engine.image_exists(str(ref)):
+        log.debug("image %s is current", ref)
+        if remote and request.push_cache:
+            push_to_cache(engine, ref, remote)
+        return
+    with locked(lock_name, f"the image build of {ref}", request.lock_timeout):
+        if not request.no_cache and engine.image_exists(str(ref)):
+            return  # another run built it while we waited
+        if pulled_from_cache(engine, docker_platform, ref, remote, request):
+            return
+        build()
         if remote and request.push_cache:
             push_to_cache(engine, ref, remote)
 
 
 def pulled_from_cache(
-    engine: Engine, platform: Platform, ref: runspec.ImageRef, remote: str | None, request: ImageRequest
+    engine: Engine, docker_platform: str, ref: runspec.ImageRef, remote: str | None, request: ImageRequest
 ) -> bool:
     if not remote or request.no_cache:
         return False
-    reason = engine.pull(remote, platform.docker_platform)
+    reason = engine.pull(remote, docker_platform)
     if reason is not None:
         log.warning("registry cache: cannot pull %s (%s); building locally", remote, reason)
         return False

@@ -41,11 +41,11 @@ def recognise(names: Collection[str]) -> Choice | None:
     return None
 
 
-def choose(source: Path, setting: str) -> Choice:
-    """The setting ('auto' or a build system's name, as the settings layer checked its choices)
-    decides; 'auto' looks at the tree's root."""
+def choose(source: Path, setting: str, reason: str = "--build-system") -> Choice:
+    """The setting ('auto' or a build system's name, as the settings layer checked its choices;
+    reason: where that name came from) decides; 'auto' looks at the tree's root."""
     if setting != "auto":
-        return Choice(system=cast(BuildSystem, setting), reason="--build-system")
+        return Choice(system=cast(BuildSystem, setting), reason=reason)
     names = {p.name for p in source.iterdir()} if source.is_dir() else set()
     found = recognise(names)
     if found is None:

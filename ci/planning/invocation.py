@@ -16,11 +16,13 @@ from typing import Literal
 from ci.engine import endpoints, podman
 from ci.errors import SourceMissingError, UsageError
 from ci.images.provide import ImageRequest
-from ci.planning import builddirs, buildsystem, ccache_remote, emulation, gpus, runspec
+from ci.planning import builddirs, ccache_remote, emulation, gpus, projectimage, runspec
+from ci.planning import project as project_plan
 from ci.planning.functions import defined_functions, resolve_command
 from ci.planning.platforms import Platform, discover, host_docker_platform, select
 from ci.release.plan import ArchImage, Release, plan_release
 from ci.running import cleanup
+from ci.settings import projectfile
 from ci.settings.host import Host, default_ccache_dir, default_jobs, default_parallel, docker_config
 from ci.settings.options import Options
 
@@ -33,11 +35,14 @@ class PlatformRun:
 
     platform: Platform
     engine_url: str  # '' for the default local engine
-    image: runspec.ImageRef
+    image: runspec.ImageRef  # what the container runs: the project's image, else the platform's
     build_dir: Path
     command: tuple[str, ...]
+    project: project_plan.PlatformProject
     release: ArchImage | None = None
     gpus: gpus.Gpus = gpus.NO_GPUS
+    platform_image: runspec.ImageRef | None = None  # the platform's own, under a project's image
+    project_image: projectimage.ProjectImage | None = None
 
     @property
     def remote(self) -> bool:
@@ -108,6 +113,7 @@ def plan_invocation(opts: Options, env: Mapping[str, str], host: Host) -> Invoca
         )
     docker_dir = opts.docker_dir.resolve()
     known = discover(docker_dir)
+    projectfile.check_platforms(opts.project, known)
     if mode in ("list", "prune"):
         url = env.get("DOCKER_HOST", "")  # prune: DOCKER_HOST or the local socket
         default = endpoints.Endpoint(url, endpoints.env_tls(env, docker_config(env, host)) if url else None)
@@ -220,15 +226,19 @@ def plan_platforms(
     if mode in ("interactive", "run"):
         for p in chosen:
             builddirs.check_build_dir(build_dirs[p.name], p, shared.source_dir)
+    default_step = not (opts.words or opts.raw or mode == "interactive")
     runs = tuple(
-        PlatformRun(
-            platform=p,
-            engine_url=engine_of[p.name].url,
-            image=runspec.image_ref(p, docker_dir),
-            build_dir=build_dirs[p.name],
-            command=commands[p.name],
-            release=release_images.get(p.name),
-            gpus=gpus.for_run(p.gpus, opts.gpus),
+        with_project_image(
+            PlatformRun(
+                platform=p,
+                engine_url=engine_of[p.name].url,
+                image=runspec.image_ref(p, docker_dir),
+                build_dir=build_dirs[p.name],
+                command=commands[p.name],
+                project=project_plan.for_platform(opts, p.name, shared.source_dir, default_step=default_step),
+                release=release_images.get(p.name),
+                gpus=gpus.for_run(p.gpus, opts.gpus),
+            )
         )
         for p in chosen
     )
@@ -271,16 +281,15 @@ def run_settings(
         ccache_remote=remote,
         engine_kind=kind,
         interactive=mode == "interactive",
-        build=build_choice(opts, source, mode),
     )
 
 
-def build_choice(opts: Options, source: Path, mode: Mode) -> buildsystem.Choice | None:
-    """The build system of a run of the default step (no function named, no command), checked
-    before any container starts; None for any other command, which builds however it likes."""
-    if opts.words or opts.raw or mode == "interactive":
-        return None
-    return buildsystem.choose(source, opts.build_system)
+def with_project_image(run: PlatformRun) -> PlatformRun:
+    """The run on the project's own image, where the project file adds to the platform's."""
+    planned = projectimage.plan(run.platform.name, run.image, run.project.needs)
+    if planned is None:
+        return run
+    return dataclasses.replace(run, image=planned.ref, platform_image=run.image, project_image=planned)
 
 
 def check_gpus_on_podman(runs: tuple[PlatformRun, ...], kind: str, mode: Mode) -> None:

@@ -24,6 +24,7 @@ def run_inputs(
         platform=run.platform,
         image=run.image,
         command=run.command,
+        project=run.project,
         build_dir=run.build_dir,
         source_mode=source_mode,
         emulated=emulated,

@@ -15,11 +15,11 @@ from pathlib import Path
 from ci.engine import quirks
 from ci.errors import BadEnvError, PlatformDefinitionError
 from ci.planning import ccache_remote
-from ci.planning.buildsystem import Choice
 from ci.planning.dockerfile import copied_sources
 from ci.planning.functions import SCRIPT_IN_CONTAINER
 from ci.planning.gpus import NO_GPUS, Gpus
 from ci.planning.platforms import Platform
+from ci.planning.project import PlatformProject
 from ci.settings.host import Host
 from ci.settings.options import Options, SourceMode
 
@@ -206,7 +206,6 @@ class RunSettings:
     ccache_remote: str = ""  # CCACHE_REMOTE_STORAGE (checked by ci.planning.ccache_remote); '' for none
     engine_kind: str = "docker"
     interactive: bool = False
-    build: Choice | None = None  # the build system of the default step; None for any other command
 
     @property
     def tty(self) -> bool:
@@ -226,6 +225,7 @@ class RunInputs:
     platform: Platform
     image: ImageRef
     command: tuple[str, ...]
+    project: PlatformProject  # the platform's project settings (build system, arguments, variables)
     build_dir: Path
     source_mode: SourceMode  # the setting's, unless the engine cannot make the overlay
     emulated: bool = False
@@ -266,10 +266,9 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         "CI_JOBS": str(shared.jobs),
         "CI_RUN_ID": shared.run_id,
         "CI_GPUS": inputs.gpus.env_value(),
-        "CI_TEST_JOBS": str(shared.settings.test_jobs or ""),
+        "CI_TEST_JOBS": str(inputs.project.test_jobs or ""),
     }
-    if shared.build is not None:
-        env["CI_BUILD_SYSTEM"] = shared.build.system
+    env.update(project_env(inputs.project))
     if shared.ccache_remote:
         env[ccache_remote.ENV_NAME] = shared.ccache_remote
     env.update(shared.passthrough_env)
@@ -309,6 +308,19 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         gpus=inputs.gpus,
         **quirks.engine_quirks(shared.engine_kind, inputs.engine_limits, shared.rootless),
     )
+
+
+def project_env(project: PlatformProject) -> dict[str, str]:
+    """The project's variables, then what runtime_functions.sh reads of it: the build system,
+    and its arguments one a line (CI_CONFIGURE_ARGS, CI_TEST_ARGS)."""
+    env = dict(project.environment)
+    if project.build is not None:
+        env["CI_BUILD_SYSTEM"] = project.build.system
+    if project.configure_args:
+        env["CI_CONFIGURE_ARGS"] = "\n".join(project.configure_args)
+    if project.test_args:
+        env["CI_TEST_ARGS"] = "\n".join(project.test_args)
+    return env
 
 
 def source_layers(build_dir: Path) -> tuple[Path, Path]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from ci.engine.client import Engine, Output
 from ci.engine.pool import EnginePool
 from ci.errors import SourceOverlayError
-from ci.images import provide
+from ci.images import project, provide
 from ci.output import outcomes, platformlog, progress, summary
 from ci.output.outcomes import Outcome
 from ci.planning import builddirs, ccache_remote, emulation, runline, runplan, runspec
@@ -50,12 +50,20 @@ def image_for(session: Session, run: PlatformRun, output: Output) -> tuple[Engin
     provide.ensure_image(
         engine,
         run.platform,
-        run.image,
+        run.platform_image or run.image,
         session.inv.docker_dir,
         session.images,
         host_platform=engine_platform,
         output=output,
     )
+    if run.project_image is not None:
+        project.ensure_project_image(
+            engine,
+            run.project_image,
+            session.images,
+            docker_platform=run.platform.docker_platform,
+            output=output,
+        )
     return engine, engine_platform
 
 
@@ -173,7 +181,7 @@ def container_step(
         session.progress.state(name, "image")
         engine, engine_platform = image_for(session, run, plog)
         (run.build_dir / runspec.CCACHE_STATS_LOG).unlink(missing_ok=True)  # this run's statistics only
-        build = session.run.build
+        build = run.project.build
         chosen = f" (build system {build.system}, from {build.reason})" if build else ""
         log.info("%s: running %s in %s%s", name, " ".join(run.command), run.image, chosen)
         session.progress.state(name, "building")
@@ -199,8 +207,8 @@ def container_step(
         started_wall=started_wall,
         tail=tuple(plog.tail),
         log_path=plog.path,
-        build=session.run.build,
-        expect_tests=session.run.settings.tests,
+        build=run.project.build,
+        expect_tests=run.project.tests,
     )
     summary.warn_remote_failures(outcome, session.run.ccache_remote)
     return outcome

@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from ci.errors import UsageError
 from ci.planning import gpus
+from ci.settings import projectfile
 from ci.settings.flags import build_parser
+from ci.settings.projectfile import NO_PROJECT, ProjectFile
 from ci.settings.resolve import resolve
 
 # How a run sees its source tree: writable with its writes kept apart in the build dir (an
@@ -49,12 +51,19 @@ class Options:
     build_system: str  # auto, or a name of ci.planning.buildsystem.BUILD_SYSTEMS
     tests: bool  # False: the project defines none (--no-tests)
     test_jobs: int | None  # None: as the project's own test command runs them
+    project_file: Path | None
     source_mode: SourceMode  # --writable-source folded in
     writable_source: bool
     build_dir: Path | None
     build_jobs: int | None
     docker_dir: Path
     runtime_functions: Path
+    packages: list[str]
+    build_packages: list[str]
+    pre_build: list[str]
+    configure_args: list[str]
+    test_args: list[str]
+    environment: dict[str, str]
     ccache_dir: Path | None
     ccache_remote: str  # as given; checked while planning (ci.planning.ccache_remote)
     ccache_max_size: str
@@ -77,25 +86,42 @@ class Options:
     debug: bool
     words: list[str]  # a runtime function and its arguments
     raw: list[str]  # the command after '--'
+    project: ProjectFile = NO_PROJECT  # the project file as read (its [platform.<name>] tables too)
+    pinned: frozenset[str] = frozenset()  # settings the environment or command line set
+
+
+def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(options and a runtime function, the command after the first '--')."""
+    if "--" not in argv:
+        return argv, []
+    cut = argv.index("--")
+    if cut == len(argv) - 1:
+        raise UsageError("nothing after '--'", hint="give a command, e.g. -- make check")
+    return argv[:cut], argv[cut + 1 :]
+
+
+def read_options(argv: list[str], env: Mapping[str, str]) -> Options:
+    """The options of a command line, with the project file of its source tree (or the one
+    --project-file names) read under the environment and the command line: the one file read."""
+    ns = build_parser().parse_intermixed_args(split_argv(argv)[0])
+    values = resolve(ns, env=env).values
+    found = projectfile.locate(Path(str(values["source"])), values["project_file"])  # type: ignore[arg-type]
+    return parse_args(argv, env, projectfile.load(found))
 
 
 def parse_args(
-    argv: list[str], env: Mapping[str, str] | None = None, project: Mapping[str, object] | None = None
+    argv: list[str], env: Mapping[str, str] | None = None, project: ProjectFile = NO_PROJECT
 ) -> Options:
     """Split at the first '--': before it options and a runtime function, after it a command.
-    The values come from ci.settings.resolve: env (None: an empty one) and the project file's
-    values (none yet) under the command line."""
-    if "--" in argv:
-        cut = argv.index("--")
-        before, raw = argv[:cut], argv[cut + 1 :]
-        if not raw:
-            raise UsageError("nothing after '--'", hint="give a command, e.g. -- make check")
-    else:
-        before, raw = argv, []
+    The values come from ci.settings.resolve: the project file's top level under env (None: an
+    empty one) under the command line."""
+    before, raw = split_argv(argv)
     ns = build_parser().parse_intermixed_args(before)
-    resolved = resolve(ns, env=env or {}, project=project)
+    resolved = resolve(ns, env=env or {}, project=project.top)
     checked = resolved.namespace()
     checked.words = ns.words
+    if checked.all and resolved.layers["platforms"] == "project":
+        checked.platforms = []  # -a runs every platform, not the project's list
     platforms = [name.strip() for item in checked.platforms for name in item.split(",") if name.strip()]
     check_combinations(checked, platforms, raw, given=resolved.given)
     values: dict[str, Any] = dict(resolved.values)  # typed by the table (tests/unit/test_settings.py)
@@ -104,7 +130,7 @@ def parse_args(
         source_mode="writable" if checked.writable_source else checked.source_mode,
         gpus=parse_gpus(checked.gpus),
     )
-    return Options(**values, words=ns.words, raw=raw)
+    return Options(**values, words=ns.words, raw=raw, project=project, pinned=resolved.pinned)
 
 
 def check_combinations(
@@ -144,7 +170,11 @@ def check_combinations(
     if not (
         ns.list_platforms or ns.list_json or ns.list_gpus or ns.cleanup or ns.prune or platforms or ns.all
     ):
-        raise UsageError("no platform given", hint="choose one with -p NAME; list them with ./build.py -l")
+        raise UsageError(
+            "no platform given",
+            hint="choose one with -p NAME, or name them under `platforms` in the project's "
+            "ciharness.toml; list them with ./build.py -l",
+        )
 
 
 def check_release(ns: argparse.Namespace, raw: list[str]) -> None:

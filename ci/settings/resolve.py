@@ -18,6 +18,13 @@ class Resolved:
 
     values: Mapping[str, object]
     given: frozenset[str]  # setting names
+    layers: Mapping[str, str] = dataclasses.field(default_factory=dict)  # name -> the layer that set it
+
+    @property
+    def pinned(self) -> frozenset[str]:
+        """The settings the environment or the command line set: a project file's platform
+        table cannot override them."""
+        return frozenset(name for name, layer in self.layers.items() if layer in ("env", "argv"))
 
     def namespace(self) -> argparse.Namespace:
         return argparse.Namespace(**self.values)
@@ -30,13 +37,14 @@ def resolve(
     project: Mapping[str, object] | None = None,
 ) -> Resolved:
     """argv: the parser's namespace (None where a flag was not given); env: the environment
-    build.py was given; project: the project file's values by setting name ({} until it exists)."""
+    build.py was given; project: the project file's values by setting name (its top level,
+    checked by ci.settings.projectfile)."""
     project = project or {}
     unknown = sorted(set(project) - {s.name for s in table.settings()})
     if unknown:
         raise UsageError(f"unknown setting(s) in the project file: {', '.join(unknown)}")
     values: dict[str, object] = {}
-    given: set[str] = set()
+    layers: dict[str, str] = {}
     for s in table.settings():
         value, layer = s.value_default, "default"
         if s.name in project:
@@ -47,6 +55,6 @@ def resolve(
         if flagged is not None:
             value, layer = flagged, "argv"
         values[s.attr] = value
-        if layer != "default":
-            given.add(s.name)
-    return Resolved(values=values, given=frozenset(given))
+        layers[s.name] = layer
+    given = frozenset(name for name, layer in layers.items() if layer != "default")
+    return Resolved(values=values, given=given, layers=layers)

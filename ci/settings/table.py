@@ -9,12 +9,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 from ci import REPO_ROOT
 
 TABLE_FILE = Path(__file__).with_name("settings.toml")
-TYPES = ("bool", "int", "float", "str", "path", "list")
+TYPES = ("bool", "int", "float", "str", "path", "list", "table")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -28,6 +29,8 @@ class Setting:
     group: str | None = None  # the --help section; None: not on the command line
     metavar: str | None = None
     help: str = ""
+    project: bool = False  # a key of the project file (ciharness.toml)
+    project_help: str = ""  # its text in the project file's table, where help reads as a flag's
 
     @property
     def attr(self) -> str:
@@ -39,7 +42,7 @@ class Setting:
         """The default as the value Options holds: a path made absolute, a number typed, a
         list or switch empty."""
         if self.default is None:
-            return {"bool": False, "list": []}.get(self.type)
+            return {"bool": False, "list": [], "table": {}}.get(self.type)
         if self.type == "path":
             return REPO_ROOT / str(self.default)
         return convert(self, self.default)
@@ -51,19 +54,29 @@ class Setting:
 
 def convert(setting: Setting, value: object) -> object:
     """A value from the environment (a string) or the project file, as its type wants it."""
-    match setting.type:
-        case "int":
-            return int(str(value))
-        case "float":
-            return float(str(value))
-        case "path":
-            return Path(str(value))
-        case "list":
-            return list(value) if isinstance(value, list | tuple) else [str(value)]
-        case "bool":
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "yes", "true", "on")
-        case _:
-            return str(value)
+    return CONVERTERS.get(setting.type, str)(value)
+
+
+def to_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else [str(value)]
+
+
+def to_table(value: object) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def to_bool(value: object) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() in ("1", "yes", "true", "on")
+
+
+CONVERTERS: dict[str, Callable[[object], object]] = {
+    "int": lambda v: int(str(v)),
+    "float": lambda v: float(str(v)),
+    "path": lambda v: Path(str(v)),
+    "list": to_list,
+    "table": to_table,
+    "bool": to_bool,
+}
 
 
 @functools.cache

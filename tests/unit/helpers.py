@@ -9,9 +9,10 @@ from typing import Any
 from ci.planning import runspec
 from ci.planning.invocation import Invocation, plan_invocation
 from ci.planning.platforms import Platform
+from ci.planning.project import PlatformProject
 from ci.planning.runspec import ImageRef, RunInputs, RunSettings
 from ci.settings.host import Host
-from ci.settings.options import parse_args
+from ci.settings.options import parse_args, read_options
 
 SHARED_FIELDS = {f.name for f in dataclasses.fields(RunSettings)}
 HOST_FIELDS = {
@@ -53,6 +54,7 @@ def inputs(**changes: object) -> RunInputs:
         platform=Platform(name="armv7", dockerfile=Path("/d/Dockerfile.build.armv7"), target="linux/arm/v7"),
         image=ImageRef(repository="ciharness/armv7", tag="0123456789abcdef"),
         command=("/work/runtime_functions.sh", "build_generic"),
+        project=PlatformProject(build=None, tests=True, test_jobs=None),
         build_dir=Path("/home/u/build"),
         source_mode="read-only",
     )
@@ -94,7 +96,7 @@ def plan(project: Path, *argv: str, env: dict[str, str] | None = None, **facts: 
         ),
         *("--source", str(project / "src"), "--ccache-dir", str(project / "ccache")),
     ]
-    return plan_invocation(parse_args(full, env or {}), env or {}, host(project, **facts))
+    return plan_invocation(read_options(full, env or {}), env or {}, host(project, **facts))
 
 
 def shared(inv: Invocation) -> runspec.RunSettings:

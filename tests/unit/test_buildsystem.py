@@ -57,14 +57,14 @@ def test_the_setting_names_one_whatever_the_tree_holds(tmp_path: Path) -> None:
 def test_the_default_step_carries_the_choice_into_the_container(project: Path) -> None:
     (project / "src" / "meson.build").write_text("project('p', 'c')\n", encoding="utf-8")
     inv = plan(project, "-p", "amd64", "--test-jobs", "3")
-    assert shared(inv).build == buildsystem.Choice(system="cmake", reason="CMakeLists.txt")
+    assert inv.platforms[0].project.build == buildsystem.Choice(system="cmake", reason="CMakeLists.txt")
     spec = runplan.spec_for(
         shared(inv), inv.platforms[0], source_mode="read-only", emulated=False, engine_limits={}
     )
     env = dict(spec.env)
     assert env["CI_BUILD_SYSTEM"] == "cmake" and env["CI_TEST_JOBS"] == "3"
     chosen = plan(project, "-p", "amd64", "--build-system", "meson")
-    assert shared(chosen).build == buildsystem.Choice(system="meson", reason="--build-system")
+    assert chosen.platforms[0].project.build == buildsystem.Choice(system="meson", reason="--build-system")
 
 
 def test_a_tree_without_one_is_refused_only_for_the_default_step(project: Path) -> None:
@@ -76,7 +76,7 @@ def test_a_tree_without_one_is_refused_only_for_the_default_step(project: Path) 
     # Any command, a named function or a shell builds however it likes.
     for argv in (["--", "make"], ["step"], ["-i"]):
         inv = plan(project, "-p", "amd64", *argv)
-        assert shared(inv).build is None
+        assert inv.platforms[0].project.build is None
         spec = runplan.spec_for(
             shared(inv), inv.platforms[0], source_mode="read-only", emulated=False, engine_limits={}
         )

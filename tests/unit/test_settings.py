@@ -13,10 +13,16 @@ from ci.errors import ExitCode, UsageError
 from ci.settings import table
 from ci.settings.flags import build_parser
 from ci.settings.options import Options, parse_args
+from ci.settings.projectfile import ProjectFile
+
+
+def top(values: dict[str, object]) -> ProjectFile:
+    """A project file's top level as the settings layer gets it (resolve checks only names)."""
+    return ProjectFile(path=Path("/p/ciharness.toml"), top=values)
 
 
 def remote(argv: list[str], env: dict[str, str], project: dict[str, object]) -> str:
-    return parse_args(["-l", *argv], env, project).ccache_remote
+    return parse_args(["-l", *argv], env, top(project)).ccache_remote
 
 
 def test_a_project_value_beats_the_default_and_loses_to_env_and_argv() -> None:
@@ -27,9 +33,10 @@ def test_a_project_value_beats_the_default_and_loses_to_env_and_argv() -> None:
     assert remote([], env, project) == "redis://env:1"
     assert remote(["--ccache-remote", "redis://argv:1"], env, project) == "redis://argv:1"
     assert remote(["--ccache-remote", ""], env, project) == ""  # '' on the command line: none
-    assert parse_args(["-l"], {}, {"ccache-max-size": "2G"}).ccache_max_size == "2G"
+    assert parse_args(["-l"], {}, top({"ccache-max-size": "2G"})).ccache_max_size == "2G"
     assert (
-        parse_args(["-l", "--ccache-max-size", "3G"], {}, {"ccache-max-size": "2G"}).ccache_max_size == "3G"
+        parse_args(["-l", "--ccache-max-size", "3G"], {}, top({"ccache-max-size": "2G"})).ccache_max_size
+        == "3G"
     )
 
 
@@ -50,12 +57,12 @@ def test_only_the_given_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_an_unknown_project_setting_is_refused() -> None:
     with pytest.raises(UsageError, match="ccache-maxsize"):
-        parse_args(["-l"], {}, {"ccache-maxsize": "1G"})
+        parse_args(["-l"], {}, top({"ccache-maxsize": "1G"}))
 
 
 def test_options_has_one_field_per_setting_named_as_in_the_table() -> None:
     fields = {f.name for f in dataclasses.fields(Options)}
-    assert fields == {s.attr for s in table.settings()} | {"words", "raw"}
+    assert fields == {s.attr for s in table.settings()} | {"words", "raw", "project", "pinned"}
     assert len({s.name for s in table.settings()}) == len(table.settings())
 
 
@@ -68,7 +75,9 @@ def test_every_setting_is_well_formed() -> None:
         assert (s.group is None) == (not s.flags), s.name  # on the command line iff in a --help group
         assert s.group is None or s.group in table.groups(), s.name
         assert s.choices is None or s.default is None or s.default in s.choices, s.name
-        assert s.flags or s.env, f"{s.name}: neither a flag nor a variable sets it"
+        assert s.flags or s.env or s.project, (
+            f"{s.name}: neither a flag, a variable nor the project file sets it"
+        )
 
 
 def test_defaults_come_from_the_table() -> None:
@@ -108,4 +117,4 @@ def test_flags_keep_their_behaviour() -> None:
     with pytest.raises(UsageError, match="invalid choice"):
         parse_args(["-p", "a", "--engine", "lxc"])
     with pytest.raises(UsageError, match="is not a size"):
-        parse_args(["-p", "a"], {}, {"ccache-max-size": "lots"})
+        parse_args(["-p", "a"], {}, top({"ccache-max-size": "lots"}))

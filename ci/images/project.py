@@ -1,0 +1,96 @@
+"""Do: make a project's image exist on a platform's engine (ci.planning.projectimage decides it):
+found, pulled from the registry cache, or built from its generated context on top of the
+platform's image, under the same lock as any image build. A package that does not exist for the
+platform's architecture and a failing pre-build command each become their own error."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from ci.engine.client import Engine, Output
+from ci.errors import ImageBuildError, PackageUnavailableError, PreBuildError
+from ci.images import provide
+from ci.planning.projectimage import MISSING_MARK, PRE_BUILD_MARK, ProjectImage
+
+log = logging.getLogger(__name__)
+
+
+def ensure_project_image(
+    engine: Engine,
+    image: ProjectImage,
+    request: provide.ImageRequest,
+    *,
+    docker_platform: str,
+    output: Output,
+) -> None:
+    def build() -> None:
+        provide.with_retries(
+            lambda: build_project_image(engine, image, docker_platform, output),
+            attempts=request.attempts,
+            delay=request.retry_delay,
+            what=f"building {image.ref}",
+        )
+
+    provide.ensure(
+        engine,
+        image.ref,
+        request,
+        lock_name=f"image-{image.platform}-{image.ref.tag}",
+        docker_platform=docker_platform,
+        what=image.platform,
+        build=build,
+    )
+
+
+def build_project_image(engine: Engine, image: ProjectImage, docker_platform: str, output: Output) -> None:
+    log.info("building the project's image %s on %s", image.ref, image.base)
+    started = time.monotonic()
+    seen: list[bytes] = []
+
+    def tee(chunk: bytes, is_stderr: bool) -> None:
+        seen.append(chunk)
+        output(chunk, is_stderr)
+
+    with tempfile.TemporaryDirectory(prefix="ciharness-project-") as tmp:
+        for name, content in image.context_files().items():
+            path = Path(tmp) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            path.chmod(0o755 if name.endswith(".sh") else 0o644)
+        try:
+            engine.build(
+                context=Path(tmp),
+                dockerfile="Dockerfile",
+                tag=str(image.ref),
+                platform=docker_platform,
+                labels=image.labels(),
+                no_cache=False,
+                output=tee,
+            )
+        except ImageBuildError as exc:
+            raise classified(b"".join(seen).decode(errors="replace"), image, exc) from exc
+    log.info("built %s in %.1f s", image.ref, time.monotonic() - started)
+
+
+def classified(text: str, image: ProjectImage, exc: ImageBuildError) -> ImageBuildError:
+    """The build's failure as the project's error where project_image.sh said what it was."""
+    missing = re.search(re.escape(MISSING_MARK) + r" (.*) \(for (\S+)\)", text)
+    if missing:
+        names, arch = missing[1], missing[2]
+        return PackageUnavailableError(
+            f"{image.platform}: no Debian package {names} for {arch} (packages of the project file)",
+            hint="check the name at https://packages.debian.org (Debian trixie), or list build-machine "
+            "tools under build-packages",
+        )
+    failed = re.search(re.escape(PRE_BUILD_MARK) + r" (\d+) (\d+) (.*)", text)
+    if failed:
+        number, status, command = failed[1], failed[2], failed[3].strip()
+        return PreBuildError(
+            f"{image.platform}: pre-build command {number} ({command!r}) failed with status {status}",
+            hint="its output is above (and in the build log); fix the command in the project file",
+        )
+    return exc

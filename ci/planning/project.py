@@ -1,0 +1,87 @@
+"""Decide what the project asks of one platform (pure): its settings with the project file's
+[platform.<name>] table over its top level, under what the environment and the command line set,
+and what its image adds (packages for the target, packages for the build machine, pre-build
+commands)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+
+from ci.planning import buildsystem
+from ci.settings import table
+from ci.settings.options import Options
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ImageNeeds:
+    """What the project adds to a platform's image (nothing: the platform's image as it is)."""
+
+    packages: tuple[str, ...] = ()  # Debian packages for the target architecture
+    build_packages: tuple[str, ...] = ()  # Debian packages for the build machine
+    pre_build: tuple[str, ...] = ()  # shell commands, run as root while the image is made
+
+    def __bool__(self) -> bool:
+        return bool(self.packages or self.build_packages or self.pre_build)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PlatformProject:
+    """One platform's project settings, as its container and image need them."""
+
+    build: buildsystem.Choice | None  # the default step's build system; None for any other command
+    tests: bool
+    test_jobs: int | None
+    configure_args: tuple[str, ...] = ()
+    test_args: tuple[str, ...] = ()
+    environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    needs: ImageNeeds = ImageNeeds()
+
+
+def setting_for(opts: Options, platform: str, name: str) -> object:
+    """A setting's value for one platform: its [platform.<name>] table's, unless the environment
+    or the command line set it; else the value the settings layer resolved."""
+    own = opts.project.platforms.get(platform, {})
+    if name in own and name not in opts.pinned:
+        return own[name]
+    return getattr(opts, table.by_name(name).attr)
+
+
+def source_of(opts: Options, platform: str, name: str) -> str:
+    """Where a setting's value came from, as a user would name it."""
+    if name in opts.pinned:
+        return f"--{name}"
+    if name in opts.project.platforms.get(platform, {}):
+        return f"[platform.{platform}] of {opts.project.path}"
+    if name in opts.project.top:
+        return str(opts.project.path)
+    return "the default"
+
+
+def for_platform(opts: Options, platform: str, source: Path, *, default_step: bool) -> PlatformProject:
+    """default_step: the run builds with the default step (no function named, no command), so
+    its build system is chosen (and checked) now."""
+
+    def words(name: str) -> tuple[str, ...]:
+        return tuple(str(v) for v in setting_for(opts, platform, name))  # type: ignore[attr-defined]
+
+    build = None
+    if default_step:
+        system = str(setting_for(opts, platform, "build-system"))
+        build = buildsystem.choose(source, system, reason=source_of(opts, platform, "build-system"))
+    environment = setting_for(opts, platform, "environment")
+    test_jobs = setting_for(opts, platform, "test-jobs")
+    return PlatformProject(
+        build=build,
+        tests=bool(setting_for(opts, platform, "tests")),
+        test_jobs=int(str(test_jobs)) if test_jobs is not None else None,
+        configure_args=words("configure-args"),
+        test_args=words("test-args"),
+        environment=dict(environment) if isinstance(environment, dict) else {},
+        needs=ImageNeeds(  # packages as a set: the same set, in any order, is the same image
+            packages=tuple(sorted(set(words("packages")))),
+            build_packages=tuple(sorted(set(words("build-packages")))),
+            pre_build=words("pre-build"),
+        ),
+    )

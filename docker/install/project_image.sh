@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Make a project's image from a platform's image: run as root by the Dockerfile build.py writes
+# for a project file's packages, build-packages and pre-build (ci/planning/projectimage.py).
+# DIR holds `packages` (Debian packages for the target, one a line), `build-packages` (for the
+# build machine) and pre-build/NNN.sh (shell commands, run in order).
+# In a cross image (/opt/ci/cross.env) the target's packages install through Debian multiarch as
+# PACKAGE:<debian-arch>; in a native or fully emulated image as they are named. Every name is
+# checked against the archive before anything is installed. The commands see the target's
+# Debian architecture and GNU triplet as CI_TARGET_DEBIAN_ARCH and CI_TARGET_TRIPLET.
+# Exit 100: a package does not exist for its architecture; 101: a pre-build command failed
+# (each after one line build.py reads: see MISSING_MARK and PRE_BUILD_MARK there).
+# Usage: project_image.sh DIR
+set -euo pipefail
+dir=${1:?usage: project_image.sh DIR}
+export DEBIAN_FRONTEND=noninteractive
+apt_opts=(-o Acquire::Retries=5 -o APT::Install-Recommends=false -y -q)
+
+if [ -r /opt/ci/cross.env ]; then
+    # shellcheck source=/dev/null
+    . /opt/ci/cross.env
+fi
+CI_TARGET_DEBIAN_ARCH=${CI_CROSS_DEBIAN:-$(dpkg --print-architecture)}
+CI_TARGET_TRIPLET=${CI_CROSS_TRIPLET:-$(gcc -dumpmachine)}
+export CI_TARGET_DEBIAN_ARCH CI_TARGET_TRIPLET
+
+# The names apt must find: the target's qualified with its architecture in a cross image (unless
+# the project qualified them itself), the build machine's as they are.
+wanted=()
+while read -r name; do
+    [ -n "$name" ] || continue
+    if [ -n "${CI_CROSS_DEBIAN:-}" ] && [[ $name != *:* ]]; then
+        wanted+=("$name:$CI_CROSS_DEBIAN")
+    else
+        wanted+=("$name")
+    fi
+done <"$dir/packages"
+while read -r name; do
+    [ -z "$name" ] || wanted+=("$name")
+done <"$dir/build-packages"
+
+# Every name apt cannot find, all at once, before anything is installed.
+check_names() {
+    local out missing
+    if out=$(apt-get "${apt_opts[@]}" -s install "${wanted[@]}" 2>&1); then
+        return 0
+    fi
+    missing=$(printf '%s\n' "$out" | sed -n \
+        -e "s/^E: Unable to locate package \(.*\)$/\1/p" \
+        -e "s/^E: Package '\(.*\)' has no installation candidate$/\1/p" | sort -u | xargs)
+    if [ -n "$missing" ]; then
+        echo "ciharness-project: missing packages: $missing (for $CI_TARGET_DEBIAN_ARCH)"
+        exit 100
+    fi
+    printf '%s\n' "$out" | grep -E '^(E|W):|^ ' >&2 || true
+    echo "project_image.sh: apt cannot install: ${wanted[*]}" >&2
+    exit 1
+}
+
+commands=()
+if [ -d "$dir/pre-build" ]; then
+    commands=("$dir"/pre-build/*.sh)
+fi
+if [ "${#wanted[@]}" -gt 0 ] || [ "${#commands[@]}" -gt 0 ]; then
+    apt-get "${apt_opts[@]}" update
+fi
+if [ "${#wanted[@]}" -gt 0 ]; then
+    check_names
+    echo "==> installing ${wanted[*]}"
+    apt-get "${apt_opts[@]}" install "${wanted[@]}"
+fi
+
+number=0
+for command in "${commands[@]}"; do
+    number=$((number + 1))
+    echo "==> pre-build $number: $(head -n 1 "$command")"
+    status=0
+    bash -e "$command" || status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "ciharness-project: pre-build failed: $number $status $(head -n 1 "$command")"
+        exit 101
+    fi
+done
+
+apt-get clean
+rm -rf /var/lib/apt/lists/*
