@@ -172,7 +172,8 @@ def container_step(
     with build_dir_in_use(session, run, output) as plog:
         session.progress.state(name, "image")
         engine, engine_platform = image_for(session, run, plog)
-        (run.build_dir / runspec.CCACHE_STATS_LOG).unlink(missing_ok=True)  # this run's statistics only
+        for last_runs in (runspec.CCACHE_STATS_LOG, runspec.CCACHE_LOG):  # this run's own only
+            (run.build_dir / last_runs).unlink(missing_ok=True)
         build = session.run.build
         chosen = f" (build system {build.system}, from {build.reason})" if build else ""
         log.info("%s: running %s in %s%s", name, " ".join(run.command), run.image, chosen)
@@ -202,5 +203,5 @@ def container_step(
         build=session.run.build,
         expect_tests=session.run.settings.tests,
     )
-    summary.warn_remote_failures(outcome, session.run.ccache_remote)
+    summary.warn_remote_failures(outcome, session.run.ccache_remote, run.build_dir / runspec.CCACHE_LOG)
     return outcome
