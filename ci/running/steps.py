@@ -203,5 +203,8 @@ def container_step(
         build=session.run.build,
         expect_tests=session.run.settings.tests,
     )
-    summary.warn_remote_failures(outcome, session.run.ccache_remote, run.build_dir / runspec.CCACHE_LOG)
+    ccache_log = run.build_dir / runspec.CCACHE_LOG
+    summary.warn_remote_failures(outcome, session.run.ccache_remote, ccache_log)
+    if not (outcome.cache and outcome.cache.remote_failures):
+        ccache_log.unlink(missing_ok=True)  # some 5 KB a compilation, kept only to tell a failure
     return outcome

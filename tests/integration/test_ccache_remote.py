@@ -184,7 +184,8 @@ def test_a_redis_that_is_down_or_slow_is_one_warning_and_the_build_goes_on(
     assert len(warnings) == 1, stderr
     assert f"failed for {misses} of {misses}" in warnings[0]
     assert f"({cause}: ccache says " in warnings[0]  # why, from ccache's own log
-    assert str(tmp_path / f"build-{trouble}" / ".ciharness-ccache.log") in warnings[0]
+    ccache_log = tmp_path / f"build-{trouble}" / ".ciharness-ccache.log"
+    assert str(ccache_log) in warnings[0] and ccache_log.is_file()
 
 
 def test_a_password_protected_redis_works_and_its_password_is_never_shown(
@@ -249,6 +250,7 @@ def test_the_empty_user_form_redis_cli_writes_authenticates_and_a_fresh_agent_ge
     assert hits + misses >= UNITS + 1
     assert remote / (hits + misses) >= 0.99 and local == 0
     assert WARNING not in err
+    assert not (tmp_path / "build-empty-user2" / ".ciharness-ccache.log").exists()  # kept after failures only
     for text in (cold_out, cold_err, out, err):
         assert PASSWORD not in text
 
