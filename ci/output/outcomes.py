@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ci.errors import ExitCode
-from ci.output import testresults
+from ci.output import ccachelog, testresults
 from ci.output.platformlog import PlatformLog
 from ci.planning import runspec
 from ci.planning.buildsystem import Choice
@@ -47,6 +47,7 @@ class CacheCounts:
     remote_hits: int = 0
     remote_misses: int = 0
     remote_failures: int = 0  # errors and timeouts of the remote storage
+    remote_reasons: tuple[ccachelog.Reason, ...] = ()  # why, from ccache's log (runspec.CCACHE_LOG)
 
     @property
     def local_hits(self) -> int:
@@ -138,6 +139,8 @@ def collect(
     stats_log = build_dir / runspec.CCACHE_STATS_LOG
     if stats_log.is_file():
         cache = ccache_counts(stats_log.read_text(encoding="utf-8", errors="replace"))
+        if cache.remote_failures:
+            cache = dataclasses.replace(cache, remote_reasons=remote_reasons(build_dir))
     ran_none = tests is None or tests.passed + tests.failed == 0
     no_tests = build is not None and status == 0 and expect_tests and ran_none
     return Outcome(
@@ -152,6 +155,15 @@ def collect(
         log=log_path,
         build_system=build.system if build is not None else "",
     )
+
+
+def remote_reasons(build_dir: Path) -> tuple[ccachelog.Reason, ...]:
+    """Why the remote storage failed, from ccache's log of this run (read line by line: it has
+    some 40 lines per compilation)."""
+    ccache_log = build_dir / runspec.CCACHE_LOG
+    with contextlib.suppress(OSError), ccache_log.open(encoding="utf-8", errors="replace") as lines:
+        return ccachelog.reasons(lines)
+    return ()
 
 
 def read_junit(build_dir: Path, fresh: float) -> tuple[TestTally | None, tuple[str, ...]]:

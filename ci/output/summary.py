@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from ci.output import hints
+from ci.output import ccachelog, hints
 from ci.output.outcomes import NO_TESTS, CacheCounts, Outcome
 from ci.planning import ccache_remote
 
@@ -17,6 +18,10 @@ NO_TESTS_HINT = (
     "a green run must have tested something: check that the project's tests are built and found "
     "(ctest, meson test, make check or test); a project that has none says so with --no-tests"
 )
+# A failing remote storage whose reason ccache's log does not tell (no log: CCACHE_LOGFILE set
+# elsewhere by the user, or an older ccache's words).
+REMOTE_UNKNOWN = "down, refusing or too slow"
+REMOTE_UNKNOWN_HINT = "check that the server runs and that this engine's containers reach it"
 TAIL_SHOWN = 15  # log lines shown per failed platform after a multi-platform run
 
 
@@ -114,16 +119,34 @@ def report_failures(done: Sequence[Outcome]) -> None:
             sys.stderr.write("\n" + "\n".join(lines) + "\n")
 
 
-def warn_remote_failures(outcome: Outcome, remote: str) -> None:
+def warn_remote_failures(outcome: Outcome, remote: str, ccache_log: Path | None = None) -> None:
     """One warning per run when the remote storage failed: ccache counted those compilations as
-    misses and went on, and so does the build."""
-    if outcome.cache and outcome.cache.remote_failures:
-        log.warning(
-            "%s: the ccache remote storage %s failed for %d of %d compilation(s) (down, refusing or "
-            "too slow); they were compiled here (hint: check that the server runs and that this "
-            "engine's containers reach it)",
-            outcome.platform,
-            ccache_remote.mask(remote) or "(set with -e CCACHE_REMOTE_STORAGE)",
-            outcome.cache.remote_failures,
-            outcome.cache.hits + outcome.cache.misses,
-        )
+    misses and went on, and so does the build. Why, and the hint for that cause, as ccache's log
+    tells it (ci.output.ccachelog); without that log, what could be wrong."""
+    cache = outcome.cache
+    if not cache or not cache.remote_failures:
+        return
+    why, hint = remote_failure_cause(cache.remote_reasons)
+    where = f"; ccache's log: {ccache_log}" if ccache_log is not None and cache.remote_reasons else ""
+    log.warning(
+        "%s: the ccache remote storage %s failed for %d of %d compilation(s) (%s); they were "
+        "compiled here (hint: %s%s)",
+        outcome.platform,
+        ccache_remote.mask(remote) or "(set with -e CCACHE_REMOTE_STORAGE)",
+        cache.remote_failures,
+        cache.hits + cache.misses,
+        why,
+        hint,
+        where,
+    )
+
+
+def remote_failure_cause(reasons: Sequence[ccachelog.Reason]) -> tuple[str, str]:
+    """(why, hint) for a failing remote storage: the most frequent cause in ccache's words, and
+    the other causes by name."""
+    if not reasons:
+        return REMOTE_UNKNOWN, REMOTE_UNKNOWN_HINT
+    first = reasons[0]
+    why = f"{first.cause.name}: ccache says {first.message!r}"
+    others = dict.fromkeys(r.cause.name for r in reasons[1:])
+    return why + (f"; also {', '.join(others)}" if others else ""), first.cause.hint

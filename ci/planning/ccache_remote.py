@@ -1,10 +1,11 @@
 """Decide ccache's shared remote storage (--ccache-remote): check a CCACHE_REMOTE_STORAGE value
-the way ccache would parse it, hide its passwords, and say what the container needs to reach it.
-Pure: text in, text out."""
+the way ccache would parse it, hand ccache the form it authenticates with, hide its passwords,
+and say what the container needs to reach it. Pure: text in, text out."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from ci.errors import BadCcacheRemoteError
 
@@ -33,7 +34,8 @@ def entries(value: str) -> list[str]:
 
 
 def validate(value: str) -> str:
-    """The value, normalised to single spaces, when ccache would accept every entry of it; else
+    """The value as ccache is to get it (single spaces, each entry in the form ccache
+    authenticates with, see for_ccache) when ccache would accept every entry of it; else
     BadCcacheRemoteError naming the first bad entry (its password hidden)."""
     for entry in entries(value):
         problem = _problem(entry)
@@ -43,7 +45,32 @@ def validate(value: str) -> str:
                 "every compilation",
                 hint=_HINT,
             )
-    return " ".join(entries(value))
+    return " ".join(for_ccache(e) for e in entries(value))
+
+
+def for_ccache(entry: str) -> str:
+    """The entry as ccache must get it to send what its writer meant. The Redis URI form with an
+    empty user, redis://:PASSWORD@HOST (as redis-cli -u writes it), makes ccache 4.11 send no
+    AUTH at all, and every lookup fails with NOAUTH; it becomes redis://PASSWORD@HOST (AUTH
+    PASSWORD, every Redis version), or, when the password holds a ':' that ccache would split
+    into a user and a password (it splits after %-decoding), redis://default:PASSWORD@HOST
+    (AUTH default PASSWORD, Redis 6 and later). Checked against ccache 4.11.2 and Redis 7."""
+    url, sep, attributes = entry.partition("|")
+    match = _URL_RE.match(url)
+    if not match or match["scheme"].lower() not in ("redis", "redis+unix"):
+        return entry
+    rest = match["rest"]
+    authority = _AUTHORITY_RE.match(rest)
+    userinfo = authority["userinfo"] if authority and rest.startswith("//") else None
+    if authority is None or userinfo is None or not userinfo.startswith(":"):
+        return entry
+    password = userinfo[1:]
+    start, end = authority.span("userinfo")
+    if not password:  # redis://:@HOST: no password at all
+        rest = rest[:start] + rest[end + 1 :]
+    else:
+        rest = rest[:start] + ("default:" if ":" in unquote(password) else "") + password + rest[end:]
+    return f"{match['scheme']}:{rest}{sep}{attributes}"
 
 
 def _problem(entry: str) -> str:
@@ -61,16 +88,29 @@ def _url_problem(url: str) -> str:
     scheme, rest = match["scheme"].lower(), match["rest"]
     if scheme not in SCHEMES:
         return f"unknown scheme {scheme!r} (ccache knows {', '.join(SCHEMES)})"
+    authority = _AUTHORITY_RE.match(rest) if rest.startswith("//") else None
     if scheme in ("file", "redis+unix"):
-        path = _AUTHORITY_RE.sub("", rest) if rest.startswith("//") else rest
-        return "" if path.startswith("/") else f"a {scheme} URL needs an absolute path"
-    authority = _AUTHORITY_RE.match(rest)
-    if not rest.startswith("//") or authority is None or not authority["host"]:
+        return _path_problem(scheme, rest, authority)
+    return _host_problem(scheme, authority)
+
+
+def _host_problem(scheme: str, authority: re.Match[str] | None) -> str:
+    if authority is None or not authority["host"]:
         return f"a {scheme} URL needs a host, e.g. {scheme}://HOST:PORT"
+    if "@" in (authority["userinfo"] or ""):  # ccache: "Host address in '...' is invalid"
+        return "an '@' in the user info must be written %40"
     port = authority["port"]
     if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
         return f"port {port!r} is not a number from 1 to 65535"
     return ""
+
+
+def _path_problem(scheme: str, rest: str, authority: re.Match[str] | None) -> str:
+    if authority is not None and authority["userinfo"] is not None and not authority["host"]:
+        # ccache: "User info defined, but host is empty"
+        return f"user info needs a host before the path, e.g. {scheme}://PASSWORD@localhost/PATH"
+    path = _AUTHORITY_RE.sub("", rest) if authority is not None else rest
+    return "" if path.startswith("/") else f"a {scheme} URL needs an absolute path"
 
 
 def mask_entry(entry: str) -> str:

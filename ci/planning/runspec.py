@@ -36,6 +36,9 @@ CCACHE_IN_CONTAINER = "/work/ccache"
 # Per-run ccache statistics (CCACHE_STATSLOG), in the build dir: the cache's own counters are
 # shared by every concurrent run and so say nothing about one run.
 CCACHE_STATS_LOG = ".ciharness-ccache-stats.log"
+# ccache's own log (CCACHE_LOGFILE), in the build dir, when a remote storage is set: the stats
+# log counts a failing remote, only this log says why (ci.output.ccachelog reads it).
+CCACHE_LOG = ".ciharness-ccache.log"
 # The ccache of runs on a remote engine: a volume there, shared by every run on that engine.
 CCACHE_VOLUME = "ciharness-ccache"
 # A copy-on-write source's writes, in its build dir (see source_layers).
@@ -250,8 +253,10 @@ def hidden(name: str, value: str) -> bool:
     return is_secret(name) or (name == ccache_remote.ENV_NAME and ccache_remote.has_secret(value))
 
 
-def plan_run(inputs: RunInputs) -> RunSpec:
-    platform, shared, host = inputs.platform, inputs.shared, inputs.shared.host
+def run_env(inputs: RunInputs) -> dict[str, str]:
+    """The container's environment: ours, then the Jenkins variables passed through, then -e's;
+    ccache's log goes into the build dir whenever a remote storage is set (see CCACHE_LOG)."""
+    platform, shared = inputs.platform, inputs.shared
     env: dict[str, str] = {
         "HOME": "/tmp",
         "CCACHE_DIR": CCACHE_IN_CONTAINER,
@@ -273,6 +278,14 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         env[ccache_remote.ENV_NAME] = shared.ccache_remote
     env.update(shared.passthrough_env)
     env.update(shared.user_env)
+    if env.get(ccache_remote.ENV_NAME) and "CCACHE_LOGFILE" not in env:
+        env["CCACHE_LOGFILE"] = f"{BUILD_IN_CONTAINER}/{CCACHE_LOG}"
+    return env
+
+
+def plan_run(inputs: RunInputs) -> RunSpec:
+    platform, shared, host = inputs.platform, inputs.shared, inputs.shared.host
+    env = run_env(inputs)
     labels = {
         LABEL_PREFIX + "owner-host": host.name,
         LABEL_PREFIX + "run-id": shared.run_id,

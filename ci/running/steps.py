@@ -180,7 +180,8 @@ def container_step(
     with build_dir_in_use(session, run, output) as plog:
         session.progress.state(name, "image")
         engine, engine_platform = image_for(session, run, plog)
-        (run.build_dir / runspec.CCACHE_STATS_LOG).unlink(missing_ok=True)  # this run's statistics only
+        for last_runs in (runspec.CCACHE_STATS_LOG, runspec.CCACHE_LOG):  # this run's own only
+            (run.build_dir / last_runs).unlink(missing_ok=True)
         build = run.project.build
         chosen = f" (build system {build.system}, from {build.reason})" if build else ""
         log.info("%s: running %s in %s%s", name, " ".join(run.command), run.image, chosen)
@@ -210,5 +211,8 @@ def container_step(
         build=run.project.build,
         expect_tests=run.project.tests,
     )
-    summary.warn_remote_failures(outcome, session.run.ccache_remote)
+    ccache_log = run.build_dir / runspec.CCACHE_LOG
+    summary.warn_remote_failures(outcome, session.run.ccache_remote, ccache_log)
+    if not (outcome.cache and outcome.cache.remote_failures):
+        ccache_log.unlink(missing_ok=True)  # some 5 KB a compilation, kept only to tell a failure
     return outcome

@@ -1,6 +1,7 @@
 """--ccache-remote against a real redis-server that each test starts on a free port of the
 engine's bridge gateway (the address containers reach) and stops: a cache shared by every
-agent, a fresh agent served from it, a Redis that is down, one with a password, two platforms."""
+agent, a fresh agent served from it, a Redis that is down or silent, one with a password (in
+each form ccache is given it, and a wrong or missing one), two platforms."""
 
 from __future__ import annotations
 
@@ -165,9 +166,9 @@ def test_a_fresh_agent_gets_its_compilations_from_the_redis_a_cold_build_filled(
     assert WARNING not in fresh.stderr
 
 
-@pytest.mark.parametrize("trouble", ["down", "slow"])
+@pytest.mark.parametrize(("trouble", "cause"), [("down", "connection refused"), ("slow", "timed out")])
 def test_a_redis_that_is_down_or_slow_is_one_warning_and_the_build_goes_on(
-    project: Path, tmp_path: Path, redis: Callable[..., Redis], trouble: str
+    project: Path, tmp_path: Path, redis: Callable[..., Redis], trouble: str, cause: str
 ) -> None:
     server = redis(start=False)  # its port is free: nothing answers there
     url = server.url
@@ -182,6 +183,9 @@ def test_a_redis_that_is_down_or_slow_is_one_warning_and_the_build_goes_on(
     warnings = [line for line in stderr.splitlines() if WARNING in line]
     assert len(warnings) == 1, stderr
     assert f"failed for {misses} of {misses}" in warnings[0]
+    assert f"({cause}: ccache says " in warnings[0]  # why, from ccache's own log
+    ccache_log = tmp_path / f"build-{trouble}" / ".ciharness-ccache.log"
+    assert str(ccache_log) in warnings[0] and ccache_log.is_file()
 
 
 def test_a_password_protected_redis_works_and_its_password_is_never_shown(
@@ -229,6 +233,49 @@ def test_a_password_protected_redis_works_and_its_password_is_never_shown(
     assert bad.returncode == 84 and "unknown scheme 'rediss'" in bad.stderr
     for text in (cold_out, cold_err, out, err, line, printed_err, bad.stdout, bad.stderr):
         assert PASSWORD not in text
+
+
+def test_the_empty_user_form_redis_cli_writes_authenticates_and_a_fresh_agent_gets_remote_hits(
+    project: Path, tmp_path: Path, redis: Callable[..., Redis]
+) -> None:
+    """redis://:PASSWORD@HOST:PORT: ccache 4.11 sent no AUTH for it (every lookup NOAUTH);
+    build.py hands ccache the password alone."""
+    server = redis(password=PASSWORD)
+    url = f"redis://:{PASSWORD}@{server.address}:{server.port}"
+    cold_out, cold_err = build(project, tmp_path, "empty-user1", "--ccache-remote", url, "--debug")
+    assert WARNING not in cold_err
+    assert server.dbsize() >= UNITS + 1
+    out, err = build(project, tmp_path, "empty-user2", "--ccache-remote", url)  # a fresh build dir
+    hits, misses, local, remote = reports(err)["amd64"]
+    assert hits + misses >= UNITS + 1
+    assert remote / (hits + misses) >= 0.99 and local == 0
+    assert WARNING not in err
+    assert not (tmp_path / "build-empty-user2" / ".ciharness-ccache.log").exists()  # kept after failures only
+    for text in (cold_out, cold_err, out, err):
+        assert PASSWORD not in text
+
+
+@pytest.mark.parametrize(
+    ("password", "ccache_says", "hint"),
+    [
+        ("wrong", "WRONGPASS", "the server refused the URL's password"),
+        ("", "NOAUTH", "the server wants a password and ccache sent none"),
+    ],
+)
+def test_a_wrong_or_missing_password_is_a_warning_naming_authentication(
+    project: Path, tmp_path: Path, redis: Callable[..., Redis], password: str, ccache_says: str, hint: str
+) -> None:
+    server = redis(password=PASSWORD)
+    given = f"redis://:{password}-{PASSWORD}@" if password else "redis://"
+    url = f"{given}{server.address}:{server.port}"
+    _, stderr = build(project, tmp_path, f"auth-{password or 'none'}", "--ccache-remote", url)
+    hits, misses, _, remote = reports(stderr)["amd64"]
+    assert misses >= UNITS + 1 and hits == remote == 0
+    (warning,) = [line for line in stderr.splitlines() if WARNING in line]
+    assert f"failed for {misses} of {misses} compilation(s) (authentication: ccache says " in warning
+    assert ccache_says in warning and f"hint: {hint}" in warning
+    assert "down, refusing or too slow" not in warning and PASSWORD not in stderr
+    assert server.dbsize() == 0
 
 
 def test_two_platforms_at_once_share_one_redis(

@@ -85,3 +85,43 @@ def test_host_gateway_only_when_named() -> None:
     assert ccache_remote.needs_host_gateway("file:///x redis://pw@HOST.docker.internal")
     assert not ccache_remote.needs_host_gateway("redis://172.17.0.1:6379")
     assert not ccache_remote.needs_host_gateway("")
+
+
+@pytest.mark.parametrize(
+    ("value", "given"),
+    [
+        # ccache 4.11 sends no AUTH for an empty user: the password alone (AUTH PASSWORD) ...
+        ("redis://:hunter2@cache:6379", "redis://hunter2@cache:6379"),
+        ("redis+unix://:hunter2@localhost/run/r.sock", "redis+unix://hunter2@localhost/run/r.sock"),
+        ("REDIS://:hunter2@cache|connect-timeout=200", "REDIS://hunter2@cache|connect-timeout=200"),
+        # ... or, when it holds a ':' ccache would split at (after %-decoding), Redis 6's user
+        ("redis://:hun:ter2@cache:6379", "redis://default:hun:ter2@cache:6379"),
+        ("redis://:hun%3Ater2@cache:6379", "redis://default:hun%3Ater2@cache:6379"),
+        ("redis://:@cache:6379", "redis://cache:6379"),
+        ("file:///c redis://:pw@a redis://:pw@b", "file:///c redis://pw@a redis://pw@b"),
+        # forms ccache already reads as meant stay as they are
+        ("redis://hunter2@cache:6379", "redis://hunter2@cache:6379"),
+        ("redis://default:hunter2@cache:6379", "redis://default:hunter2@cache:6379"),
+        ("http://:hunter2@cache/c", "http://:hunter2@cache/c"),
+    ],
+)
+def test_the_empty_user_form_is_handed_to_ccache_as_it_authenticates(value: str, given: str) -> None:
+    assert ccache_remote.validate(value) == given
+    assert "hunter2" not in ccache_remote.mask(given)
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [  # ccache: "Host address in '...' is invalid"
+        ("redis://:p@ss@cache:6379", "an '@' in the user info must be written %40"),
+        ("http://u:p@ss@cache/c", "an '@' in the user info must be written %40"),
+        # ccache: "User info defined, but host is empty"
+        ("redis+unix://hunter2@/run/r.sock", "user info needs a host before the path"),
+        ("file://u@/mnt/c", "user info needs a host before the path"),
+    ],
+)
+def test_user_info_ccache_cannot_parse_is_exit_84(value: str, says: str) -> None:
+    with pytest.raises(BadCcacheRemoteError) as info:
+        ccache_remote.validate(value)
+    assert says in info.value.message and info.value.code == ExitCode.BAD_CCACHE_REMOTE
+    assert "p@ss" not in info.value.message and "hunter2" not in info.value.message

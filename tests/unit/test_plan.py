@@ -398,6 +398,18 @@ def test_ccache_remote_reaches_the_container_and_its_password_is_never_printed()
     assert "CCACHE_REMOTE_STORAGE" not in dict(plan_run(inputs()).env)
 
 
+def test_ccaches_log_goes_to_the_build_dir_only_when_a_remote_storage_is_set() -> None:
+    log = "/work/build/.ciharness-ccache.log"
+    assert dict(plan_run(inputs(ccache_remote="redis://cache:6379")).env)["CCACHE_LOGFILE"] == log
+    via_env = plan_run(inputs(user_env={"CCACHE_REMOTE_STORAGE": "redis://cache:6379"}))
+    assert dict(via_env.env)["CCACHE_LOGFILE"] == log
+    assert "CCACHE_LOGFILE" not in dict(plan_run(inputs()).env)
+    off = plan_run(inputs(ccache_remote="redis://cache:6379", user_env={"CCACHE_REMOTE_STORAGE": ""}))
+    assert "CCACHE_LOGFILE" not in dict(off.env)
+    own = plan_run(inputs(ccache_remote="redis://cache:6379", user_env={"CCACHE_LOGFILE": "/tmp/mine.log"}))
+    assert dict(own.env)["CCACHE_LOGFILE"] == "/tmp/mine.log"
+
+
 def test_host_docker_internal_is_mapped_to_the_gateway_on_docker_only() -> None:
     remote = "redis://host.docker.internal:6379"
     spec = plan_run(inputs(ccache_remote=remote))

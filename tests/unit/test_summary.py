@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
 from ci.output import outcomes, summary
 from ci.output.outcomes import CacheCounts, Outcome
 from ci.output.outcomes import TestTally as Tally
@@ -159,8 +165,6 @@ def test_junit_failed_tests_names_failures_and_errors_only() -> None:
 
 
 def test_failure_details_name_tests_hints_last_lines_and_the_log() -> None:
-    from pathlib import Path
-
     failed = Outcome(
         platform="s390x",
         status=8,
@@ -178,3 +182,61 @@ def test_failure_details_name_tests_hints_last_lines_and_the_log() -> None:
     assert lines[-1] == "  full log: /w/build.s390x/build.log"
     broken = Outcome(platform="x", status=71, seconds=0.0, error="image build failed")
     assert summary.failure_details(broken) == ["x: image build failed"]
+
+
+def warned(caplog: pytest.LogCaptureFixture, outcome: Outcome, remote: str, ccache_log: Path | None) -> str:
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="ci"):
+        summary.warn_remote_failures(outcome, remote, ccache_log)
+    (record,) = caplog.records
+    return record.getMessage()
+
+
+def test_a_failing_remote_says_why_from_ccaches_log_with_that_causes_hint(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / ".ciharness-ccache-stats.log").write_text(
+        "# /work/src/a.c\ncache_miss\nremote_storage_error\n"
+        "# /work/src/b.c\ncache_miss\nremote_storage_error\n",
+        encoding="utf-8",
+    )
+    ccache_log = tmp_path / ".ciharness-ccache.log"
+    ccache_log.write_text(
+        "[t 7 ] Redis command failed: WRONGPASS invalid username-password pair or user is disabled.\n"
+        "[t 7 ] Failed to construct backend for redis://********@172.17.0.1:6379\n"
+        "[t 8 ] Failed to construct backend for redis://172.17.0.1:6379: Redis connection error: "
+        "Connection refused\n"
+        "[t 9 ] Redis command failed: WRONGPASS invalid username-password pair or user is disabled.\n",
+        encoding="utf-8",
+    )
+    outcome = outcomes.collect("amd64", 0, 1.0, tmp_path, started_wall=time.time())
+    assert outcome.cache is not None and outcome.cache.remote_failures == 2
+    assert [r.cause.name for r in outcome.cache.remote_reasons] == ["authentication", "connection refused"]
+
+    text = warned(caplog, outcome, "redis://hunter2@172.17.0.1:6379", ccache_log)
+    assert "redis://***@172.17.0.1:6379 failed for 2 of 2 compilation(s)" in text
+    assert "(authentication: ccache says 'Redis command failed: WRONGPASS" in text
+    assert "; also connection refused)" in text
+    assert "hint: the server refused the URL's password" in text and str(ccache_log) in text
+    assert "down, refusing or too slow" not in text and "hunter2" not in text
+
+
+def test_without_ccaches_log_the_warning_says_what_could_be_wrong(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / ".ciharness-ccache-stats.log").write_text("# a.c\ncache_miss\nremote_storage_timeout\n")
+    outcome = outcomes.collect("armv7", 0, 1.0, tmp_path, started_wall=time.time())  # no ccache log
+    assert outcome.cache is not None and outcome.cache.remote_reasons == ()
+    text = warned(caplog, outcome, "", tmp_path / ".ciharness-ccache.log")
+    assert "(set with -e CCACHE_REMOTE_STORAGE) failed for 1 of 1 compilation(s)" in text
+    assert "(down, refusing or too slow)" in text
+    assert "check that the server runs" in text and "ccache's log" not in text
+
+
+def test_no_warning_when_the_remote_did_not_fail(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="ci"):
+        cache = CacheCounts(hits=3, misses=0, remote_hits=3)
+        summary.warn_remote_failures(
+            Outcome(platform="amd64", status=0, seconds=1, cache=cache), "redis://h:1"
+        )
+    assert caplog.records == []
