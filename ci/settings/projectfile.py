@@ -84,9 +84,10 @@ def parse(text: str, path: Path) -> ProjectFile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        line = at[1] if at else str(max(1, len(text.splitlines())))  # "at end of document"
+        reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
         raise ProjectFileError(
-            f"{path}:{at[1] if at else '?'}: not valid TOML: {reason}",
+            f"{path}:{line}: not valid TOML: {reason}",
             hint='see https://toml.io; keys are kebab-case, e.g. packages = ["zlib1g-dev"]',
         ) from exc
     shell = ProjectFile(path=path, text=text)

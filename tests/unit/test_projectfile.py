@@ -72,6 +72,8 @@ def test_a_file_that_is_not_toml_names_its_line() -> None:
         parsed('packages = ["zlib1g-dev"]\nbuild-system = cmake\n')
     assert caught.value.message.startswith("/p/ciharness.toml:2: not valid TOML")
     assert caught.value.code == ExitCode.PROJECT_FILE_INVALID
+    with pytest.raises(ProjectFileError, match=r"^/p/ciharness.toml:2: not valid TOML: Unclosed array$"):
+        parsed('tests = true\npackages = ["zlib1g-dev"\n')
     assert int(caught.value.code) == 88
 
 
