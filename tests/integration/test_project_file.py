@@ -58,7 +58,8 @@ target_link_libraries(roundtrip_pc PkgConfig::ZPC)
 enable_testing()
 add_test(NAME roundtrip COMMAND roundtrip)
 add_test(NAME roundtrip_pc COMMAND roundtrip_pc)
-add_test(NAME tools COMMAND sh -c "printf AB | xxd -p | grep -qx 4142 && echo '6*7' | bc | grep -qx 42 && cat /etc/ciharness-target")
+add_test(NAME tools COMMAND sh -c
+  "printf AB | xxd -p | grep -qx 4142 && echo '6*7' | bc | grep -qx 42 && cat /etc/ciharness-target")
 if(EXTRA)
   add_test(NAME extra COMMAND roundtrip)
 endif()
@@ -184,8 +185,8 @@ def test_a_package_missing_for_the_targets_architecture_is_named_and_nothing_is_
     tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
     # libc6-dev-i386 is a package of amd64 only: there is none for armhf.
-    src = write(tmp_path / "src", {"CMakeLists.txt": "project(p C)\n",
-                                   "ciharness.toml": 'packages = ["zlib1g-dev", "libc6-dev-i386"]\n'})  # fmt: skip
+    toml = 'packages = ["zlib1g-dev", "libc6-dev-i386"]\n'
+    src = write(tmp_path / "src", {"CMakeLists.txt": "project(p C)\n", "ciharness.toml": toml})
     before = {t for i in docker_client.images.list() for t in i.tags}
     result = build(src, tmp_path, "-p", "armv7")
     assert result.returncode == 91, result.stderr[-3000:]
@@ -199,8 +200,8 @@ def test_a_package_missing_for_the_targets_architecture_is_named_and_nothing_is_
 def test_a_failing_pre_build_command_says_which_and_its_output_is_in_the_log(
     tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
-    src = write(tmp_path / "src", {"CMakeLists.txt": "project(p C)\n",
-                                   "ciharness.toml": 'pre-build = ["echo about to fail on $CI_TARGET_DEBIAN_ARCH", "exit 3"]\n'})  # fmt: skip
+    toml = 'pre-build = ["echo about to fail on $CI_TARGET_DEBIAN_ARCH", "exit 3"]\n'
+    src = write(tmp_path / "src", {"CMakeLists.txt": "project(p C)\n", "ciharness.toml": toml})
     result = build(src, tmp_path, "-p", "amd64")
     assert result.returncode == 92, result.stderr[-3000:]
     assert re.search(r"pre-build command 2 \('exit 3'\) failed with status 3", result.stderr)
