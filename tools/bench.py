@@ -249,6 +249,51 @@ def overhead(repeat: int, work: Path) -> list[Figure]:
     ]  # fmt: skip
 
 
+def project_image_rerun(repeat: int, work: Path) -> list[Figure]:
+    """P11: a project whose ciharness.toml adds packages, rerun unchanged: its project image is
+    found (the project file read, its hash made, both images looked up), never built."""
+    src = work / "p11-src"
+    src.mkdir(parents=True, exist_ok=True)
+    (src / "CMakeLists.txt").write_text("project(p C)\n", encoding="utf-8")
+    (src / "ciharness.toml").write_text(
+        'packages = ["zlib1g-dev"]\nbuild-packages = ["bc"]\n', encoding="utf-8"
+    )
+    build_py("-p", "amd64", "--source", str(src), "--build-dir", str(work / "p11-warm"), "-b")  # made once
+
+    sys.path.insert(0, str(REPO))
+    from ci.engine import endpoints  # noqa: PLC0415
+    from ci.engine.client import Engine  # noqa: PLC0415
+    from ci.images import project, provide  # noqa: PLC0415
+    from ci.planning import invocation  # noqa: PLC0415
+    from ci.settings.host import Host  # noqa: PLC0415
+    from ci.settings.options import read_options  # noqa: PLC0415
+
+    engine = Engine.connect(endpoints.default_endpoint(os.environ, Path.home() / ".docker"))
+
+    def resolve(source: Path) -> float:
+        started = time.monotonic()
+        argv = ["-p", "amd64", "--source", str(source), "--build-dir", str(work / "p11-plan"), "--", "true"]
+        plan = invocation.plan_invocation(read_options(argv, os.environ), os.environ, Host.current())
+        run, request = plan.platforms[0], plan.images
+        assert request is not None
+        provide.ensure_image(engine, run.platform, run.platform_image or run.image, plan.docker_dir, request,
+                             host_platform=plan.host_platform)  # fmt: skip
+        if run.project_image is not None:
+            project.ensure_project_image(engine, run.project_image, request, docker_platform="linux/amd64",
+                                         output=lambda _chunk, _err: None)  # fmt: skip
+        return time.monotonic() - started
+
+    # Side by side: the same resolution for the sample (no project file) and for the project.
+    pairs = [(resolve(REPO / "xsum"), resolve(src)) for _ in range(max(repeat, 5))]
+    plain = statistics.median(a for a, _ in pairs)
+    with_project = statistics.median(b for _, b in pairs)
+    return [
+        Figure(name="P11", what="unchanged rerun resolves its project image (ciharness.toml packages), no build (median)",
+               value=with_project, unit=" s", target="< 0.2 (as P4)", met=with_project < 0.2,
+               detail={"project_s": with_project, "no_project_s": plain, "ratio": with_project / plain}),
+    ]  # fmt: skip
+
+
 GENERATED_UNITS = 12  # each about 5 s of g++ -O2 here: a cold build of 30 s or more on 2 cores
 
 
@@ -595,6 +640,7 @@ BENCHMARKS: dict[str, Callable[[int, Path], list[Figure]]] = {
     "P2": warm_rebuild,
     "P9": meson_rerun,
     "P10": autotools_rerun,
+    "P11": project_image_rerun,
     "P5": all_platforms,
     "P1": overhead,
     "R": signals,
