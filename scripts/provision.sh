@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Provision this machine for the harness: Debian packages (Docker engine, QEMU user-mode with
-# binfmt_misc handlers, debootstrap, shellcheck, and the registry, Redis, tmux, sshd and openssl
-# the tests run), a running dockerd, and the Python
+# binfmt_misc handlers, debootstrap, shellcheck, and the registry, Redis, tmux, sshd, openssl and
+# headless Chromium the tests run), a running dockerd, and the Python
 # virtual environment with the pinned dependencies. Idempotent: what is present is left alone,
 # so a second run takes about a second. What it writes inside the clone (.venv/, .tools/,
 # __pycache__/) belongs to the clone's owner however it is started (as root, with sudo, or as
@@ -89,6 +89,7 @@ declare -A pkg_for=(
     [tmux]=tmux
     [sshd]=openssh-server
     [openssl]=openssl
+    [chromium]=chromium  # the tests render the HTML report in it, headless
 )
 
 install_packages() {

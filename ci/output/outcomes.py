@@ -19,6 +19,7 @@ from ci.planning.buildsystem import Choice
 # beside the target's whole output in the same name + ".log", in the build dir.
 MAKE_CHECK_RECORD = ".ciharness-check"
 NO_TESTS = "no tests"  # Outcome.error of a default step that passed but ran no test
+FAILURE_OUTPUT_LINES = 20  # of a failed test's own output, kept for the report
 
 # Counter names ccache writes to its stats log (CCACHE_STATSLOG): a "# FILE" line per
 # compilation, then one line per counter it touched. The same names in ccache 4.7.5 (Debian
@@ -38,6 +39,15 @@ class TestTally:
     passed: int
     failed: int
     skipped: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FailedTest:
+    """A test case that failed or errored: its name, its failure's message and its output's end."""
+
+    name: str
+    message: str = ""
+    output: str = ""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -73,6 +83,7 @@ class Outcome:
     error: str = ""
     ran: bool = True  # False for a platform --fail-fast stopped before it started
     failed_tests: tuple[str, ...] = ()
+    failures: tuple[FailedTest, ...] = ()  # the failed tests with their messages (the report shows them)
     tail: tuple[str, ...] = ()  # the run's last output lines (see ci.output.platformlog.TAIL_LINES)
     log: Path | None = None  # its build.log
     build_system: str = ""  # of the default step ('' for any other command)
@@ -89,12 +100,26 @@ def junit_counts(xml_text: str) -> TestTally:
 
 def junit_failed_tests(xml_text: str) -> list[str]:
     """Names of the test cases that failed or errored, in the XML's order."""
+    return [failed.name for failed in junit_failures(xml_text)]
+
+
+def junit_failures(xml_text: str) -> list[FailedTest]:
+    """The test cases that failed or errored, in the XML's order, each with its failure's message
+    (the element's message attribute and text) and the last lines of its output."""
     root = ET.fromstring(xml_text)  # noqa: S314 (our own ctest output)
-    return [
-        case.get("name", "?")
-        for case in root.iter("testcase")
-        if case.find("failure") is not None or case.find("error") is not None
-    ]
+    found: list[FailedTest] = []
+    for case in root.iter("testcase"):
+        bad = case.find("failure")
+        bad = case.find("error") if bad is None else bad
+        if bad is None:
+            continue
+        said = [bad.get("message", "").strip(), (bad.text or "").strip()]
+        message = "\n".join(dict.fromkeys(part for part in said if part))
+        out = case.find("system-out")
+        output = (out.text or "").strip() if out is not None else ""
+        kept = "\n".join(output.splitlines()[-FAILURE_OUTPUT_LINES:])
+        found.append(FailedTest(name=case.get("name", "?"), message=message, output=kept))
+    return found
 
 
 def ccache_counts(stats_log: str) -> CacheCounts:
@@ -134,7 +159,7 @@ def collect(
     fresh = started_wall - 1
     if build is not None:
         write_junit(build_dir, platform, build.system, fresh)
-    tests, failed_tests = read_junit(build_dir, fresh)
+    tests, failures = read_junit(build_dir, fresh)
     cache = None
     stats_log = build_dir / runspec.CCACHE_STATS_LOG
     if stats_log.is_file():
@@ -150,7 +175,8 @@ def collect(
         tests=tests,
         cache=cache,
         error=NO_TESTS if no_tests else "",
-        failed_tests=failed_tests,
+        failed_tests=tuple(f.name for f in failures),
+        failures=failures,
         tail=tail,
         log=log_path,
         build_system=build.system if build is not None else "",
@@ -166,17 +192,17 @@ def remote_reasons(build_dir: Path) -> tuple[ccachelog.Reason, ...]:
     return ()
 
 
-def read_junit(build_dir: Path, fresh: float) -> tuple[TestTally | None, tuple[str, ...]]:
-    """Counts and failed test names over every junit/*.xml this run wrote (older files are an
+def read_junit(build_dir: Path, fresh: float) -> tuple[TestTally | None, tuple[FailedTest, ...]]:
+    """Counts and failed tests over every junit/*.xml this run wrote (older files are an
     earlier run's)."""
     tallies: list[TestTally] = []
-    failed: list[str] = []
+    failed: list[FailedTest] = []
     for junit in sorted((build_dir / "junit").glob("*.xml")):
         if junit.is_file() and junit.stat().st_mtime >= fresh:
             with contextlib.suppress(ValueError, SyntaxError, OSError):
                 xml_text = junit.read_text(encoding="utf-8")
                 tallies.append(junit_counts(xml_text))
-                failed += junit_failed_tests(xml_text)
+                failed += junit_failures(xml_text)
     if not tallies:
         return None, ()
     total = TestTally(

@@ -13,8 +13,10 @@ from ci.engine.client import Engine, write_through
 from ci.engine.pool import EnginePool
 from ci.errors import ExitCode, HarnessError, UsageError
 from ci.images import provide
-from ci.output import outcomes, progress, summary
+from ci.output import outcomes, progress, report, summary
 from ci.output.outcomes import Outcome
+from ci.output.platformlog import PlatformLog
+from ci.output.timeline import Recorder
 from ci.planning import gpus
 from ci.planning.invocation import Invocation, Mode
 from ci.release.plan import Release
@@ -66,9 +68,10 @@ def cleanup_orphans(inv: Invocation, env: Mapping[str, str]) -> int:
 # -- modes over platforms ---------------------------------------------------------------------
 
 
-def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
+def open_session(inv: Invocation, env: Mapping[str, str], recorder: Recorder | None = None) -> Session:
     """Engines ready (podman's service started), one platform's engine reached before anything
-    else, and the watchdog started when containers will run."""
+    else, and the watchdog started when containers will run. A recorder (the report's) is told
+    every state and outcome, and passes the states on to the board."""
     if inv.run is None or inv.images is None:  # plan_platforms decides both for these modes
         raise AssertionError(f"mode {inv.mode} planned without its run settings")
     limits: dict[str, int] = {}
@@ -91,6 +94,8 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
         from ci.output.board import Board  # noqa: PLC0415 (rich loads slowly; most runs draw no board)
 
         shown = Board([p.platform.name for p in inv.platforms])
+    if recorder is not None:
+        recorder.inner, shown = shown, recorder
     session = Session(
         inv=inv,
         run=inv.run,
@@ -99,6 +104,7 @@ def open_session(inv: Invocation, env: Mapping[str, str]) -> Session:
         live=containers.LiveContainers(),
         engine_limits=limits,
         progress=shown,
+        ended=recorder.outcome if recorder is not None else lambda _outcome: None,
     )
     refusal = quirks.overlay_refusal(inv.engine_kind, inv.engine_kind == "podman" and inv.host.euid != 0)
     if refusal and inv.settings.source_mode == "copy-on-write":
@@ -123,13 +129,20 @@ def each_platform(inv: Invocation, env: Mapping[str, str], step: Step) -> int:
 
 def run(inv: Invocation, env: Mapping[str, str]) -> int:
     """Build and test every platform; then, when all passed, the release's manifest lists
-    (unless --no-manifest: another machine joins them)."""
-    session = open_session(inv, env)
-    log_unreleased(inv)
-    with signals.signals_raise():
-        status = summary.overall_status(across_platforms(session, container_step))
-        if inv.release and inv.release.manifest and status == 0:
-            join_release(inv.release, env, inv.settings.insecure_registries)
+    (unless --no-manifest: another machine joins them). The report is written however the run
+    ends, from what is known then."""
+    recorder = Recorder([p.platform.name for p in inv.platforms])
+    logs: dict[str, PlatformLog] = {}
+    try:
+        session = open_session(inv, env, recorder)
+        logs = session.logs
+        log_unreleased(inv)
+        with signals.signals_raise():
+            status = summary.overall_status(across_platforms(session, container_step))
+            if inv.release and inv.release.manifest and status == 0:
+                join_release(inv.release, env, inv.settings.insecure_registries)
+    finally:
+        report.write(inv, recorder, logs, env, sys.exc_info()[1])
     return status
 
 
@@ -169,6 +182,7 @@ def across_platforms(session: Session, step: Step) -> list[Outcome]:
     try:
         if not inv.several:
             done = [step(session, inv.platforms[0], write_through)]
+            session.ended(done[0])
             summary.report(done[0])
         else:
             from ci.running import multirun  # noqa: PLC0415  # one platform never needs it
@@ -181,11 +195,14 @@ def across_platforms(session: Session, step: Step) -> list[Outcome]:
                     fail_fast=inv.settings.fail_fast,
                     live=session.live,
                     prefixed=not inv.board,
+                    ended=session.ended,
                 )
     finally:
         session.live.remove_all()
     if inv.several:
         done = [outcomes.with_log(o, session.logs.get(o.platform)) for o in done]
+        for outcome in done:
+            session.ended(outcome)
         sys.stderr.write(summary.table(done) + "\n")
         summary.report_failures(done)
     return done

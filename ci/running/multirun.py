@@ -66,14 +66,18 @@ def run_all(
     fail_fast: bool,
     live: LiveContainers,
     prefixed: bool = True,
+    ended: Callable[[Outcome], None] = lambda _outcome: None,
 ) -> list[Outcome]:
-    """Run every platform's work, at most `parallel` at once; outcomes in the order given."""
+    """Run every platform's work, at most `parallel` at once; outcomes in the order given, each
+    also told to `ended` as it comes (so a run that a signal ends still knows them)."""
     outcomes: dict[str, Outcome] = {}
     stop = threading.Event()
 
     def one(name: str, work: Work) -> Outcome:
         if stop.is_set():
-            return Outcome(platform=name, status=1, seconds=0.0, error="not run (--fail-fast)", ran=False)
+            skipped = Outcome(platform=name, status=1, seconds=0.0, error="not run (--fail-fast)", ran=False)
+            ended(skipped)
+            return skipped
         output = PrefixedOutput(f"[{name}] ") if prefixed else None
         started = time.monotonic()
         try:
@@ -88,6 +92,7 @@ def run_all(
         finally:
             if output is not None:
                 output.flush()
+        ended(outcome)
         if outcome.status != 0 and fail_fast and not stop.is_set():
             stop.set()
             log.error("%s failed; --fail-fast stops the others", name)

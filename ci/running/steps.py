@@ -37,6 +37,7 @@ class Session:
     overlays: sources.OverlaySupport = dataclasses.field(default_factory=sources.OverlaySupport)
     progress: progress.Progress = dataclasses.field(default_factory=progress.Quiet)
     logs: dict[str, platformlog.PlatformLog] = dataclasses.field(default_factory=dict)
+    ended: Callable[[Outcome], None] = lambda _outcome: None  # told each platform's outcome (the report)
 
 
 Step = Callable[[Session, PlatformRun, Output], Outcome]

@@ -55,6 +55,7 @@ class Options:
     source_mode: SourceMode  # --writable-source folded in
     writable_source: bool
     build_dir: Path | None
+    report: str  # the HTML report's file, or "none" (ci.output.report.report_path)
     build_jobs: int | None
     docker_dir: Path
     runtime_functions: Path
