@@ -12,16 +12,18 @@ import os
 import re
 import signal
 import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ci.errors import HarnessError
 from ci.output import markdown, reporthtml, summary
 from ci.output.outcomes import NO_TESTS, FailedTest, Outcome, TestTally
 from ci.output.platformlog import PlatformLog
 from ci.output.timeline import PHASE_NAMES, Bar, Recorder
-from ci.planning.invocation import Invocation
+
+if TYPE_CHECKING:
+    from ci.planning.invocation import Invocation
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +185,6 @@ def write(
 ) -> Path | None:
     """The HTML report where --report says, and the job summary when GitHub Actions asks for
     one. Never raises (but a signal): each write that fails is one warning."""
-    started = time.monotonic()
     path = report_path(inv.settings.report, inv.host.cwd)
     summary_file = env.get(SUMMARY_ENV, "")
     if path is None and not summary_file:
@@ -197,7 +198,6 @@ def write(
         path = None
     if summary_file:
         _written(Path(summary_file), lambda: markdown.render(report), replace=False)
-    log.debug("report %s written in %.3f s", path, time.monotonic() - started)
     return path
 
 

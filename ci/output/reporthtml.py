@@ -7,10 +7,10 @@ from __future__ import annotations
 import time
 import urllib.parse
 from collections.abc import Sequence
-from html import escape
 from typing import TYPE_CHECKING
 
 from ci.output import timeline
+from ci.output.timeline import escape
 
 if TYPE_CHECKING:  # report imports this module to render
     from ci.output.report import Entry, Report
@@ -48,7 +48,7 @@ svg.timeline rect.unfinished { stroke: #c8372d; stroke-dasharray: 3 2; }
 
 
 def h(text: object) -> str:
-    return escape(str(text), quote=True)
+    return escape(str(text))
 
 
 def tests_text(entry: Entry) -> str:

@@ -9,7 +9,6 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
-from html import escape
 
 from ci.output.outcomes import Outcome
 from ci.output.progress import FINAL_STATES, Progress, Quiet
@@ -24,6 +23,14 @@ PHASE_NAMES = {
 }
 PHASE_COLOURS = {"waiting": "#c9ced6", "image": "#5b8def", "building": "#f0a830", "testing": "#3fb27f"}
 OTHER_COLOUR = "#a57fd8"
+
+
+def escape(text: str) -> str:
+    """Text as HTML shows it, in content and in quoted attributes (html.escape, without loading
+    the html package and its table of entities at every run's start)."""
+    for plain, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;")):
+        text = text.replace(plain, entity)
+    return text
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

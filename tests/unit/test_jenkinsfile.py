@@ -104,3 +104,10 @@ def test_gpu_platforms_go_to_the_gpu_label() -> None:
     assert "./build.py --list-gpus" in shell_steps()
     assert parse_args(["--list-gpus"]).list_gpus
     assert "env.CI_GPU_LABEL" in JENKINSFILE and "platform in gpuPlatforms" in JENKINSFILE
+
+
+def test_each_platform_writes_its_own_report_and_archives_it_with_its_log() -> None:
+    (call,) = re.findall(r'"scripts/provision.sh && (\./build\.py -p [^"]*)" \+\s*"([^"]*)"', JENKINSFILE)
+    opts = parse_args(expand(" ".join(call), "armv7")[1:])
+    assert opts.report == "build.armv7/report.html" and opts.build_dir == Path("build.armv7")
+    assert "build.${platform}/report.html, build.${platform}/build.log" in JENKINSFILE

@@ -86,3 +86,11 @@ def test_junit_is_published_and_ccache_is_kept_outside_releases() -> None:
     assert cache["with"]["path"] == "~/.cache/ciharness/ccache"
     assert "matrix.platform" in cache["with"]["key"] and "runner.arch" in cache["with"]["key"]
     assert cache["if"] == "github.ref_type != 'tag'"
+
+
+def test_the_html_report_is_uploaded_with_the_log_it_links_to() -> None:
+    uploads = [s for s in steps("platform") if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
+    report = [s for s in uploads if "build-report.html" in s["with"]["path"]]
+    assert len(report) == 1 and report[0]["if"] == "always()"
+    assert "build.${{ matrix.platform }}/build.log" in report[0]["with"]["path"]
+    assert parse_args(["-p", "amd64"]).report == "build-report.html"  # where build.py writes it
