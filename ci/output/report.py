@@ -90,16 +90,28 @@ def status_of(outcome: Outcome) -> str:
     return f"failed (exit {outcome.status})"
 
 
-def unfinished(name: str, state: str, seconds: float, plog: PlatformLog | None) -> Outcome:
-    """What is known of a platform the run ended before it did."""
+def unfinished(
+    name: str, state: str, seconds: float, plog: PlatformLog | None, error: BaseException | None = None
+) -> Outcome:
+    """What is known of a platform the run ended before it did: where it got to, or the error
+    that failed it (one platform's errors end the run; several platforms' become outcomes)."""
     phase = PHASE_NAMES.get(state, state)
-    error = "not started" if state == "waiting" else f"did not finish (ended during {phase})"
+    if state == "failed" and isinstance(error, HarnessError):
+        text, status, ran = error.message, int(error.code), True
+    elif state == "failed":
+        text, status, ran = "failed", 1, False
+    else:
+        text, status, ran = (
+            "not started" if state == "waiting" else f"did not finish (ended during {phase})",
+            1,
+            False,
+        )
     return Outcome(
         platform=name,
-        status=1,
+        status=status,
         seconds=seconds,
-        error=error,
-        ran=False,  # no exit status of its own to tell
+        error=text,
+        ran=ran,  # False: no exit status of its own to tell
         tail=tuple(plog.tail) if plog is not None else (),
         log=plog.path if plog is not None else None,
     )
@@ -129,7 +141,7 @@ def entry(outcome: Outcome, image: str, report_dir: Path | None) -> Entry:
 
 def ended_by(error: BaseException | None, outcomes: Sequence[Outcome]) -> tuple[str, int | None]:
     """What ended the run early, and the status it ends with (None: the outcomes' own)."""
-    signum = getattr(error, "signum", None)
+    signum = signal.SIGINT if isinstance(error, KeyboardInterrupt) else getattr(error, "signum", None)
     if isinstance(signum, int):
         return f"interrupted by {signal.Signals(signum).name}", 128 + signum
     if isinstance(error, HarnessError):
@@ -157,7 +169,7 @@ def gather(
         if outcome is None:
             started = recorder.first_state_at(name)
             seconds = now - started if started is not None else 0.0
-            outcome = unfinished(name, recorder.last_state(name), seconds, logs.get(name))
+            outcome = unfinished(name, recorder.last_state(name), seconds, logs.get(name), error)
         done.append(outcome)
     images = {r.platform.name: str(r.image) for r in inv.platforms}
     entries = [entry(o, images.get(o.platform, ""), report_dir) for o in done]

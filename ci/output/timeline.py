@@ -191,7 +191,7 @@ def _bar(bar: Bar, top: int, scale: float, geo: Geometry) -> str:
     width = max((bar.end - bar.start) * scale, 1.0)
     colour = PHASE_COLOURS.get(bar.phase, OTHER_COLOUR)
     still = " (still going when the run ended)" if bar.unfinished else ""
-    took = f"{bar.start:.1f}-{bar.end:.1f} s ({bar.end - bar.start:.1f} s)"
+    took = f"{bar.start:.2f}-{bar.end:.2f} s ({bar.end - bar.start:.2f} s)"
     title = f"{bar.platform}: {bar.label}, {took}{still}"
     css = "bar unfinished" if bar.unfinished else "bar"
     return (

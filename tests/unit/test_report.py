@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from ci.errors import ImageBuildError
 from ci.output import markdown, outcomes, report, reporthtml, timeline
 from ci.output.outcomes import CacheCounts, FailedTest, Outcome, junit_failures
 from ci.output.progress import Quiet
@@ -257,6 +258,20 @@ def test_gather_tells_what_ended_the_run_and_what_each_platform_got_to(project: 
     assert [e.passed for e in got.entries] == [False, False, False]
     stopped = Outcome(platform="x", status=1, seconds=0.0, error="not run (--fail-fast)", ran=False)
     assert report.ended_by(None, [stopped]) == ("stopped by --fail-fast", None)
+    assert report.ended_by(KeyboardInterrupt(), []) == ("interrupted by SIGINT", 130)
+
+
+def test_the_error_that_ended_a_one_platform_run_is_its_status(project: Path) -> None:
+    inv = plan(project, "-p", "amd64")
+    recorder = Recorder(["amd64"])
+    recorder.state("amd64", "image")
+    recorder.state("amd64", "failed")
+    got = report.gather(inv, recorder, {}, ImageBuildError("the image build failed: step 3"))
+    assert (
+        got.status == int(ImageBuildError.code) and got.ended_by == "stopped: the image build failed: step 3"
+    )
+    (only,) = got.entries
+    assert only.status == f"the image build failed: step 3 (exit {int(ImageBuildError.code)})"
 
 
 def test_a_report_that_cannot_be_written_is_one_warning(
