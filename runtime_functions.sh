@@ -51,12 +51,21 @@ _detect_build_system() {
     echo none
 }
 
-# Words of the first set variable among those named (CONFIGURE_ARGS, then its old name
-# CMAKE_ARGS, ...), all of them: read into the array named by $1.
+# Arguments for a tool, into the array named by $1: the project file's configure-args or
+# test-args first (build.py passes them one a line as CI_CONFIGURE_ARGS / CI_TEST_ARGS, for the
+# first name CONFIGURE_ARGS / TEST_ARGS), then the words of every variable named (CONFIGURE_ARGS,
+# then its old name CMAKE_ARGS, ...).
 _words() {
     local -n _into=$1
-    local name part=()
+    local name part=() project=
     _into=()
+    case $2 in
+        CONFIGURE_ARGS) project=${CI_CONFIGURE_ARGS:-} ;;
+        TEST_ARGS) project=${CI_TEST_ARGS:-} ;;
+    esac
+    if [ -n "$project" ]; then
+        mapfile -t _into <<<"$project"
+    fi
     for name in "${@:2}"; do
         read -r -a part <<<"${!name:-}"
         _into+=("${part[@]}")
