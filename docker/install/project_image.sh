@@ -7,8 +7,9 @@
 # PACKAGE:<debian-arch>; in a native or fully emulated image as they are named. Every name is
 # checked against the archive before anything is installed. The commands see the target's
 # Debian architecture and GNU triplet as CI_TARGET_DEBIAN_ARCH and CI_TARGET_TRIPLET.
-# Exit 100: a package does not exist for its architecture; 101: a pre-build command failed
-# (each after one line build.py reads: see MISSING_MARK and PRE_BUILD_MARK there).
+# Exit 100: a package does not exist for its architecture; 101: a pre-build command failed;
+# 102: the archive lists a package but does not serve its file (each after one line build.py
+# reads: see the marks in ci/planning/projectimage.py).
 # Usage: project_image.sh DIR
 set -euo pipefail
 dir=${1:?usage: project_image.sh DIR}
@@ -63,10 +64,27 @@ fi
 if [ "${#wanted[@]}" -gt 0 ] || [ "${#commands[@]}" -gt 0 ]; then
     apt-get "${apt_opts[@]}" update
 fi
+# Install; a package the archive lists but does not serve (404: an incomplete mirror) is said
+# as such, not retried as a network failure.
+install() {
+    local log status=0 absent
+    log=$(mktemp)
+    apt-get "${apt_opts[@]}" install "${wanted[@]}" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
+    if [ "$status" -ne 0 ]; then
+        absent=$(sed -n 's|^Err:[0-9]* [^ ]* [^ ]* [^ ]* \([^ ]*\) \([^ ]*\) .*|\1:\2|p' "$log" | sort -u | xargs)
+        if [ -n "$absent" ] && grep -q "404  Not Found" "$log"; then
+            echo "ciharness-project: not served: $absent (for $CI_TARGET_DEBIAN_ARCH)"
+            exit 102
+        fi
+        exit "$status"
+    fi
+    rm -f "$log"
+}
+
 if [ "${#wanted[@]}" -gt 0 ]; then
     check_names
     echo "==> installing ${wanted[*]}"
-    apt-get "${apt_opts[@]}" install "${wanted[@]}"
+    install
 fi
 
 number=0

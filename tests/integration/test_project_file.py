@@ -1,8 +1,12 @@
 """The project file against the real engine, QEMU and the Debian archive: projects written here that
 need zlib of the target (CMake through find_package and pkg_check_modules, Meson and autotools
 through pkg-config) and a tool of the build machine, built with nothing but --source and their
-ciharness.toml on amd64, armv7 and s390x; a per-platform table; a rerun that builds no image; and
-bad project files, each one line with its own code and no container left."""
+ciharness.toml on amd64, armv7 and arm64; a per-platform table; a rerun that builds no image; and
+bad project files, each one line with its own code and no container left.
+
+Not s390x: the Debian archive this machine reaches serves no libc6 for s390x (nor ppc64el), so
+no s390x library installs there (404, checked 2026-11-27); tests/unit/test_projectfile.py holds
+how that failure is said."""
 
 from __future__ import annotations
 
@@ -65,9 +69,9 @@ if(EXTRA)
 endif()
 """,
     "roundtrip.c": ROUNDTRIP_C,
-    "ciharness.toml": 'platforms = ["amd64", "armv7", "s390x"]\n'
+    "ciharness.toml": 'platforms = ["amd64", "armv7", "arm64"]\n'
     + NEEDS
-    + '\n[platform.s390x]\nconfigure-args = ["-DEXTRA=ON"]\ntest-args = ["--exclude-regex", "^tools$"]\n',
+    + '\n[platform.arm64]\nconfigure-args = ["-DEXTRA=ON"]\ntest-args = ["--exclude-regex", "^tools$"]\n',
 }
 
 MESON_PROJECT = {
@@ -87,7 +91,7 @@ AUTOTOOLS_PROJECT = {  # as in git: no configure script
     "ciharness.toml": NEEDS,
 }
 
-ARM, S390 = 40, 22  # ELF e_machine
+ARM, AARCH64 = 40, 183  # ELF e_machine
 
 
 def build(src: Path, work: Path, *args: str) -> Result:
@@ -114,13 +118,13 @@ def test_a_cmake_project_needing_zlib_passes_on_three_architectures(cmake_run: t
     work, result = cmake_run
     assert result.returncode == 0, result.stderr[-4000:]
     names = {"roundtrip", "roundtrip_pc", "tools"}
-    # s390x's table adds a test (configure-args) and leaves one out (test-args): that platform only.
-    for platform, tests in (("amd64", names), ("armv7", names), ("s390x", names - {"tools"} | {"extra"})):
+    # arm64's table adds a test (configure-args) and leaves one out (test-args): that platform only.
+    for platform, tests in (("amd64", names), ("armv7", names), ("arm64", names - {"tools"} | {"extra"})):
         suite = junit_suite(work / f"build.{platform}", "ctest", platform)
         assert counts(suite) == (3, 0, 0), platform
         assert {c.get("name") for c in suite.iter("testcase")} == tests, platform
     # The target's libz: ARM and s390x binaries that need libz.so.1, and ran (under QEMU).
-    for platform, machine in (("armv7", ARM), ("s390x", S390)):
+    for platform, machine in (("armv7", ARM), ("arm64", AARCH64)):
         for binary in ("roundtrip", "roundtrip_pc"):
             path = work / f"build.{platform}" / binary
             assert elf_identity(path)[2] == machine
