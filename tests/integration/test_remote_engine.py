@@ -83,7 +83,7 @@ def test_unreachable_engine_fails_its_platform_only(tmp_path: Path) -> None:
 @pytest.mark.xdist_group("second-engine")  # one worker starts the second dockerd
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_build_log_is_written_here_never_copied_back(second_engine: str, tmp_path: Path) -> None:
-    docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:bookworm\n"})
+    docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:trixie\n"})
     build = tmp_path / "b"
     result = run_build_py(
         "-p", "far", "--docker-dir", str(docker_dir), "--docker-host", f"far={second_engine}",
