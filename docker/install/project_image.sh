@@ -6,7 +6,8 @@
 # In a cross image (/opt/ci/cross.env) the target's packages install through Debian multiarch as
 # PACKAGE:<debian-arch>; in a native or fully emulated image as they are named. Every name is
 # checked against the archive before anything is installed. The commands see the target's
-# Debian architecture and GNU triplet as CI_TARGET_DEBIAN_ARCH and CI_TARGET_TRIPLET.
+# Debian architecture and GNU triplet as CI_TARGET_DEBIAN_ARCH and CI_TARGET_TRIPLET, and the
+# package lists where packages were installed (else they run apt-get update themselves).
 # Exit 100: a package does not exist for its architecture; 101: a pre-build command failed;
 # 102: the archive lists a package but does not serve its file (each after one line build.py
 # reads: see the marks in ci/planning/projectimage.py).
@@ -21,7 +22,7 @@ if [ -r /opt/ci/cross.env ]; then
     . /opt/ci/cross.env
 fi
 CI_TARGET_DEBIAN_ARCH=${CI_CROSS_DEBIAN:-$(dpkg --print-architecture)}
-CI_TARGET_TRIPLET=${CI_CROSS_TRIPLET:-$(gcc -dumpmachine)}
+CI_TARGET_TRIPLET=${CI_CROSS_TRIPLET:-$(gcc -dumpmachine 2>/dev/null || true)}
 export CI_TARGET_DEBIAN_ARCH CI_TARGET_TRIPLET
 
 # The names apt must find: the target's qualified with its architecture in a cross image (unless
@@ -61,9 +62,6 @@ commands=()
 if [ -d "$dir/pre-build" ]; then
     commands=("$dir"/pre-build/*.sh)
 fi
-if [ "${#wanted[@]}" -gt 0 ] || [ "${#commands[@]}" -gt 0 ]; then
-    apt-get "${apt_opts[@]}" update
-fi
 # Install; a package the archive lists but does not serve (404: an incomplete mirror) is said
 # as such, not retried as a network failure.
 install() {
@@ -82,6 +80,8 @@ install() {
 }
 
 if [ "${#wanted[@]}" -gt 0 ]; then
+    # Every index fetched, or a failure (a name is never called missing for a list not read).
+    apt-get "${apt_opts[@]}" --error-on=any update
     check_names
     echo "==> installing ${wanted[*]}"
     install
