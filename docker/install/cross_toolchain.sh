@@ -52,10 +52,12 @@ set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR $cmake)
 set(CMAKE_C_COMPILER $triplet-gcc)
 set(CMAKE_CXX_COMPILER $triplet-g++)
-# The target's libraries, headers and CMake packages only: the cross libc under /usr/$triplet,
-# and under / what Debian installs for $debian through multiarch, found by the compiler's
-# CMAKE_LIBRARY_ARCHITECTURE ($(multiarch)): /usr/lib/$(multiarch), /usr/include/$(multiarch),
-# /usr/include. The build machine's /usr/lib/<its multiarch> is never searched.
+# The target's libraries, headers and CMake packages only. Roots: the cross libc
+# (/usr/$triplet), and / for what Debian installs for $debian through multiarch, which CMake
+# finds by the compiler's CMAKE_LIBRARY_ARCHITECTURE:
+#   /usr/lib/$(multiarch)  /usr/include/$(multiarch)  /usr/include
+# The build machine's /usr/lib/<its multiarch> is not searched unless a project names it (the
+# build machine's pkg-config would: hence the target's, below).
 set(CMAKE_FIND_ROOT_PATH /usr/$triplet /)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
