@@ -142,6 +142,13 @@ def test_an_unchanged_rerun_builds_no_image(cmake_run: tuple[Path, Result]) -> N
     assert again.returncode == 0, again.stderr[-3000:]
     assert "building the project's image" not in again.stderr
     assert "building image" not in again.stderr
+    # -b and --print-docker-run name the project's image, as a run uses it.
+    image = build(work / "src", work, "-p", "armv7", "-b")
+    assert image.returncode == 0 and re.fullmatch(
+        r"ciharness/armv7:[0-9a-f]{16}-project-[0-9a-f]{12}\n", image.stdout
+    )
+    line = build(work / "src", work, "-p", "armv7", "--print-docker-run", "--", "true")
+    assert line.returncode == 0 and image.stdout.strip() in line.stdout.split()
 
 
 @pytest.mark.parametrize("files", [MESON_PROJECT, AUTOTOOLS_PROJECT], ids=["meson", "autotools"])
