@@ -37,6 +37,19 @@ _cross_env() {
     CI_HOST_TRIPLET=${CI_CROSS_TRIPLET:-$CI_BUILD_TRIPLET}
 }
 
+# In a cross image, make pkg-config mean the target's for autotools and Make: PKG_CONFIG names
+# Debian's <triplet>-pkg-config (pkgconf:<debian>), and PKG_CONFIG_LIBDIR the target's .pc dirs
+# only (the dirs of the Meson cross file and the CMake toolchain), so a Makefile running plain
+# `pkg-config` gets the target's flags too. PKG_CONFIG_LIBDIR replaces the search path;
+# PKG_CONFIG_PATH would be searched before the build machine's dirs, which would still leak in.
+# Values given with -e are kept. Native images: nothing to do.
+_target_pkg_config() {
+    [ -n "${CI_CROSS_TRIPLET:-}" ] || return 0
+    : "${PKG_CONFIG:=$CI_CROSS_TRIPLET-pkg-config}"
+    : "${PKG_CONFIG_LIBDIR:=/usr/lib/$CI_CROSS_MULTIARCH/pkgconfig:/usr/share/pkgconfig}"
+    export PKG_CONFIG PKG_CONFIG_LIBDIR
+}
+
 # The build system of $CI_SOURCE_DIR, in build.py's order: cmake, meson, autotools, make (none:
 # nothing known). build.py decides it and passes CI_BUILD_SYSTEM; this is for runs by hand.
 _detect_build_system() {
@@ -51,12 +64,21 @@ _detect_build_system() {
     echo none
 }
 
-# Words of the first set variable among those named (CONFIGURE_ARGS, then its old name
-# CMAKE_ARGS, ...), all of them: read into the array named by $1.
+# Arguments for a tool, into the array named by $1: the project file's configure-args or
+# test-args first (build.py passes them one a line as CI_CONFIGURE_ARGS / CI_TEST_ARGS, for the
+# first name CONFIGURE_ARGS / TEST_ARGS), then the words of every variable named (CONFIGURE_ARGS,
+# then its old name CMAKE_ARGS, ...).
 _words() {
     local -n _into=$1
-    local name part=()
+    local name part=() project=
     _into=()
+    case $2 in
+        CONFIGURE_ARGS) project=${CI_CONFIGURE_ARGS:-} ;;
+        TEST_ARGS) project=${CI_TEST_ARGS:-} ;;
+    esac
+    if [ -n "$project" ]; then
+        mapfile -t _into <<<"$project"
+    fi
     for name in "${@:2}"; do
         read -r -a part <<<"${!name:-}"
         _into+=("${part[@]}")
@@ -144,6 +166,7 @@ _build_meson() {
 # only when its arguments changed (make reruns config.status itself when configure changed).
 _build_autotools() {
     local args=() extra=() src=$CI_SOURCE_DIR stamp="$CI_BUILD_DIR/.ciharness-configure" status=0
+    _target_pkg_config
     _autotools_generate
     args=(--build="$CI_BUILD_TRIPLET" --host="$CI_HOST_TRIPLET"
         CC="ccache $CI_HOST_TRIPLET-gcc" CXX="ccache $CI_HOST_TRIPLET-g++")
@@ -187,10 +210,9 @@ _make_vars() {
     local t=$CI_HOST_TRIPLET
     _vars=(CC="ccache $t-gcc" CXX="ccache $t-g++" AR="$t-ar" RANLIB="$t-ranlib" STRIP="$t-strip")
     if [ -n "${CI_CROSS_TRIPLET:-}" ]; then
-        _vars+=(CROSS_COMPILE="$CROSS_COMPILE" PKG_CONFIG="$t-pkg-config")
-    else
-        _vars+=(PKG_CONFIG=pkg-config)
+        _vars+=(CROSS_COMPILE="$CROSS_COMPILE")
     fi
+    _vars+=(PKG_CONFIG="${PKG_CONFIG:-pkg-config}")
 }
 
 # Whether the Makefile in $CI_SOURCE_DIR has the target $1 (a dry run that does not say
@@ -208,6 +230,7 @@ _make_has_target() {
 _build_make() {
     local vars=() args=() target='' status=0 start end
     local record="$CI_BUILD_DIR/.ciharness-check" log="$CI_BUILD_DIR/.ciharness-check.log"
+    _target_pkg_config
     _make_vars vars
     _log "make in $CI_SOURCE_DIR for $CI_PLATFORM with $CI_JOBS jobs"
     make -C "$CI_SOURCE_DIR" -j"$CI_JOBS" "${vars[@]}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Provision this machine for the harness: Debian packages (Docker engine, QEMU user-mode with
-# binfmt_misc handlers, debootstrap, shellcheck, and the registry, Redis, tmux, sshd, openssl and
-# headless Chromium the tests run), a running dockerd, and the Python
+# binfmt_misc handlers, mmdebstrap and debootstrap, shellcheck, and the registry, Redis, tmux, sshd,
+# openssl and headless Chromium the tests run), a running dockerd, and the Python
 # virtual environment with the pinned dependencies. Idempotent: what is present is left alone,
 # so a second run takes about a second. What it writes inside the clone (.venv/, .tools/,
 # __pycache__/) belongs to the clone's owner however it is started (as root, with sudo, or as
@@ -83,6 +83,7 @@ declare -A pkg_for=(
     [qemu-aarch64-static]=qemu-user-static
     [update-binfmts]=binfmt-support
     [debootstrap]=debootstrap
+    [mmdebstrap]=mmdebstrap
     [shellcheck]=shellcheck
     [docker-registry]=docker-registry
     [redis-server]=redis-server

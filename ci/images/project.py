@@ -14,7 +14,7 @@ from pathlib import Path
 from ci.engine.client import Engine, Output
 from ci.errors import ImageBuildError, PackageUnavailableError, PreBuildError
 from ci.images import provide
-from ci.planning.projectimage import MISSING_MARK, PRE_BUILD_MARK, ProjectImage
+from ci.planning.projectimage import MISSING_MARK, NOT_SERVED_MARK, PRE_BUILD_MARK, ProjectImage
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,14 @@ def classified(text: str, image: ProjectImage, exc: ImageBuildError) -> ImageBui
             f"{image.platform}: no Debian package {names} for {arch} (packages of the project file)",
             hint="check the name at https://packages.debian.org (Debian trixie), or list build-machine "
             "tools under build-packages",
+        )
+    absent = re.search(re.escape(NOT_SERVED_MARK) + r" (.*) \(for (\S+)\)", text)
+    if absent:
+        return PackageUnavailableError(
+            f"{image.platform}: the Debian archive lists {absent[1]} for {absent[2]} but serves no file "
+            "for it (404 Not Found): the mirror is incomplete for that architecture",
+            hint="use a mirror that carries the architecture, or leave the package out for this "
+            "platform in a [platform.<name>] table",
         )
     failed = re.search(re.escape(PRE_BUILD_MARK) + r" (\d+) (\d+) (.*)", text)
     if failed:

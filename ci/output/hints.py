@@ -10,20 +10,31 @@ import dataclasses
 import re
 from collections.abc import Callable, Sequence
 
+from ci.output import libraries
+
 VERSION = r"[0-9][0-9A-Za-z.+~-]*[0-9A-Za-z]"
+
+Groups = dict[str, str]  # a match's named groups that matched
+
+
+def _latest(found: Sequence[Groups]) -> Groups:
+    return dict(found[0])
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Cause:
     """A known failure cause: a line matching pattern, or an exit status in statuses, gives hint
-    (a str.format template over the match's named groups)."""
+    (a str.format template over the latest match's named groups, or what derive makes of them)."""
 
     name: str
     pattern: re.Pattern[str]
     hint: str
     statuses: frozenset[int] = frozenset()
-    # More template fields, derived from the match's groups.
-    derive: Callable[[dict[str, str]], dict[str, str]] = dict
+    # The template's fields, from every match's groups (the latest first).
+    derive: Callable[[Sequence[Groups]], Groups] = _latest
+    # The pattern reads the lines as one text (re.MULTILINE: a report that spans lines), not
+    # line by line.
+    across_lines: bool = False
 
 
 # The Debian package (trixie) that provides a command real builds and tests call, for the
@@ -44,8 +55,9 @@ PACKAGE_OF: dict[str, str] = {
 }  # fmt: skip
 
 
-def _package(groups: dict[str, str]) -> dict[str, str]:
+def _package(found: Sequence[Groups]) -> Groups:
     """The missing command (named `cmd`, or `cmd2` in the pattern's make branch) and its package."""
+    groups = found[0]
     cmd = groups.get("cmd") or groups.get("cmd2") or "?"
     package = PACKAGE_OF.get(cmd)
     if package is None:
@@ -53,6 +65,94 @@ def _package(groups: dict[str, str]) -> dict[str, str]:
     else:
         where = f"Debian's package {package} provides it"
     return {"cmd": cmd, "where": where, "package": package or "PACKAGE"}
+
+
+NAME = r"[A-Za-z0-9_][\w.+-]*"  # a library as builds name it: ZLIB, libxml-2.0, gtk+-3.0, nlohmann_json
+# A missing header of a known library (libraries.LIBRARY_OF_HEADER; a directory stands for its headers).
+KNOWN_HEADER = "|".join(
+    re.escape(h) + (r"[\w./+-]+" if h.endswith("/") else "") for h in libraries.LIBRARY_OF_HEADER
+)
+
+# How each build system reports a library it did not find, when the build needs it (its report
+# of an optional one, which the build goes on without, is left out). Each group names the library.
+MISSING_LIBRARY = re.compile(
+    # CMake find modules, REQUIRED: "CMake Error at .../FindPackageHandleStandardArgs.cmake:233
+    # (message):" then "  Could NOT find ZLIB (missing: ...)"; an optional one is a "-- " line.
+    rf"^CMake Error at [^\n]*\(message\):\n[ \t]*Could NOT find (?P<cmake>{NAME})"
+    # CMake config packages: "CMake Error at CMakeLists.txt:3 (find_package):" then, a few
+    # wrapped lines on, 'package configuration file provided by "fmt"'.
+    r"|^CMake Error at [^\n]*\(find_package\):\n(?:[^\n]*\n){0,3}?[^\n]*?"
+    r'package\s+configuration\s+file\s+provided\s+by\s+"(?P<config>[^"]+)"'
+    # CMake pkg_check_modules REQUIRED: the list under this line, "   - zlib>=1.2".
+    r"|^[ \t]*The following required packages were not found:[ \t]*\n(?:[ \t]*\n)*"
+    r"(?P<listed>(?:[ \t]+- [^\n]*(?:\n|$))+)"
+    # pkg-config: pkgconf, and freedesktop's, alone or in configure's PKG_CHECK_MODULES error.
+    rf"|^Package '(?P<pc>{NAME})', required by '[^']*', not found"
+    rf"|^No package '(?P<pc2>{NAME})' found"
+    rf"|^Package (?P<pc3>{NAME}) was not found in the pkg-config search path"
+    # Meson: 'meson.build:2:7: ERROR: Dependency "zlib" not found, tried pkgconfig and system'.
+    r'|ERROR: Dependency "(?P<meson>[^"]+)" not found'
+    # The compiler: "fatal error: zlib.h: No such file or directory" (GCC), "'zlib.h' file not found".
+    rf"|fatal error: '?(?P<header>{KNOWN_HEADER})'?(?:: No such file or directory| file not found)",
+    re.MULTILINE,
+)
+
+
+def _names(found: Sequence[Groups]) -> list[str]:
+    """The libraries the matches name, in the order the output said them, each once."""
+    said: list[str] = []
+    for groups in reversed(found):
+        for key, value in groups.items():
+            if key == "listed":
+                said += re.findall(rf"^[ \t]+- ({NAME})", value, re.MULTILINE)
+            elif key == "header":
+                said.append(libraries.library_of_header(value) or value)
+            else:
+                said.append(value)
+    unique: dict[str, str] = {}
+    for name in said:
+        unique.setdefault(name.lower(), name)
+    return list(unique.values())
+
+
+def _libraries(found: Sequence[Groups]) -> Groups:
+    """The hint for missing libraries: the Debian -dev packages to list under `packages`, build
+    tools (CMake finds programs too) under `build-packages`, a way to look up the others."""
+    known: dict[str, str] = {}  # package -> the first name that asked for it
+    tools: dict[str, str] = {}
+    unknown: list[str] = []
+    for name in _names(found):
+        package = libraries.package_of(name)
+        if package is not None:
+            known.setdefault(package, name)
+        elif name.lower() in PACKAGE_OF:
+            tools.setdefault(PACKAGE_OF[name.lower()], name)
+        else:
+            unknown.append(name)
+    parts = []
+    if known:
+        what = ", ".join(f"{name} (Debian's {package})" for package, name in known.items())
+        listed = ", ".join(f'"{package}"' for package in known)
+        them = "it" if len(known) == 1 else "them"
+        parts.append(
+            f"the build needs {what} for the target and the image has none: add {them} to "
+            f"`packages` in the project's ciharness.toml (packages = [{listed}]), which installs "
+            f"{them} for each platform's architecture"
+        )
+    if tools:
+        what = ", ".join(f"{name} (Debian's {package})" for package, name in tools.items())
+        parts.append(
+            f"the build needs the build tool {what}: add it to `build-packages` in the "
+            "project's ciharness.toml"
+        )
+    if unknown or not parts:
+        what = ", ".join(unknown) or "a library"
+        look = " or ".join(f"apt-cache search {name.lower()}" for name in unknown) or "packages.debian.org"
+        parts.append(
+            f"the build needs {what} for the target and the image has none: add the Debian -dev "
+            f"package that provides it ({look}) to `packages` in the project's ciharness.toml"
+        )
+    return {"text": "; ".join(parts)}
 
 
 CAUSES: tuple[Cause, ...] = (
@@ -69,6 +169,9 @@ CAUSES: tuple[Cause, ...] = (
             "(RUN /opt/ci/install/debian_packages.sh {package}) and run again: the image is rebuilt"
         ),
         derive=_package,
+    ),
+    Cause(
+        name="missing-library", pattern=MISSING_LIBRARY, hint="{text}", derive=_libraries, across_lines=True
     ),
     Cause(
         name="newer-cmake",
@@ -157,12 +260,20 @@ def hints_for(status: int, lines: Sequence[str]) -> list[str]:
 
 
 def hint_of(cause: Cause, status: int, lines: Sequence[str]) -> str | None:
-    """cause's hint when a line (the last match wins: the latest report) or status shows it."""
-    for line in reversed(lines):
-        match = cause.pattern.search(line)
-        if match:
-            groups = {k: v for k, v in match.groupdict().items() if v is not None}
-            return cause.hint.format(**cause.derive(groups))
+    """cause's hint when its pattern matches (the latest report first) or status shows it."""
+    found = matches(cause, lines)
+    if found:
+        return cause.hint.format(**cause.derive(found))
     if status in cause.statuses:
         return cause.hint.format()
     return None
+
+
+def matches(cause: Cause, lines: Sequence[str]) -> list[Groups]:
+    """The named groups of cause's matches in lines, the latest first: one per matching line, or
+    every match in the lines read as one text (across_lines)."""
+    if cause.across_lines:
+        found = list(cause.pattern.finditer("\n".join(lines)))
+    else:
+        found = [m for m in map(cause.pattern.search, lines) if m]
+    return [{k: v for k, v in m.groupdict().items() if v is not None} for m in reversed(found)]

@@ -220,13 +220,17 @@ def plan_platforms(
     release_images: dict[str, ArchImage] = {i.platform: i for i in release.images} if release else {}
     shared = run_settings(opts, env, host, kind=kind, mode=mode)
     commands = commands_for(opts, chosen)
+    default_step = not (opts.words or opts.raw or mode == "interactive")
+    projects = {
+        p.name: project_plan.for_platform(opts, p.name, shared.source_dir, default_step=default_step)
+        for p in chosen
+    }  # each platform's build system checked before its build dir
     several = len(chosen) > 1
     build_dirs = {p.name: builddirs.build_dir_for(opts.build_dir, p, host.cwd, several) for p in chosen}
     builddirs.check_no_socket_mount([shared.source_dir, shared.ccache_dir, *build_dirs.values()], env)
     if mode in ("interactive", "run"):
         for p in chosen:
             builddirs.check_build_dir(build_dirs[p.name], p, shared.source_dir)
-    default_step = not (opts.words or opts.raw or mode == "interactive")
     runs = tuple(
         with_project_image(
             PlatformRun(
@@ -235,7 +239,7 @@ def plan_platforms(
                 image=runspec.image_ref(p, docker_dir),
                 build_dir=build_dirs[p.name],
                 command=commands[p.name],
-                project=project_plan.for_platform(opts, p.name, shared.source_dir, default_step=default_step),
+                project=projects[p.name],
                 release=release_images.get(p.name),
                 gpus=gpus.for_run(p.gpus, opts.gpus),
             )

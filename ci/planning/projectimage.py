@@ -25,6 +25,7 @@ SCHEMA = "1"
 # What project_image.sh prints before it stops on bad input: build.py reads it from the output.
 MISSING_MARK = "ciharness-project: missing packages:"
 PRE_BUILD_MARK = "ciharness-project: pre-build failed:"
+NOT_SERVED_MARK = "ciharness-project: not served:"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -52,11 +52,23 @@ set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR $cmake)
 set(CMAKE_C_COMPILER $triplet-gcc)
 set(CMAKE_CXX_COMPILER $triplet-g++)
-set(CMAKE_FIND_ROOT_PATH /usr/$triplet)
+# The target's libraries, headers and CMake packages only. Roots: the cross libc
+# (/usr/$triplet), and / for what Debian installs for $debian through multiarch, which CMake
+# finds by the compiler's CMAKE_LIBRARY_ARCHITECTURE:
+#   /usr/lib/$(multiarch)  /usr/include/$(multiarch)  /usr/include
+# The build machine's /usr/lib/<its multiarch> is not searched unless a project names it (the
+# build machine's pkg-config would: hence the target's, below).
+set(CMAKE_FIND_ROOT_PATH /usr/$triplet /)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+# pkg_check_modules runs the target's pkg-config (Debian's pkgconf:$debian) over the target's .pc
+# files only, the dirs the Meson cross file and the build step name too.
+set(PKG_CONFIG_EXECUTABLE /usr/bin/$triplet-pkg-config CACHE FILEPATH "the target's pkg-config")
+if(NOT DEFINED ENV{PKG_CONFIG_LIBDIR})
+  set(ENV{PKG_CONFIG_LIBDIR} $(pkg_config_libdir :))
+endif()
 # Target binaries run through qemu-$qemu (install/qemu-user, installed by the same script):
 # try_run, ctest and test discovery at build time run them with it.
 set(CMAKE_CROSSCOMPILING_EMULATOR /usr/local/bin/qemu-$qemu)
@@ -68,6 +80,12 @@ EOF
 # shellcheck disable=SC2154 # set by read_row
 multiarch() {
     echo "${triplet/#i686-/i386-}"
+}
+
+# The dirs of the target's .pc files, joined by \$1: its multiarch dir and the architecture-free
+# one; not /usr/lib/pkgconfig nor /usr/local, where the build machine's may be.
+pkg_config_libdir() {
+    printf '/usr/lib/%s/pkgconfig%s/usr/share/pkgconfig\n' "$(multiarch)" "$1"
 }
 
 # shellcheck disable=SC2154 # the columns, set by read_row
@@ -92,7 +110,7 @@ endian = '$endian'
 
 [properties]
 needs_exe_wrapper = true
-pkg_config_libdir = ['/usr/lib/$(multiarch)/pkgconfig', '/usr/share/pkgconfig']
+pkg_config_libdir = [$(pkg_config_libdir "', '" | sed "s/.*/'&'/")]
 EOF
 }
 

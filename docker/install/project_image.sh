@@ -6,9 +6,11 @@
 # In a cross image (/opt/ci/cross.env) the target's packages install through Debian multiarch as
 # PACKAGE:<debian-arch>; in a native or fully emulated image as they are named. Every name is
 # checked against the archive before anything is installed. The commands see the target's
-# Debian architecture and GNU triplet as CI_TARGET_DEBIAN_ARCH and CI_TARGET_TRIPLET.
-# Exit 100: a package does not exist for its architecture; 101: a pre-build command failed
-# (each after one line build.py reads: see MISSING_MARK and PRE_BUILD_MARK there).
+# Debian architecture and GNU triplet as CI_TARGET_DEBIAN_ARCH and CI_TARGET_TRIPLET, and the
+# package lists where packages were installed (else they run apt-get update themselves).
+# Exit 100: a package does not exist for its architecture; 101: a pre-build command failed;
+# 102: the archive lists a package but does not serve its file (each after one line build.py
+# reads: see the marks in ci/planning/projectimage.py).
 # Usage: project_image.sh DIR
 set -euo pipefail
 dir=${1:?usage: project_image.sh DIR}
@@ -20,7 +22,7 @@ if [ -r /opt/ci/cross.env ]; then
     . /opt/ci/cross.env
 fi
 CI_TARGET_DEBIAN_ARCH=${CI_CROSS_DEBIAN:-$(dpkg --print-architecture)}
-CI_TARGET_TRIPLET=${CI_CROSS_TRIPLET:-$(gcc -dumpmachine)}
+CI_TARGET_TRIPLET=${CI_CROSS_TRIPLET:-$(gcc -dumpmachine 2>/dev/null || true)}
 export CI_TARGET_DEBIAN_ARCH CI_TARGET_TRIPLET
 
 # The names apt must find: the target's qualified with its architecture in a cross image (unless
@@ -60,13 +62,29 @@ commands=()
 if [ -d "$dir/pre-build" ]; then
     commands=("$dir"/pre-build/*.sh)
 fi
-if [ "${#wanted[@]}" -gt 0 ] || [ "${#commands[@]}" -gt 0 ]; then
-    apt-get "${apt_opts[@]}" update
-fi
+# Install; a package the archive lists but does not serve (404: an incomplete mirror) is said
+# as such, not retried as a network failure.
+install() {
+    local log status=0 absent
+    log=$(mktemp)
+    apt-get "${apt_opts[@]}" install "${wanted[@]}" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
+    if [ "$status" -ne 0 ]; then
+        absent=$(sed -n 's|^Err:[0-9]* [^ ]* [^ ]* [^ ]* \([^ ]*\) \([^ ]*\) .*|\1:\2|p' "$log" | sort -u | xargs)
+        if [ -n "$absent" ] && grep -q "404  Not Found" "$log"; then
+            echo "ciharness-project: not served: $absent (for $CI_TARGET_DEBIAN_ARCH)"
+            exit 102
+        fi
+        exit "$status"
+    fi
+    rm -f "$log"
+}
+
 if [ "${#wanted[@]}" -gt 0 ]; then
+    # Every index fetched, or a failure (a name is never called missing for a list not read).
+    apt-get "${apt_opts[@]}" --error-on=any update
     check_names
     echo "==> installing ${wanted[*]}"
-    apt-get "${apt_opts[@]}" install "${wanted[@]}"
+    install
 fi
 
 number=0

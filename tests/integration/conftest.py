@@ -8,6 +8,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +69,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.engine)
     items[:] = early_first_last_at_the_end(items)
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    """TEST_TIMELINE=FILE: every test's start and end (epoch seconds, worker), one a line, to see
+    where a run's time goes (e.g. TEST_TIMELINE=/tmp/t scripts/test.sh engine)."""
+    _timeline("start", nodeid)
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    _timeline("end", nodeid)
+
+
+def _timeline(event: str, nodeid: str) -> None:
+    path = os.environ.get("TEST_TIMELINE")
+    if path:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(f"{time.time():.1f} {worker} {event} {nodeid}\n")
 
 
 @pytest.fixture(autouse=True, scope="session")

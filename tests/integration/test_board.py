@@ -39,7 +39,7 @@ def tiny(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[list[st
     moment), and removes afterwards."""
     nonce = uuid.uuid4().hex[:8]
     docker_dir = tiny_platforms(
-        tmp_path, {name: f"FROM debian:bookworm\nRUN sleep 2 && echo {nonce}-{name}\n" for name in PLATFORMS}
+        tmp_path, {name: f"FROM debian:trixie\nRUN sleep 2 && echo {nonce}-{name}\n" for name in PLATFORMS}
     )
     args = ["-p", ",".join(PLATFORMS), "-j", "2", "--docker-dir", str(docker_dir)]
     args += ["--ccache-dir", str(tmp_path / "ccache"), "--", "bash", "-c", STEP]

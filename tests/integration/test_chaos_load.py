@@ -222,7 +222,7 @@ def test_interrupt_does_not_wait_for_a_worker_stuck_on_a_lock(
     from ci.planning import builddirs
     from ci.running import locks
 
-    docker_dir = tiny_platforms(tmp_path, {"near": "FROM debian:bookworm\n", "far": "FROM debian:bookworm\n"})
+    docker_dir = tiny_platforms(tmp_path, {"near": "FROM debian:trixie\n", "far": "FROM debian:trixie\n"})
     held = contextlib.ExitStack()  # another run using far's build dir
     held.enter_context(locks.locked(builddirs.lock_name(tmp_path / "b.far"), "far's build dir", 0))
     try:

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("no_leftovers")
 def gpu_platform(tmp_path: Path) -> tuple[Path, str]:
     """A docker dir with platform `cuda` (`# ci.gpus: all`) whose image tag is this test's own."""
     docker_dir = tiny_platforms(
-        tmp_path, {"cuda": f"# ci.gpus: all\nFROM debian:bookworm\nLABEL test.dir={tmp_path.name}\n"}
+        tmp_path, {"cuda": f"# ci.gpus: all\nFROM debian:trixie\nLABEL test.dir={tmp_path.name}\n"}
     )
     return docker_dir, str(image_ref(discover(docker_dir)["cuda"], docker_dir))
 

@@ -83,7 +83,7 @@ def test_unreachable_engine_fails_its_platform_only(tmp_path: Path) -> None:
 @pytest.mark.xdist_group("second-engine")  # one worker starts the second dockerd
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_build_log_is_written_here_never_copied_back(second_engine: str, tmp_path: Path) -> None:
-    docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:bookworm\n"})
+    docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:trixie\n"})
     build = tmp_path / "b"
     result = run_build_py(
         "-p", "far", "--docker-dir", str(docker_dir), "--docker-host", f"far={second_engine}",
@@ -145,3 +145,39 @@ def test_cleanup_reaches_every_named_engine(second_engine: str, tmp_path: Path) 
         assert name not in container_names(client)
     finally:
         client.close()
+
+
+@pytest.mark.xdist_group("second-engine")  # one worker starts the second dockerd
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_a_projects_image_is_made_on_the_engine_its_platform_runs_on(
+    second_engine: str, tmp_path: Path
+) -> None:
+    """The project file's pre-build makes the project's image on the remote engine (none here),
+    and the run there uses it. (Its containers reach no network: no packages here.)"""
+    docker_dir = tiny_platforms(tmp_path, {"far": "FROM debian:trixie\n"})
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "ciharness.toml").write_text(
+        'pre-build = ["echo made-remotely for $CI_TARGET_DEBIAN_ARCH > /etc/ciharness-made"]\n',
+        encoding="utf-8",
+    )
+    local_before = {t for i in docker.from_env().images.list() for t in i.tags}
+    result = run_build_py(
+        "-p", "far", "--docker-dir", str(docker_dir), "--docker-host", f"far={second_engine}",
+        "--source", str(src), "--build-dir", str(tmp_path / "b"), "--", "cat", "/etc/ciharness-made",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout == "made-remotely for amd64\n"
+    remote = docker.DockerClient(base_url=second_engine)
+    try:
+        made = [
+            t
+            for i in remote.images.list()
+            for t in i.tags
+            if t.startswith("ciharness/far:") and "-project-" in t
+        ]
+    finally:
+        remote.close()
+    assert made
+    local_after = {t for i in docker.from_env().images.list() for t in i.tags}
+    assert not [t for t in local_after - local_before if "-project-" in t]

@@ -142,7 +142,7 @@ def test_architecture_is_read_from_the_image_not_its_tag(
 ) -> None:
     address, _ = start_registry(tmp_path / "r")
     wrong = f"{address}/wrong"
-    base = docker_client.images.get("debian:bookworm")  # an amd64 image, pushed as amd64 and as arm64
+    base = docker_client.images.get("debian:trixie")  # an amd64 image, pushed as amd64 and as arm64
     assert base.attrs["Architecture"] == "amd64"
     for suffix in ("amd64", "arm64"):
         base.tag(wrong, f"9.0-{suffix}")
@@ -170,7 +170,7 @@ def test_join_logs_in_with_docker_config_and_a_refused_login_is_81(tmp_path: Pat
     assert login.returncode == 0, login.stderr
     assert "auths" in (config / "config.json").read_text()
     ref = f"{address}/locked/xsum:9.9-amd64"
-    subprocess.run(["docker", "tag", "debian:bookworm", ref], check=True)
+    subprocess.run(["docker", "tag", "debian:trixie", ref], check=True)
     try:
         pushed = subprocess.run([*cli, "push", ref], capture_output=True, text=True, check=False)
         assert pushed.returncode == 0, pushed.stderr

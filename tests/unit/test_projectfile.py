@@ -10,11 +10,15 @@ import pytest
 
 from ci.errors import (
     ExitCode,
+    ImageBuildError,
+    PackageUnavailableError,
+    PreBuildError,
     ProjectFileError,
     ProjectKeyError,
     ProjectValueError,
     UnknownPlatformError,
 )
+from ci.images.project import classified
 from ci.planning import projectimage, runplan
 from ci.planning.project import ImageNeeds
 from ci.planning.runspec import ImageRef
@@ -230,3 +234,23 @@ def test_the_context_holds_the_script_the_lists_and_one_file_per_command() -> No
     labels = image.labels()
     assert labels["io.ciharness.content-hash"] == BASE.tag  # pruned with its platform's image
     assert tomllib.loads("x = 1")  # (tomllib is what reads the project file)
+
+
+def test_what_project_image_sh_said_becomes_the_projects_error() -> None:
+    image = projectimage.plan("s390x", BASE, ImageNeeds(packages=("zlib1g-dev",)))
+    assert image is not None
+    generic = ImageBuildError("building failed")
+    missing = classified(
+        "x\nciharness-project: missing packages: zlib1g-devv:s390x (for s390x)\n", image, generic
+    )
+    assert isinstance(missing, PackageUnavailableError) and int(missing.code) == 91
+    assert missing.message.startswith("s390x: no Debian package zlib1g-devv:s390x for s390x")
+    absent = classified(
+        "ciharness-project: not served: libc6:s390x zlib1g:s390x (for s390x)\n", image, generic
+    )
+    assert isinstance(absent, PackageUnavailableError)
+    assert "lists libc6:s390x zlib1g:s390x for s390x but serves no file" in absent.message
+    failed = classified("ciharness-project: pre-build failed: 2 3 exit 3\n", image, generic)
+    assert isinstance(failed, PreBuildError) and int(failed.code) == 92
+    assert failed.message == "s390x: pre-build command 2 ('exit 3') failed with status 3"
+    assert classified("E: something else\n", image, generic) is generic

@@ -57,3 +57,15 @@ def test_unknown_platforms_bases_and_foreign_images_stay() -> None:
         image(["someone/else:1"], ours("amd64", "old")),
     ]
     assert outdated_tags(images, current) == []
+
+
+def test_a_project_image_goes_with_its_platform_image() -> None:
+    """A project's image (ci.planning.projectimage) carries its platform image's content hash:
+    kept while that is current, removed with it."""
+    kept = ours("amd64", "new") | {"io.ciharness.project-hash": "new-project-abc"}
+    gone = ours("amd64", "old") | {"io.ciharness.project-hash": "old-project-abc"}
+    images = [
+        image(["ciharness/amd64:new-project-abc"], kept),
+        image(["ciharness/amd64:old-project-abc"], gone),
+    ]
+    assert outdated_tags(images, current) == ["ciharness/amd64:old-project-abc"]

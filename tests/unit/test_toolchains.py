@@ -23,7 +23,8 @@ from ci.planning.platforms import Platform, discover
 DOCKER = Path(__file__).resolve().parents[2] / "docker"
 SCRIPT = DOCKER / "install" / "cross_toolchain.sh"
 CROSS = [p for p in discover(DOCKER).values() if p.target != p.docker_platform]
-SET_RE = re.compile(r"^set\((\w+)\s+(\S+)\)$", re.M)
+PKG_DOC = '"the target\'s pkg-config"'
+SET_RE = re.compile(r"^\s*set\((\S+)\s+(.+?)\)$", re.M)  # set(NAME VALUE...), also in an if()
 
 # What the toolchain files said before they were generated: (triplet, processor, QEMU name).
 WAS = {
@@ -95,11 +96,15 @@ def test_generated_toolchain_has_the_compilers_processor_and_emulator(platform: 
         "CMAKE_SYSTEM_PROCESSOR": arch.cmake,
         "CMAKE_C_COMPILER": f"{arch.triplet}-gcc",
         "CMAKE_CXX_COMPILER": f"{arch.triplet}-g++",
-        "CMAKE_FIND_ROOT_PATH": f"/usr/{arch.triplet}",
+        # The cross libc, and under / the target's multiarch dirs (Debian's <pkg>:<debian>).
+        "CMAKE_FIND_ROOT_PATH": f"/usr/{arch.triplet} /",
         "CMAKE_FIND_ROOT_PATH_MODE_PROGRAM": "NEVER",
         "CMAKE_FIND_ROOT_PATH_MODE_LIBRARY": "ONLY",
         "CMAKE_FIND_ROOT_PATH_MODE_INCLUDE": "ONLY",
         "CMAKE_FIND_ROOT_PATH_MODE_PACKAGE": "ONLY",
+        # pkg_check_modules: the target's pkg-config over the dirs of the Meson cross file.
+        "PKG_CONFIG_EXECUTABLE": f"/usr/bin/{arch.triplet}-pkg-config CACHE FILEPATH {PKG_DOC}",
+        "ENV{PKG_CONFIG_LIBDIR}": f"/usr/lib/{multiarch(arch.triplet)}/pkgconfig:/usr/share/pkgconfig",
         "CMAKE_CROSSCOMPILING_EMULATOR": f"/usr/local/bin/qemu-{arch.qemu}",
     }
     if platform.name in WAS:  # what the hand-written files said
@@ -135,7 +140,7 @@ def test_the_image_installs_its_toolchains_compilers_sysroot_and_emulator(
     assert ["write", "/opt/ci/meson-cross.ini"] in actions and ["write", "/opt/ci/cross.env"] in actions
     (runtime,) = [a[1:] for a in actions if a[0].endswith("/target_runtime.sh")]
     assert runtime == [arch.triplet, multiarch(arch.triplet)]
-    assert ["ln", "-sfn", got["CMAKE_FIND_ROOT_PATH"], "/opt/ci/sysroot"] in actions
+    assert ["ln", "-sfn", f"/usr/{arch.triplet}", "/opt/ci/sysroot"] in actions
     (emulators,) = [a[1:] for a in actions if a[0].endswith("/emulator_commands.sh")]
     assert [f"/usr/local/bin/qemu-{e}" for e in emulators] == [got["CMAKE_CROSSCOMPILING_EMULATOR"]]
 
