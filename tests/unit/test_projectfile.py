@@ -105,7 +105,7 @@ def test_an_unknown_key_names_the_closest_valid_one_and_its_line() -> None:
         ('environment = ["A=1"]', "environment must be a table"),
         ('[environment]\n"BAD NAME" = "x"', "environment has a bad variable 'BAD NAME'"),
         ("[environment]\nFLAG = true", "environment has a bad variable 'FLAG'"),
-        ('pre-build = ["a\\nb"]', "pre-build items must be one line each"),
+        ('configure-args = ["a\\nb"]', "configure-args items must be one line each"),
         ("platform = 3", "'platform' holds one table per platform"),
     ],
 )
@@ -114,6 +114,12 @@ def test_a_value_of_the_wrong_type_says_what_was_expected(text: str, expected: s
         parsed(text + "\n")
     assert expected in caught.value.message
     assert caught.value.code == 90 and caught.value.hint.startswith("e.g.")
+
+
+def test_a_pre_build_command_may_span_lines() -> None:
+    assert parsed('pre-build = ["""\nset -x\nmake install\n"""]\n').top["pre-build"] == [
+        "set -x\nmake install\n"
+    ]
 
 
 def test_a_wrong_value_in_a_platform_table_names_that_tables_line() -> None:
