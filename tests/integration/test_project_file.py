@@ -1,12 +1,9 @@
 """The project file against the real engine, QEMU and the Debian archive: projects written here that
 need zlib of the target (CMake through find_package and pkg_check_modules, Meson and autotools
 through pkg-config) and a tool of the build machine, built with nothing but --source and their
-ciharness.toml on amd64, armv7 and arm64; a per-platform table; a rerun that builds no image; and
-bad project files, each one line with its own code and no container left.
-
-Not s390x: the Debian archive this machine reaches serves no libc6 for s390x (nor ppc64el), so
-no s390x library installs there (404, checked 2026-11-27); tests/unit/test_projectfile.py holds
-how that failure is said."""
+ciharness.toml on amd64, armv7, arm64 and s390x (whose table builds zlib in pre-build: see
+S390X_TABLE); a per-platform table; a rerun that builds no image; and bad project files, each one
+line with its own code and no container left."""
 
 from __future__ import annotations
 
@@ -47,6 +44,26 @@ int main(void) {
 }
 """
 
+# The archive this machine reaches serves no s390x libc6 (404), so no s390x library package
+# installs here: s390x's table says so the way a project would, building zlib for the target from
+# Debian's source in pre-build, where the package would have put it.
+S390X_TABLE = """
+[platform.s390x]
+packages = []
+pre-build = [\"\"\"
+set -eu
+sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > /etc/apt/sources.list.d/deb-src.list
+apt-get -q update
+cd "$(mktemp -d)"
+apt-get -q source --download-only zlib || true
+mkdir src && tar xf zlib_*.orig.tar.* -C src --strip-components=1 && cd src
+CHOST=$CI_TARGET_TRIPLET ./configure --prefix=/usr --libdir=/usr/lib/$CI_TARGET_TRIPLET \\
+    --includedir=/usr/include/$CI_TARGET_TRIPLET
+make -j"$(nproc)" install
+rm -rf /var/lib/apt/lists/* /etc/apt/sources.list.d/deb-src.list
+\"\"\", "echo \\"$CI_TARGET_DEBIAN_ARCH $CI_TARGET_TRIPLET\\" > /etc/ciharness-target"]
+"""
+
 CMAKE_PROJECT = {
     "CMakeLists.txt": """\
 cmake_minimum_required(VERSION 3.16)
@@ -69,9 +86,10 @@ if(EXTRA)
 endif()
 """,
     "roundtrip.c": ROUNDTRIP_C,
-    "ciharness.toml": 'platforms = ["amd64", "armv7", "arm64"]\n'
+    "ciharness.toml": 'platforms = ["amd64", "armv7", "arm64", "s390x"]\n'
     + NEEDS
-    + '\n[platform.arm64]\nconfigure-args = ["-DEXTRA=ON"]\ntest-args = ["--exclude-regex", "^tools$"]\n',
+    + '\n[platform.arm64]\nconfigure-args = ["-DEXTRA=ON"]\ntest-args = ["--exclude-regex", "^tools$"]\n'
+    + S390X_TABLE,
 }
 
 MESON_PROJECT = {
@@ -91,7 +109,7 @@ AUTOTOOLS_PROJECT = {  # as in git: no configure script
     "ciharness.toml": NEEDS,
 }
 
-ARM, AARCH64 = 40, 183  # ELF e_machine
+ARM, AARCH64, S390 = 40, 183, 22  # ELF e_machine
 
 
 def build(src: Path, work: Path, *args: str) -> Result:
@@ -114,17 +132,18 @@ def cmake_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
     return work, build(src, work)
 
 
-def test_a_cmake_project_needing_zlib_passes_on_three_architectures(cmake_run: tuple[Path, Result]) -> None:
+def test_a_cmake_project_needing_zlib_passes_on_four_architectures(cmake_run: tuple[Path, Result]) -> None:
     work, result = cmake_run
     assert result.returncode == 0, result.stderr[-4000:]
     names = {"roundtrip", "roundtrip_pc", "tools"}
     # arm64's table adds a test (configure-args) and leaves one out (test-args): that platform only.
-    for platform, tests in (("amd64", names), ("armv7", names), ("arm64", names - {"tools"} | {"extra"})):
+    arm64 = names - {"tools"} | {"extra"}
+    for platform, tests in (("amd64", names), ("armv7", names), ("arm64", arm64), ("s390x", names)):
         suite = junit_suite(work / f"build.{platform}", "ctest", platform)
         assert counts(suite) == (3, 0, 0), platform
         assert {c.get("name") for c in suite.iter("testcase")} == tests, platform
     # The target's libz: ARM and s390x binaries that need libz.so.1, and ran (under QEMU).
-    for platform, machine in (("armv7", ARM), ("arm64", AARCH64)):
+    for platform, machine in (("armv7", ARM), ("arm64", AARCH64), ("s390x", S390)):
         for binary in ("roundtrip", "roundtrip_pc"):
             path = work / f"build.{platform}" / binary
             assert elf_identity(path)[2] == machine
@@ -132,6 +151,8 @@ def test_a_cmake_project_needing_zlib_passes_on_three_architectures(cmake_run: t
     out = outputs(junit_suite(work / "build.armv7", "ctest", "armv7"))
     assert "armhf arm-linux-gnueabihf" in out  # the pre-build command saw the target
     assert re.search(r"zlib 1\.\d+\.\d+", out)
+    s390x = outputs(junit_suite(work / "build.s390x", "ctest", "s390x"))
+    assert "s390x s390x-linux-gnu" in s390x and re.search(r"zlib 1\.\d+\.\d+", s390x)
 
 
 def test_an_unchanged_rerun_builds_no_image(cmake_run: tuple[Path, Result]) -> None:
