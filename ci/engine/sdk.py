@@ -15,6 +15,7 @@ import docker.constants
 import docker.errors
 import docker.tls
 import requests.exceptions
+import urllib3.exceptions
 
 import docker
 from ci.engine.api import ApiError, TransportError, short
@@ -46,7 +47,16 @@ def client(ep: Endpoint, bridge_url: str | None, server_version: str) -> docker.
 
 Client = Callable[[], docker.DockerClient]  # made on first use, in the caller's try
 # What making the client or a call may raise besides the engine's own error answer.
-LOST = (docker.errors.DockerException, requests.exceptions.RequestException, ApiError, TransportError)
+# urllib3's own errors too: a build's stream read from the raw response (docker-py's stream helper)
+# surfaces a connection cut mid-stream (podman's service under load: "Connection broken:
+# IncompleteRead") unwrapped by requests.
+LOST = (
+    docker.errors.DockerException,
+    requests.exceptions.RequestException,
+    urllib3.exceptions.HTTPError,
+    ApiError,
+    TransportError,
+)
 
 
 def pull(sdk: Client, ref: str, platform: str) -> str | None:

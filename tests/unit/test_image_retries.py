@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,24 @@ def test_other_exceptions_are_not_retried(sleeps: list[float]) -> None:
         with_retries(action, attempts=3, delay=2.0, what="building x", sleep=fake_sleep(sleeps))
     assert calls == 1
     assert sleeps == []
+
+
+def test_a_build_stream_cut_mid_way_is_a_lost_engine_retried_not_an_internal_error() -> None:
+    """podman's service under load ended a build's stream with urllib3's ProtocolError
+    ("Connection broken: IncompleteRead"), unwrapped by requests: exit 99 before."""
+    import urllib3.exceptions
+
+    from ci.engine import sdk
+
+    class Api:
+        def build(self, **_: object) -> object:
+            yield {"stream": "Successfully tagged x\n"}
+            raise urllib3.exceptions.ProtocolError("Connection broken: IncompleteRead(0 bytes read)")
+
+    class Client:
+        api = Api()
+
+    with pytest.raises(ImageBuildError, match="lost the engine") as caught:
+        sdk.build(Client, context=Path("/tmp"), dockerfile="D", tag="t", platform="linux/amd64",  # type: ignore[arg-type]
+                  labels={}, no_cache=False, output=lambda chunk, err: None)  # fmt: skip
+    assert is_transient(caught.value.message)
