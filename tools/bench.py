@@ -263,7 +263,7 @@ def project_image_rerun(repeat: int, work: Path) -> list[Figure]:
     sys.path.insert(0, str(REPO))
     from ci.engine import endpoints  # noqa: PLC0415
     from ci.engine.client import Engine  # noqa: PLC0415
-    from ci.images import project, provide  # noqa: PLC0415
+    from ci.images import project  # noqa: PLC0415
     from ci.planning import invocation  # noqa: PLC0415
     from ci.settings.host import Host  # noqa: PLC0415
     from ci.settings.options import read_options  # noqa: PLC0415
@@ -277,11 +277,9 @@ def project_image_rerun(repeat: int, work: Path) -> list[Figure]:
         run, request = plan.platforms[0], plan.images
         if request is None:
             raise SystemExit("bench: P11 planned no image request")
-        provide.ensure_image(engine, run.platform, run.platform_image or run.image, plan.docker_dir, request,
-                             host_platform=plan.host_platform)  # fmt: skip
-        if run.project_image is not None:
-            project.ensure_project_image(engine, run.project_image, request, docker_platform="linux/amd64",
-                                         output=lambda _chunk, _err: None)  # fmt: skip
+        project.ensure_run_image(engine, run.platform, run.image, run.project_image, context=plan.docker_dir,
+                                 request=request, host_platform=plan.host_platform,
+                                 output=lambda _chunk, _err: None)  # fmt: skip
         return time.monotonic() - started
 
     # Side by side: the same resolution for the sample (no project file) and for the project.

@@ -9,14 +9,44 @@ import logging
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ci.engine.client import Engine, Output
 from ci.errors import ImageBuildError, PackageUnavailableError, PreBuildError
 from ci.images import provide
+from ci.planning import runspec
+from ci.planning.platforms import Platform
 from ci.planning.projectimage import MISSING_MARK, NOT_SERVED_MARK, PRE_BUILD_MARK, ProjectImage
 
 log = logging.getLogger(__name__)
+
+
+def ensure_run_image(
+    engine: Engine,
+    platform: Platform,
+    image: runspec.ImageRef,
+    project_image: ProjectImage | None,
+    *,
+    context: Path,
+    request: provide.ImageRequest,
+    host_platform: str,
+    output: Output,
+) -> None:
+    """Make the image a run uses exist: the platform's (image), or the project's on top of it,
+    the platform's looked for only when the project's must be built."""
+
+    def platform_image() -> None:
+        base = project_image.base if project_image else image
+        provide.ensure_image(
+            engine, platform, base, context, request, host_platform=host_platform, output=output
+        )
+
+    if project_image is None:
+        platform_image()
+    else:
+        ensure_project_image(engine, project_image, request, docker_platform=platform.docker_platform,
+                             output=output, base=platform_image)  # fmt: skip
 
 
 def ensure_project_image(
@@ -26,8 +56,13 @@ def ensure_project_image(
     *,
     docker_platform: str,
     output: Output,
+    base: Callable[[], None],
 ) -> None:
+    """Make image.ref exist; base() makes the platform's image exist, called only when the
+    project's image is to be built (not when it is found or pulled)."""
+
     def build() -> None:
+        base()
         provide.with_retries(
             lambda: build_project_image(engine, image, docker_platform, output),
             attempts=request.attempts,

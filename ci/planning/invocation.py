@@ -41,8 +41,12 @@ class PlatformRun:
     project: project_plan.PlatformProject
     release: ArchImage | None = None
     gpus: gpus.Gpus = gpus.NO_GPUS
-    platform_image: runspec.ImageRef | None = None  # the platform's own, under a project's image
     project_image: projectimage.ProjectImage | None = None
+
+    @property
+    def platform_image(self) -> runspec.ImageRef | None:
+        """The platform's own image, under a project's image (None: the run uses it itself)."""
+        return self.project_image.base if self.project_image else None
 
     @property
     def remote(self) -> bool:
@@ -293,7 +297,7 @@ def with_project_image(run: PlatformRun) -> PlatformRun:
     planned = projectimage.plan(run.platform.name, run.image, run.project.needs)
     if planned is None:
         return run
-    return dataclasses.replace(run, image=planned.ref, platform_image=run.image, project_image=planned)
+    return dataclasses.replace(run, image=planned.ref, project_image=planned)
 
 
 def check_gpus_on_podman(runs: tuple[PlatformRun, ...], kind: str, mode: Mode) -> None:

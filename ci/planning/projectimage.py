@@ -10,6 +10,7 @@ multiarch in a cross image) and runs the commands.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from pathlib import Path
 
@@ -69,11 +70,17 @@ def lines(items: tuple[str, ...]) -> bytes:
     return "".join(f"{item}\n" for item in items).encode()
 
 
+@functools.cache
+def script_text(path: Path) -> bytes:
+    """project_image.sh, read once per invocation however many platforms need it."""
+    return path.read_bytes()
+
+
 def plan(platform: str, base: ImageRef, needs: ImageNeeds, script_path: Path = SCRIPT) -> ProjectImage | None:
     """None when the project adds nothing: its runs use the platform's image."""
     if not needs:
         return None
-    script = script_path.read_bytes()
+    script = script_text(script_path)
     digest = hashlib.sha256()
     digest.update(f"schema {SCHEMA}\nbase {base}\n".encode())
     for name, items in (

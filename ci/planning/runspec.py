@@ -20,6 +20,7 @@ from ci.planning.functions import SCRIPT_IN_CONTAINER
 from ci.planning.gpus import NO_GPUS, Gpus
 from ci.planning.platforms import Platform
 from ci.planning.project import PlatformProject
+from ci.settings import table
 from ci.settings.host import Host
 from ci.settings.options import Options, SourceMode
 
@@ -43,8 +44,6 @@ CCACHE_LOG = ".ciharness-ccache.log"
 CCACHE_VOLUME = "ciharness-ccache"
 # A copy-on-write source's writes, in its build dir (see source_layers).
 SOURCE_CHANGES_DIR = ".ciharness-source"
-
-ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -126,7 +125,7 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
     env: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not ENV_NAME_RE.match(name):
+        if not sep or not table.ENV_NAME_RE.match(name):
             raise BadEnvError(
                 f"malformed -e {pair!r}: expected NAME=VALUE with NAME made of letters, digits "
                 "and '_', not starting with a digit",

@@ -48,23 +48,16 @@ def image_for(session: Session, run: PlatformRun, output: Output) -> tuple[Engin
     """The platform's engine and that engine's own platform, with the image present on it."""
     engine = session.pool.get(run.engine_url)
     engine_platform = session.pool.docker_platform(run.engine_url, session.inv.host_platform)
-    provide.ensure_image(
+    project.ensure_run_image(
         engine,
         run.platform,
-        run.platform_image or run.image,
-        session.inv.docker_dir,
-        session.images,
+        run.image,
+        run.project_image,
+        context=session.inv.docker_dir,
+        request=session.images,
         host_platform=engine_platform,
         output=output,
     )
-    if run.project_image is not None:
-        project.ensure_project_image(
-            engine,
-            run.project_image,
-            session.images,
-            docker_platform=run.platform.docker_platform,
-            output=output,
-        )
     return engine, engine_platform
 
 

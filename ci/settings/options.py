@@ -104,10 +104,11 @@ def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
 def read_options(argv: list[str], env: Mapping[str, str]) -> Options:
     """The options of a command line, with the project file of its source tree (or the one
     --project-file names) read under the environment and the command line: the one file read."""
-    ns = build_parser().parse_intermixed_args(split_argv(argv)[0])
+    before, raw = split_argv(argv)
+    ns = build_parser().parse_intermixed_args(before)
     values = resolve(ns, env=env).values
     found = projectfile.locate(Path(str(values["source"])), values["project_file"])  # type: ignore[arg-type]
-    return parse_args(argv, env, projectfile.load(found))
+    return options_from(ns, raw, env, projectfile.load(found))
 
 
 def parse_args(
@@ -117,8 +118,14 @@ def parse_args(
     The values come from ci.settings.resolve: the project file's top level under env (None: an
     empty one) under the command line."""
     before, raw = split_argv(argv)
-    ns = build_parser().parse_intermixed_args(before)
-    resolved = resolve(ns, env=env or {}, project=project.top)
+    return options_from(build_parser().parse_intermixed_args(before), raw, env or {}, project)
+
+
+def options_from(
+    ns: argparse.Namespace, raw: list[str], env: Mapping[str, str], project: ProjectFile
+) -> Options:
+    """The parsed command line (ns) over env and the project file, checked, as one Options."""
+    resolved = resolve(ns, env=env, project=project.top)
     checked = resolved.namespace()
     checked.words = ns.words
     if checked.all and resolved.layers["platforms"] == "project":

@@ -20,7 +20,6 @@ from ci.settings import table
 FILE_NAME = "ciharness.toml"
 PLATFORM_TABLE = "platform"
 TOP_ONLY = frozenset({"platforms"})  # keys a [platform.<name>] table cannot hold
-ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -37,12 +36,9 @@ class ProjectFile:
         """The top level with the platform's table over it."""
         return {**self.top, **self.platforms.get(name, {})}
 
-    def line_of(self, key: str, platform: str | None = None) -> int | None:
-        return line_of(self.text, key, platform)
-
     def where(self, key: str | None = None, platform: str | None = None) -> str:
         """FILE:LINE of a key (FILE where its line is not found)."""
-        line = self.line_of(key, platform) if key else None
+        line = line_of(self.text, key, platform) if key else None
         return f"{self.path}:{line}" if line else str(self.path)
 
 
@@ -170,7 +166,8 @@ def list_problem(setting: table.Setting, value: object) -> str:
 def table_problem(setting: table.Setting, value: object) -> str:
     if not isinstance(value, dict):
         return f'must be a table of NAME = "VALUE", not {type_name(value)}'
-    bad = [k for k, v in value.items() if not ENV_NAME_RE.match(k) or not isinstance(v, str | int | float)
+    scalar = (str, int, float)
+    bad = [k for k, v in value.items() if not table.ENV_NAME_RE.match(k) or not isinstance(v, scalar)
            or isinstance(v, bool)]  # fmt: skip
     return f"has a bad variable {bad[0]!r} (a name of letters, digits and _, a string value)" if bad else ""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 from ci import REPO_ROOT
 
 TABLE_FILE = Path(__file__).with_name("settings.toml")
+# An environment variable's name (-e NAME=VALUE, the project file's [environment]).
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TYPES = ("bool", "int", "float", "str", "path", "list", "table")
 
 
