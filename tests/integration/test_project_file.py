@@ -126,9 +126,16 @@ def needed_libraries(binary: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def cmake_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+def cmake_run(
+    tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient
+) -> tuple[Path, Result]:
+    """The zlib project's first run, its project images made by it (an earlier session's are
+    removed first: on a machine that keeps its images, the first run would otherwise find them)."""
     work = tmp_path_factory.mktemp("zlib-cmake")
     src = write(work / "src", CMAKE_PROJECT)
+    for image in docker_client.images.list(filters={"label": "io.ciharness.project-hash"}):
+        for tag in image.tags:
+            docker_client.images.remove(tag, noprune=False)
     return work, build(src, work)
 
 
