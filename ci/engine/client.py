@@ -107,13 +107,26 @@ class Engine:
     # -- images ---------------------------------------------------------------------------
 
     def image_exists(self, ref: str) -> bool:
+        return self._inspect_image(ref) is not None
+
+    def image_platform(self, ref: str) -> str | None:
+        """linux/ARCH[/VARIANT] of the image ref, or None when there is none."""
+        found = self._inspect_image(ref)
+        if found is None:
+            return None
+        variant = found.get("Variant") or ""
+        return "/".join(
+            p for p in (found.get("Os") or "linux", found.get("Architecture") or "", variant) if p
+        )
+
+    def _inspect_image(self, ref: str) -> dict[str, Any] | None:
         try:
-            self.http.call("GET", f"/images/{ref}/json")
+            found: dict[str, Any] = self.http.call("GET", f"/images/{ref}/json")
         except ApiError as exc:
             if exc.status == 404:
-                return False
+                return None
             raise ContainerError(f"cannot inspect the image {ref}: {short(exc.message)}") from exc
-        return True
+        return found
 
     def images(self, label_filters: list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.http.call(

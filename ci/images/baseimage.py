@@ -80,15 +80,16 @@ OFFICIAL_DEBIAN = ("debian", "library/debian", "docker.io/debian", "docker.io/li
 FROM_RE = re.compile(r"^(\s*FROM\s+(?:--\S+\s+)*)(\S+)(.*)$", re.IGNORECASE)
 
 
-def local_name(image: str, docker_platform: str, host_platform: str) -> str:
+def local_name(image: str, docker_platform: str, host_platform: str, *, qualify: bool = False) -> str:
     """The name under which image for docker_platform lives in the local store.
 
     One local tag holds one architecture, so the official Debian image for a foreign
     architecture goes by Docker's per-architecture repository: debian:bookworm for linux/arm/v7
-    is arm32v7/debian:bookworm (the name Docker Hub also serves it under).
+    is arm32v7/debian:bookworm (the name Docker Hub also serves it under). qualify: that name
+    even for the host's own (its plain tag holds another architecture on this engine).
     """
     arch = arches.by_platform(docker_platform)
-    if docker_platform == host_platform or arch is None or arch.debian == arches.NONE:
+    if (docker_platform == host_platform and not qualify) or arch is None or arch.debian == arches.NONE:
         return image
     repo, _, tag = with_default_tag(image).rpartition(":")
     if repo not in OFFICIAL_DEBIAN:
@@ -96,8 +97,14 @@ def local_name(image: str, docker_platform: str, host_platform: str) -> str:
     return f"{arch.repo}/debian:{tag}"
 
 
-def rewrite_from(dockerfile_text: str, docker_platform: str, host_platform: str) -> str:
-    """The Dockerfile with FROM images renamed by local_name (the rest untouched)."""
+def rewrite_from(
+    dockerfile_text: str,
+    docker_platform: str,
+    host_platform: str,
+    foreign: frozenset[BaseImage] = frozenset(),
+) -> str:
+    """The Dockerfile with FROM images renamed by local_name (the rest untouched); the bases in
+    foreign (their plain tag is of another architecture here) by their per-architecture name."""
     out: list[str] = []
     for line in dockerfile_text.splitlines(keepends=True):
         match = FROM_RE.match(line)
@@ -105,11 +112,18 @@ def rewrite_from(dockerfile_text: str, docker_platform: str, host_platform: str)
             head, image, tail = match.groups()
             flags = re.findall(r"--platform=(\S+)", head)
             platform = flags[0] if flags else docker_platform
-            renamed = local_name(image, platform, host_platform)
+            qualify = BaseImage(name=image, docker_platform=platform) in foreign
+            renamed = local_name(image, platform, host_platform, qualify=qualify)
             out.append(head + renamed + tail + ("\n" if line.endswith("\n") else ""))
         else:
             out.append(line)
     return "".join(out)
+
+
+def same_architecture(one: str, other: str) -> bool:
+    """Whether two Docker platforms name one architecture (linux/arm64 and linux/arm64/v8 do)."""
+    row = arches.by_platform(one)
+    return one == other or (row is not None and row == arches.by_platform(other))
 
 
 def with_default_tag(image: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from ci.engine.client import Engine, Output, write_through
 from ci.errors import BaseImageUnavailableError, ImageBuildError, ImageMissingError
 from ci.images import bootstrap
-from ci.images.baseimage import base_images, bootstrap_recipe, rewrite_from
+from ci.images.baseimage import base_images, bootstrap_recipe, rewrite_from, same_architecture
 from ci.planning import runspec
 from ci.planning.platforms import Platform
 from ci.running.locks import locked
@@ -111,6 +111,22 @@ def ensure_bases(
                 bootstrap.bootstrap(recipe, engine, output)
 
 
+def fitted_from(engine: Engine, dockerfile_text: str, docker_platform: str, host_platform: str) -> str:
+    """rewrite_from, where a plain Debian tag on this engine holds another architecture than the
+    one wanted (an engine that is not of the machine it says, or a tag pulled for another
+    platform) naming the per-architecture image instead of building on the wrong one."""
+    rewritten = rewrite_from(dockerfile_text, docker_platform, host_platform)
+    foreign = frozenset(
+        base
+        for base in base_images(rewritten, docker_platform)
+        if (have := engine.image_platform(base.name)) and not same_architecture(have, base.docker_platform)
+    )
+    if not foreign:
+        return rewritten
+    log.info("%s: of another architecture on this engine", ", ".join(sorted(b.name for b in foreign)))
+    return rewrite_from(dockerfile_text, docker_platform, host_platform, foreign)
+
+
 def ensure_image(
     engine: Engine,
     platform: Platform,
@@ -201,7 +217,7 @@ def build_image(
     output: Output,
 ) -> None:
     text = platform.dockerfile.read_text(encoding="utf-8")
-    rewritten = rewrite_from(text, platform.docker_platform, host_platform)
+    rewritten = fitted_from(engine, text, platform.docker_platform, host_platform)
     ensure_bases(engine, rewritten, platform.docker_platform, output, request)
     log.info("building image %s from %s for %s", ref, platform.dockerfile.name, platform.docker_platform)
     started = time.monotonic()

@@ -34,13 +34,29 @@ def row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-HEADER = ["status", "time", "build system", "tests passed / failed / skipped", "ccache hit rate", "image"]
+HEADER = [
+    "status",
+    "time",
+    "way",
+    "build system",
+    "tests passed / failed / skipped",
+    "ccache hit rate",
+    "image",
+]
 
 
 def platform_part(e: Entry) -> str:
     mark = "✅" if e.passed else "❌"
     tests = f"{e.tests.passed} / {e.tests.failed} / {e.tests.skipped}" if e.tests else "-"
-    cells = [e.status, f"{e.seconds:.1f} s", e.build_system or "-", tests, e.cache, e.image or "-"]
+    cells = [
+        e.status,
+        f"{e.seconds:.1f} s",
+        e.way or "-",
+        e.build_system or "-",
+        tests,
+        e.cache,
+        e.image or "-",
+    ]
     out = [
         f"### {mark} {text(e.platform)}",
         "",

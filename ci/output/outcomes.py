@@ -87,6 +87,7 @@ class Outcome:
     tail: tuple[str, ...] = ()  # the run's last output lines (see ci.output.platformlog.TAIL_LINES)
     log: Path | None = None  # its build.log
     build_system: str = ""  # of the default step ('' for any other command)
+    way: str = ""  # how it ran on its engine: native, cross, cross + qemu-user, emulated (ci.planning.ways)
 
 
 def junit_counts(xml_text: str) -> TestTally:
@@ -152,6 +153,7 @@ def collect(
     log_path: Path | None = None,
     build: Choice | None = None,
     expect_tests: bool = True,
+    way: str = "",
 ) -> Outcome:
     """The run's test results (its build system's, as JUnit XML in junit/, written by this run),
     its ccache stats log and its output's end. A default step that passed but ran no test (none
@@ -180,6 +182,7 @@ def collect(
         tail=tail,
         log=log_path,
         build_system=build.system if build is not None else "",
+        way=way,
     )
 
 

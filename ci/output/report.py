@@ -41,6 +41,7 @@ class Entry:
     status: str  # ok, failed (exit 8), no tests, not run (--fail-fast), interrupted during tests, ...
     passed: bool
     seconds: float
+    way: str = ""  # native, cross, cross + qemu-user, emulated
     build_system: str = ""
     tests: TestTally | None = None
     failures: tuple[FailedTest, ...] = ()
@@ -127,6 +128,7 @@ def entry(outcome: Outcome, image: str, report_dir: Path | None) -> Entry:
         status=status_of(outcome),
         passed=outcome.status == 0,
         seconds=outcome.seconds,
+        way=outcome.way,
         build_system=outcome.build_system,
         tests=outcome.tests,
         failures=outcome.failures or tuple(FailedTest(name=n) for n in outcome.failed_tests),

@@ -85,7 +85,7 @@ def render(report: Report) -> str:
 def summary_table(entries: Sequence[Entry]) -> str:
     rows = [
         '<section id="summary"><h2>Platforms</h2><table class="summary"><thead><tr>'
-        "<th>platform</th><th>status</th><th>time</th><th>build system</th>"
+        "<th>platform</th><th>status</th><th>time</th><th>way</th><th>build system</th>"
         "<th>tests passed / failed / skipped</th><th>ccache hit rate</th></tr></thead><tbody>"
     ]
     for e in entries:
@@ -93,7 +93,8 @@ def summary_table(entries: Sequence[Entry]) -> str:
         rows.append(
             f'<tr data-platform="{h(e.platform)}"><td><a href="#platform-{h(e.platform)}">{h(e.platform)}</a>'
             f'</td><td class="status {css}">{h(e.status)}</td><td>{e.seconds:.1f} s</td>'
-            f"<td>{h(e.build_system or '-')}</td><td>{h(tests_text(e))}</td><td>{h(e.cache)}</td></tr>"
+            f"<td>{h(e.way or '-')}</td><td>{h(e.build_system or '-')}</td>"
+            f"<td>{h(tests_text(e))}</td><td>{h(e.cache)}</td></tr>"
         )
     rows.append("</tbody></table></section>")
     return "\n".join(rows)
@@ -118,6 +119,7 @@ def platform_section(e: Entry) -> str:
     facts = [
         ("status", f'<span class="badge {css}">{h(e.status)}</span>'),
         ("time", f"{e.seconds:.1f} s"),
+        ("way", h(e.way or "-")),
         ("build system", h(e.build_system or "-")),
         ("tests passed / failed / skipped", h(tests_text(e))),
         ("ccache hit rate", h(e.cache)),

@@ -40,11 +40,22 @@ def remote_text(cache: CacheCounts | None) -> str:
 
 
 def table(outcomes: list[Outcome]) -> str:
-    rows = [("platform", "status", "time", "build", "tests passed/failed", "ccache hit rate", "remote hits")]
+    rows = [
+        (
+            "platform",
+            "status",
+            "time",
+            "way",
+            "build",
+            "tests passed/failed",
+            "ccache hit rate",
+            "remote hits",
+        )
+    ]
     for o in outcomes:
         status = "ok" if o.status == 0 else (o.error or f"failed ({o.status})")
         tests = f"{o.tests.passed}/{o.tests.failed}" if o.tests else "-"
-        cells = (o.build_system or "-", tests, cache_text(o.cache), remote_text(o.cache))
+        cells = (o.way or "-", o.build_system or "-", tests, cache_text(o.cache), remote_text(o.cache))
         rows.append((o.platform, status, f"{o.seconds:.1f} s", *cells))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
@@ -83,6 +94,8 @@ def known_causes(outcome: Outcome) -> Sequence[str]:
 
 def report(outcome: Outcome) -> None:
     parts = [f"{outcome.platform}: " + status_text(outcome)]
+    if outcome.way:
+        parts.append(outcome.way)
     if outcome.build_system:
         parts.append(f"build system {outcome.build_system}")
     if outcome.tests:

@@ -40,9 +40,11 @@ def normalize_arch(arch: str) -> str:
 
 
 def with_arch(platform: Platform, docker_platform: str) -> Platform:
-    """The platform built and run as another architecture (its image and tag change with it)."""
-    target = docker_platform if platform.target == platform.docker_platform else platform.target
-    return dataclasses.replace(platform, docker_platform=docker_platform, target=target)
+    """The platform built and run as another architecture (its image and tag change with it).
+    A native platform's target moves with it; a cross or portable one keeps its target."""
+    native = platform.target == platform.docker_platform and not platform.portable
+    target = docker_platform if native else platform.target
+    return dataclasses.replace(platform, docker_platform=docker_platform, target=target, portable=False)
 
 
 def needed(platform: Platform, host: str) -> list[str]:

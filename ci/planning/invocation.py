@@ -16,9 +16,10 @@ from typing import Literal
 from ci.engine import endpoints, podman
 from ci.errors import SourceMissingError, UsageError
 from ci.images.provide import ImageRequest
-from ci.planning import builddirs, ccache_remote, emulation, gpus, projectimage, runspec
+from ci.planning import builddirs, ccache_remote, emulation, gpus, runspec, ways
 from ci.planning import project as project_plan
 from ci.planning.functions import defined_functions, resolve_command
+from ci.planning.platformrun import PlatformRun, with_project_image
 from ci.planning.platforms import Platform, discover, host_docker_platform, select
 from ci.release.plan import ArchImage, Release, plan_release
 from ci.running import cleanup
@@ -27,30 +28,6 @@ from ci.settings.host import Host, default_ccache_dir, default_jobs, default_par
 from ci.settings.options import Options
 
 Mode = Literal["list", "list-json", "prune", "cleanup", "manifest", "build", "print", "interactive", "run"]
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class PlatformRun:
-    """One platform's part of the invocation."""
-
-    platform: Platform
-    engine_url: str  # '' for the default local engine
-    image: runspec.ImageRef  # what the container runs: the project's image, else the platform's
-    build_dir: Path
-    command: tuple[str, ...]
-    project: project_plan.PlatformProject
-    release: ArchImage | None = None
-    gpus: gpus.Gpus = gpus.NO_GPUS
-    project_image: projectimage.ProjectImage | None = None
-
-    @property
-    def platform_image(self) -> runspec.ImageRef | None:
-        """The platform's own image, under a project's image (None: the run uses it itself)."""
-        return self.project_image.base if self.project_image else None
-
-    @property
-    def remote(self) -> bool:
-        return endpoints.is_remote(self.engine_url)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -218,7 +195,8 @@ def plan_platforms(
     docker_dir: Path,
     known: dict[str, Platform],
 ) -> Invocation:
-    chosen = chosen_platforms(opts, known)
+    here = host_docker_platform(host.machine)  # a remote engine's own is asked when it is used
+    chosen = [ways.on_engine(p, here) for p in chosen_platforms(opts, known)]
     kind, podman_socket, engine_of = engine_choice(opts, env, host, chosen)
     release = release_of(opts, chosen)
     release_images: dict[str, ArchImage] = {i.platform: i for i in release.images} if release else {}
@@ -290,14 +268,6 @@ def run_settings(
         engine_kind=kind,
         interactive=mode == "interactive",
     )
-
-
-def with_project_image(run: PlatformRun) -> PlatformRun:
-    """The run on the project's own image, where the project file adds to the platform's."""
-    planned = projectimage.plan(run.platform.name, run.image, run.project.needs)
-    if planned is None:
-        return run
-    return dataclasses.replace(run, image=planned.ref, project_image=planned)
 
 
 def check_gpus_on_podman(runs: tuple[PlatformRun, ...], kind: str, mode: Mode) -> None:

@@ -20,9 +20,11 @@ DOCKERFILE_PREFIX = "Dockerfile.build."
 NAME_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 DIRECTIVE_RE = re.compile(r"^#\s*ci\.([a-z-]+)\s*:\s*(.*?)\s*$")
 DOCKER_PLATFORM_RE = re.compile(r"^linux/[a-z0-9]+(?:/v[0-9]+)?$")
+ENGINE = "engine"  # ci.docker-platform: engine, an image made for the engine's own architecture
 
 KNOWN_KEYS = {
-    "docker-platform": "the platform the image is built for and runs as, e.g. linux/arm/v7",
+    "docker-platform": "the platform the image is built for and runs as, e.g. linux/arm/v7; or engine: "
+    "the engine's own where Debian has a cross toolchain for ci.target there, else ci.target's",
     "target": "the architecture of the binaries built and tested (default: docker-platform)",
     "emulated": "yes when the image's own userland needs QEMU on an x86-64 host",
     "description": "one line shown by --list --verbose",
@@ -43,6 +45,10 @@ class Platform:
     privileged: bool = False
     release: bool = True
     gpus: gpus.Gpus = gpus.NO_GPUS
+    # ci.docker-platform: engine. The image is made for the architecture of the engine it runs
+    # on (ci.planning.ways decides); docker_platform holds that choice once made (the target's
+    # own until then).
+    portable: bool = False
 
     @property
     def function_suffix(self) -> str:
@@ -83,8 +89,15 @@ def parse_dockerfile(name: str, path: Path, text: str) -> Platform:
                 hint="known: " + ", ".join(f"ci.{k}" for k in sorted(KNOWN_KEYS)),
             )
         fields[key] = value
-    docker_platform = fields.get("docker-platform", "linux/amd64")
-    target = fields.get("target", docker_platform)
+    declared = fields.get("docker-platform", "linux/amd64")
+    portable = declared == ENGINE
+    if portable and "target" not in fields:
+        raise PlatformDefinitionError(
+            f"{path}: ci.docker-platform: engine builds for the target its ci.target names; add one",
+            hint="for example: # ci.target: linux/arm64",
+        )
+    target = fields.get("target", declared)
+    docker_platform = target if portable else declared
     for key, value in (("docker-platform", docker_platform), ("target", target)):
         if not DOCKER_PLATFORM_RE.match(value):
             raise PlatformDefinitionError(
@@ -104,6 +117,7 @@ def parse_dockerfile(name: str, path: Path, text: str) -> Platform:
         privileged=_parse_bool(fields.get("privileged", "no"), "privileged", path),
         release=_parse_bool(fields.get("release", "yes"), "release", path),
         gpus=wanted_gpus,
+        portable=portable,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ci.planning import runspec
-from ci.planning.invocation import PlatformRun
+from ci.planning.platformrun import PlatformRun
 
 
 def run_inputs(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ci.engine import quirks
 from ci.errors import BadEnvError, PlatformDefinitionError
-from ci.planning import ccache_remote
+from ci.planning import ccache_remote, ways
 from ci.planning.dockerfile import copied_sources
 from ci.planning.functions import SCRIPT_IN_CONTAINER
 from ci.planning.gpus import NO_GPUS, Gpus
@@ -102,9 +102,10 @@ class ImageRef:
 
 
 def image_ref(platform: Platform, context: Path) -> ImageRef:
+    """<content hash>-native or -cross (a cross toolchain's): an arm64 engine's, an amd64's apart."""
     return ImageRef(
         repository=IMAGE_REPOSITORY_PREFIX + platform.name,
-        tag=content_hash(platform, context)[:16],
+        tag=f"{content_hash(platform, context)[:16]}-{ways.image_kind(platform)}",
     )
 
 

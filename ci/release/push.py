@@ -12,7 +12,6 @@ from ci import REPO_ROOT
 from ci.engine.client import Engine, Output
 from ci.errors import ReleasePushError
 from ci.images import provide
-from ci.images.baseimage import rewrite_from
 from ci.planning import runspec
 from ci.planning.dockerfile import copied_sources
 from ci.release.plan import ArchImage
@@ -34,7 +33,9 @@ def build_and_push(
 ) -> None:
     """The runtime image of one architecture, from the files its Dockerfile COPYs out of build_dir
     (its base images found, pulled or bootstrapped as images says)."""
-    text = rewrite_from(RELEASE_DOCKERFILE.read_text(encoding="utf-8"), image.docker_platform, host_platform)
+    text = provide.fitted_from(
+        engine, RELEASE_DOCKERFILE.read_text(encoding="utf-8"), image.docker_platform, host_platform
+    )
     refs = [image.ref(repo) for repo in repositories]
     with tempfile.TemporaryDirectory(prefix="ciharness-release-") as tmp:
         context = Path(tmp)

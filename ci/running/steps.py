@@ -16,8 +16,9 @@ from ci.errors import SourceOverlayError
 from ci.images import project, provide
 from ci.output import outcomes, platformlog, progress, summary
 from ci.output.outcomes import Outcome
-from ci.planning import builddirs, ccache_remote, emulation, runline, runplan, runspec
-from ci.planning.invocation import Invocation, PlatformRun
+from ci.planning import builddirs, ccache_remote, emulation, platformrun, runline, runplan, runspec, ways
+from ci.planning.invocation import Invocation
+from ci.planning.platformrun import PlatformRun
 from ci.release import push
 from ci.running import containers, locks, sources, transfer
 
@@ -44,10 +45,26 @@ Step = Callable[[Session, PlatformRun, Output], Outcome]
 Launch = Callable[[Session, PlatformRun, Engine, runspec.RunSpec, Output], int]
 
 
-def image_for(session: Session, run: PlatformRun, output: Output) -> tuple[Engine, str]:
-    """The platform's engine and that engine's own platform, with the image present on it."""
+def on_its_engine(session: Session, run: PlatformRun) -> tuple[Engine, str, PlatformRun]:
+    """The platform's engine, that engine's own platform, and the run as that engine makes it
+    (a portable platform's image for that architecture: ci.planning.ways)."""
     engine = session.pool.get(run.engine_url)
     engine_platform = session.pool.docker_platform(run.engine_url, session.inv.host_platform)
+    placed = platformrun.on_engine(run, engine_platform, session.inv.docker_dir)
+    log.debug(
+        "%s: %s on a %s engine (image for %s, target %s)",
+        run.platform.name,
+        ways.way(placed.platform, engine_platform),
+        engine_platform,
+        placed.platform.docker_platform,
+        placed.platform.target,
+    )
+    return engine, engine_platform, placed
+
+
+def image_for(session: Session, run: PlatformRun, output: Output) -> tuple[Engine, str, PlatformRun]:
+    """on_its_engine, with the run's image present on that engine."""
+    engine, engine_platform, run = on_its_engine(session, run)
     project.ensure_run_image(
         engine,
         run.platform,
@@ -58,7 +75,7 @@ def image_for(session: Session, run: PlatformRun, output: Output) -> tuple[Engin
         host_platform=engine_platform,
         output=output,
     )
-    return engine, engine_platform
+    return engine, engine_platform, run
 
 
 def spec_for(session: Session, run: PlatformRun, engine_platform: str) -> runspec.RunSpec:
@@ -74,14 +91,14 @@ def spec_for(session: Session, run: PlatformRun, engine_platform: str) -> runspe
 
 def image_only(session: Session, run: PlatformRun, output: Output) -> Outcome:
     started = time.monotonic()
-    image_for(session, run, output)
+    _, _, run = image_for(session, run, output)
     print(run.image, flush=True)
     return Outcome(platform=run.platform.name, status=0, seconds=time.monotonic() - started)
 
 
 def print_line(session: Session, run: PlatformRun, output: Output) -> Outcome:
     started = time.monotonic()
-    engine, engine_platform = image_for(session, run, output)
+    engine, engine_platform, run = image_for(session, run, output)
     spec = spec_for(session, run, engine_platform)
     sources.prepare_layers(engine, spec)  # so that the line works when pasted
     line = runline.docker_run_argv(spec, mask_secrets=True, engine_url=run.engine_url, owned=False)
@@ -173,12 +190,13 @@ def container_step(
     name = run.platform.name
     with build_dir_in_use(session, run, output) as plog:
         session.progress.state(name, "image")
-        engine, engine_platform = image_for(session, run, plog)
+        engine, engine_platform, run = image_for(session, run, plog)
+        way = ways.way(run.platform, engine_platform)
         for last_runs in (runspec.CCACHE_STATS_LOG, runspec.CCACHE_LOG):  # this run's own only
             (run.build_dir / last_runs).unlink(missing_ok=True)
         build = run.project.build
         chosen = f" (build system {build.system}, from {build.reason})" if build else ""
-        log.info("%s: running %s in %s%s", name, " ".join(run.command), run.image, chosen)
+        log.info("%s: running %s in %s (%s)%s", name, " ".join(run.command), run.image, way, chosen)
         session.progress.state(name, "building")
         status = launch_with_source(
             session, run, engine, engine_platform=engine_platform, launch=launch, output=plog
@@ -204,6 +222,7 @@ def container_step(
         log_path=plog.path,
         build=run.project.build,
         expect_tests=run.project.tests,
+        way=way,
     )
     ccache_log = run.build_dir / runspec.CCACHE_LOG
     summary.warn_remote_failures(outcome, session.run.ccache_remote, ccache_log)

@@ -17,7 +17,8 @@ from ci.errors import (
 )
 from ci.planning import runspec
 from ci.planning.gpus import ALL_GPUS, NO_GPUS, Gpus
-from ci.planning.invocation import Invocation, PlatformRun, mode_of
+from ci.planning.invocation import Invocation, mode_of
+from ci.planning.platformrun import PlatformRun
 from ci.planning.runplan import run_inputs
 from ci.settings.options import parse_args
 from tests.unit.helpers import plan, shared

@@ -180,10 +180,12 @@ def test_json_form_after_flags_is_hashed(ctx: Context) -> None:
 # -- image_ref --------------------------------------------------------------------------------
 
 
-def test_image_ref_is_repository_and_16_hex_of_the_content_hash(ctx: Context) -> None:
+def test_image_ref_is_repository_16_hex_of_the_content_hash_and_the_image_kind(ctx: Context) -> None:
     ref = image_ref(ctx.platform, ctx.root)
-    assert re.fullmatch(r"ciharness/amd64:[0-9a-f]{16}", str(ref))
-    assert ref == ImageRef(repository="ciharness/amd64", tag=ctx.hash()[:16])
+    assert re.fullmatch(r"ciharness/amd64:[0-9a-f]{16}-native", str(ref))
+    assert ref == ImageRef(repository="ciharness/amd64", tag=ctx.hash()[:16] + "-native")
+    cross = dataclasses.replace(ctx.platform, target="linux/arm64")
+    assert image_ref(cross, ctx.root).tag == ctx.hash()[:16] + "-cross"  # named for what it holds
 
 
 def test_image_ref_follows_the_content(ctx: Context) -> None:

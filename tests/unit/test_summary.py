@@ -108,7 +108,7 @@ def test_table_has_a_row_per_platform_with_status_tests_and_cache() -> None:
     text = summary.table(
         [
             Outcome(platform="amd64", status=0, seconds=3.21, tests=Tally(passed=12, failed=0, skipped=0),
-                    cache=CacheCounts(hits=6, misses=0), build_system="meson"),
+                    cache=CacheCounts(hits=6, misses=0), build_system="meson", way="native"),
             Outcome(platform="s390x", status=8, seconds=10.0,
                     tests=Tally(passed=11, failed=1, skipped=0)),
             Outcome(platform="riscv64", status=71, seconds=1.0, error="image build failed"),
@@ -119,6 +119,7 @@ def test_table_has_a_row_per_platform_with_status_tests_and_cache() -> None:
         "platform",
         "status",
         "time",
+        "way",
         "build",
         "tests",
         "passed/failed",
@@ -128,7 +129,7 @@ def test_table_has_a_row_per_platform_with_status_tests_and_cache() -> None:
         "remote",
         "hits",
     ]
-    assert lines[2].split() == ["amd64", "ok", "3.2", "s", "meson", "12/0", "100%", "(6/6)", "-"]
+    assert lines[2].split() == ["amd64", "ok", "3.2", "s", "native", "meson", "12/0", "100%", "(6/6)", "-"]
     assert lines[3].split()[:3] == ["s390x", "failed", "(8)"]
     assert "image build failed" in lines[4]
 
