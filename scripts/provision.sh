@@ -144,11 +144,23 @@ open_tun() {
     fi
 }
 
+# binfmt_probe MACHINE (uname -m): the QEMU binfmt_misc handler whose presence says the handlers
+# are registered. One for an architecture foreign to the machine: qemu-user-static registers
+# none for the machine's own (aarch64 binaries run natively on an aarch64 machine).
+binfmt_probe() {
+    case $1 in
+        x86_64) echo qemu-aarch64 ;;
+        *) echo qemu-x86_64 ;;
+    esac
+}
+
 register_binfmt() {
+    local probe
+    probe=/proc/sys/fs/binfmt_misc/$(binfmt_probe "$(uname -m)")
     if [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
         as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc || true
     fi
-    if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+    if [ ! -e "$probe" ]; then
         say "registering QEMU binfmt_misc handlers"
         as_root update-binfmts --enable >/dev/null 2>&1 || true
         # binfmt-support's own import covers every format qemu-user-static ships.
@@ -157,7 +169,7 @@ register_binfmt() {
             as_root update-binfmts --import "$(basename "$fmt")" >/dev/null 2>&1 || true
         done
     fi
-    if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+    if [ ! -e "$probe" ]; then
         say "warning: QEMU binfmt_misc handlers could not be registered; foreign platforms will not run"
     fi
 }

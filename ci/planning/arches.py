@@ -11,7 +11,7 @@ from ci import REPO_ROOT
 
 TABLE = REPO_ROOT / "docker" / "arches"
 COLUMNS: tuple[str, ...] = ("arch", "platform", "debian", "repo", "triplet", "qemu", "cmake")
-COLUMNS += ("meson_family", "meson_cpu", "endian", "uname", "aliases")
+COLUMNS += ("meson_family", "meson_cpu", "endian", "uname", "cross_from", "aliases")
 NONE = "-"
 
 
@@ -28,6 +28,7 @@ class Arch:
     meson_cpu: str  # Meson cpu
     endian: str  # little or big
     uname: str  # uname -m
+    cross_from: tuple[str, ...]  # Debian architectures Debian cross-compiles it on (not its own)
     aliases: tuple[str, ...]  # further --arch names and Docker platform spellings
 
     @property
@@ -52,9 +53,16 @@ def parse(text: str, source: str = "docker/arches") -> tuple[Arch, ...]:
         if len(fields) != len(COLUMNS):
             raise ValueError(f"{source}: row {fields[0]!r} has {len(fields)} fields, not {len(COLUMNS)}")
         values = dict(zip(COLUMNS, fields, strict=True))
-        aliases = tuple(a for a in values.pop("aliases").split(",") if a != NONE)
-        rows.append(Arch(**values, aliases=aliases))
+        aliases, cross_from = (_listed(values.pop(column)) for column in ("aliases", "cross_from"))
+        if values["debian"] in cross_from:
+            raise ValueError(f"{source}: row {fields[0]!r} lists its own architecture in cross_from")
+        rows.append(Arch(**values, aliases=aliases, cross_from=cross_from))
     return tuple(rows)
+
+
+def _listed(field: str) -> tuple[str, ...]:
+    """A comma-separated column: its names, none for '-'."""
+    return tuple(name for name in field.split(",") if name != NONE)
 
 
 @functools.cache
@@ -75,3 +83,11 @@ def by_platform(docker_platform: str) -> Arch | None:
 def by_repo(prefix: str) -> Arch | None:
     """The row of Docker's per-architecture repository prefix (arm32v7), or None."""
     return next((a for a in table() if a.repo == prefix), None)
+
+
+def cross_toolchain_on(target_platform: str, build_platform: str) -> bool:
+    """Whether Debian has a cross toolchain for the target (a Docker platform) on a build machine
+    of build_platform: its Debian architecture is in the target's cross_from. False for the
+    target's own platform (native, not cross) and for a platform not in the table."""
+    target, build = by_platform(target_platform), by_platform(build_platform)
+    return target is not None and build is not None and build.debian in target.cross_from

@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# Make a cross image for ARCH from its row in the architecture table (../arches: docker/arches in
-# the repository, /opt/ci/arches in the image): Debian's gcc-<triplet> and g++-<triplet> (plus any
-# PACKAGE given) and the target's pkg-config (Debian's pkgconf:<debian>: <triplet>-pkg-config),
-# the CMake toolchain file at $CMAKE_TOOLCHAIN_FILE (default /opt/ci/toolchain.cmake), the Meson
-# cross file /opt/ci/meson-cross.ini, /opt/ci/cross.env (the triplet and tool names the build
-# step reads), /opt/ci/sysroot -> the cross libc (/usr/<triplet>, what `qemu-<arch> -L` may
-# name), the target's loader and libraries where the target expects them (target_runtime.sh:
-# binaries run with no environment at all) and the qemu-<arch> emulator commands.
+# Make the build image for ARCH from its row in the architecture table (../arches: docker/arches
+# in the repository, /opt/ci/arches in the image), one of three ways by the build machine's
+# Debian architecture (dpkg --print-architecture):
+# - ARCH's own: a native image. Only the PACKAGEs given are installed, and the CMake toolchain
+#   file at $CMAKE_TOOLCHAIN_FILE (default /opt/ci/toolchain.cmake) sets nothing, so the image's
+#   ENV CMAKE_TOOLCHAIN_FILE holds in native and cross images alike; nothing else is written.
+# - one of the row's cross_from: a cross image, below.
+# - any other: refused (Debian has no cross toolchain for ARCH there), naming those that have one.
+# A cross image gets Debian's gcc-<triplet> and g++-<triplet> (plus any PACKAGE given) and the
+# target's pkg-config (Debian's pkgconf:<debian>: <triplet>-pkg-config), the CMake toolchain file
+# at $CMAKE_TOOLCHAIN_FILE, the Meson cross file /opt/ci/meson-cross.ini, /opt/ci/cross.env (the
+# triplet and tool names the build step reads), /opt/ci/sysroot -> the cross libc
+# (/usr/<triplet>, what `qemu-<arch> -L` may name), the target's loader and libraries where the
+# target expects them (target_runtime.sh: binaries run with no environment at all) and the
+# qemu-<arch> emulator commands.
 # Usage: cross_toolchain.sh [--dry-run] ARCH [PACKAGE...]   --dry-run prints what it would do
-#        cross_toolchain.sh --cmake ARCH                     prints the CMake toolchain file
+#        cross_toolchain.sh --cmake ARCH                     prints the (cross) CMake toolchain file
 #        cross_toolchain.sh --meson ARCH                     prints the Meson cross file
 #        cross_toolchain.sh --env ARCH                       prints /opt/ci/cross.env
+# Environment: CI_BUILD_DEBIAN   the build machine's Debian architecture instead of dpkg's (so a
+#                                --dry-run shows the plan for another build machine)
+#              CMAKE_TOOLCHAIN_FILE   where the CMake toolchain file goes
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 table=$here/../arches
-columns=(arch platform debian repo triplet qemu cmake meson_family meson_cpu endian uname aliases)
+columns=(arch platform debian repo triplet qemu cmake meson_family meson_cpu endian uname cross_from aliases)
 
 die() {
     echo "cross_toolchain.sh: $*" >&2
@@ -37,10 +47,26 @@ read_row() {
     for i in "${!columns[@]}"; do
         printf -v "${columns[$i]}" '%s' "${row[$i]}"
     done
-    # shellcheck disable=SC2154 # set above, through printf -v
+}
+
+# Refuse a row that cannot make a cross image: its triplet, qemu or cmake is '-'.
+# shellcheck disable=SC2154 # the columns, set by read_row
+need_cross() {
+    local i
     for i in "$triplet" "$qemu" "$cmake"; do
-        [ "$i" != - ] || die "'$1' has no cross toolchain in $table (its triplet, qemu or cmake is '-')"
+        [ "$i" != - ] || die "'$arch' has no cross toolchain in $table (its triplet, qemu or cmake is '-')"
     done
+}
+
+# The CMake toolchain file of a native image: comments only, CMake's defaults are right.
+# shellcheck disable=SC2154 # the columns, set by read_row
+native_toolchain() {
+    cat <<EOF
+# CMake toolchain for $arch, written by cross_toolchain.sh: this image is of $arch's own
+# architecture (Debian's $debian), so the build is native and this file sets nothing: CMake
+# finds the native compilers, libraries and pkg-config by itself. It is here so the image's
+# ENV CMAKE_TOOLCHAIN_FILE names a file in native and cross images alike.
+EOF
 }
 
 # shellcheck disable=SC2154 # the columns, set by read_row
@@ -135,6 +161,7 @@ case "${1:-}" in
     --cmake | --meson | --env)
         [ "$#" -eq 2 ] || die "usage: cross_toolchain.sh $1 ARCH"
         read_row "$2"
+        need_cross
         case "$1" in
             --cmake) cmake_toolchain ;;
             --meson) meson_cross ;;
@@ -150,6 +177,8 @@ esac
 read_row "$1"
 shift
 toolchain=${CMAKE_TOOLCHAIN_FILE:-/opt/ci/toolchain.cmake}
+build=${CI_BUILD_DEBIAN:-$(dpkg --print-architecture 2>/dev/null)} || true
+[ -n "$build" ] || die "cannot tell this build machine's Debian architecture (no dpkg); set CI_BUILD_DEBIAN"
 
 run() {
     if [ "$dry_run" = yes ]; then
@@ -169,10 +198,28 @@ write() {
     fi
 }
 
+# shellcheck disable=SC2154 # the columns, set by read_row
+if [ "$debian" != - ] && [ "$build" = "$debian" ]; then
+    echo "cross_toolchain.sh: $arch on this $build build machine: native build, no cross toolchain"
+    [ "$#" -eq 0 ] || run "$here/debian_packages.sh" "$@"
+    write "$toolchain" native_toolchain
+    exit 0
+fi
+# shellcheck disable=SC2154 # the columns, set by read_row
+case ",$cross_from," in
+    *",$build,"*) need_cross ;;
+    ,-,) die "Debian has no cross toolchain for $arch on $build, nor on any other architecture;" \
+        "make its image without cross_toolchain.sh" ;;
+    *) die "Debian has no cross toolchain for $arch on $build (it has one on ${cross_from//,/, });" \
+        "build this platform on one of those, or declare its image platform" \
+        "(# ci.docker-platform: $platform) to build it in an emulated $arch userland" ;;
+esac
+
 # The target's Debian architecture, so Debian's pkgconf:<debian> (the <triplet>-pkg-config
-# personality) and target libraries (apt-get install zlib1g-dev:<debian>) install.
+# personality) and target libraries (apt-get install zlib1g-dev:<debian>) install. Debian's
+# cross compiler packages spell the triplet without '_' (gcc-x86-64-linux-gnu).
 run dpkg --add-architecture "$debian"
-run "$here/debian_packages.sh" "gcc-$triplet" "g++-$triplet" "pkgconf:$debian" "$@"
+run "$here/debian_packages.sh" "gcc-${triplet//_/-}" "g++-${triplet//_/-}" "pkgconf:$debian" "$@"
 write "$toolchain" cmake_toolchain
 write /opt/ci/meson-cross.ini meson_cross
 write /opt/ci/cross.env cross_env

@@ -19,7 +19,7 @@ def test_every_row_is_complete_and_its_facts_are_of_the_right_kind() -> None:
     assert {r.arch for r in rows} >= {"amd64", "i386", "armv7", "arm64", "s390x", "ppc64le", "riscv64"}
     for row in rows:
         values = dataclasses.asdict(row)
-        assert all(v for k, v in values.items() if k != "aliases"), row
+        assert all(v for k, v in values.items() if k not in ("aliases", "cross_from")), row
         assert row.platform.startswith("linux/") and row.endian in ("little", "big"), row
         assert row.meson_family in MESON_FAMILIES, row
         assert row.triplet == arches.NONE or row.triplet.endswith(
@@ -67,7 +67,11 @@ def test_host_docker_platform(machine: str, platform: str) -> None:
     [
         ("# only comments\n", "the header must be"),
         ("arch platform\n", "the header must be"),
-        (" ".join(arches.COLUMNS) + "\narmv7 linux/arm/v7 armhf\n", "row 'armv7' has 3 fields, not 12"),
+        (" ".join(arches.COLUMNS) + "\narmv7 linux/arm/v7 armhf\n", "row 'armv7' has 3 fields, not 13"),
+        (
+            " ".join(arches.COLUMNS) + "\na linux/a d r t q c f m little u d,e -\n",
+            "row 'a' lists its own architecture in cross_from",
+        ),
     ],
 )
 def test_parse_refuses_a_broken_table(text: str, message: str) -> None:
@@ -80,8 +84,34 @@ def test_parse_reads_aliases_and_skips_comments() -> None:
         "# c\n"
         + " ".join(arches.COLUMNS)
         + "\n\n"
-        + "a linux/a d r t-linux-gnu q c f u little m x,linux/a/v1\n"
+        + "a linux/a d r t-linux-gnu q c f u little m e,g x,linux/a/v1\n"
+        + "b linux/b e r t-linux-gnu q c f u little n - -\n"
     )
-    (row,) = arches.parse(text)
+    (row, other) = arches.parse(text)
     assert row.aliases == ("x", "linux/a/v1") and row.names == ("a", "d", "m", "x")
     assert row.platforms == ("linux/a", "linux/a/v1")
+    assert row.cross_from == ("e", "g") and other.cross_from == () and other.aliases == ()
+
+
+def test_cross_from_names_other_rows_debian_architectures() -> None:
+    debians = {r.debian for r in arches.table()} - {arches.NONE}
+    for row in arches.table():
+        assert set(row.cross_from) <= debians - {row.debian}, row
+        assert list(row.cross_from) == sorted(row.cross_from), row
+    # Neither armhf nor riscv64 build machines have any Debian cross gcc.
+    assert not any({"armhf", "riscv64"} & set(r.cross_from) for r in arches.table())
+    assert (armv6 := arches.by_name("armv6")) is not None and armv6.cross_from == ()
+
+
+@pytest.mark.parametrize(
+    ("target", "build", "cross"),
+    [("linux/arm64", "linux/amd64", True), ("linux/amd64", "linux/arm64", True),
+     ("linux/arm64/v8", "linux/amd64", True), ("linux/riscv64", "linux/s390x", True),
+     ("linux/arm/v5", "linux/s390x", False), ("linux/amd64", "linux/riscv64", False),
+     ("linux/arm64", "linux/riscv64", False), ("linux/386", "linux/riscv64", False),
+     ("linux/arm64", "linux/arm64", False), ("linux/amd64", "linux/amd64", False),
+     ("linux/arm/v6", "linux/amd64", False), ("linux/amd64", "linux/arm/v6", False),
+     ("linux/sparc64", "linux/amd64", False), ("linux/arm64", "linux/sparc64", False)],
+)  # fmt: skip
+def test_cross_toolchain_on(target: str, build: str, cross: bool) -> None:
+    assert arches.cross_toolchain_on(target, build) is cross

@@ -1,8 +1,10 @@
 """The shipped cross platforms: each cross Dockerfile names an architecture of docker/arches, and
 the toolchain file and Meson cross file docker/install/cross_toolchain.sh writes for it have the
 right compilers, processor and emulator, an emulator the same script installs (a missing one
-makes ctest mark every test Not Run, and Meson skip every test). Runs the script's text
-generation with bash; the integration tier builds the images."""
+makes ctest mark every test Not Run, and Meson skip every test). The same script on a build
+machine of the target's own architecture makes a native image, and refuses one Debian has no
+cross toolchain on. Runs the script's text generation and plans with bash; the integration tier
+builds the images."""
 
 from __future__ import annotations
 
@@ -119,15 +121,16 @@ def test_the_image_installs_its_toolchains_compilers_sysroot_and_emulator(
     platform: Platform, tmp_path: Path
 ) -> None:
     args = cross_run(platform.dockerfile)
-    result = script(
-        "--dry-run", *args, env={"PATH": "/usr/bin:/bin", "CMAKE_TOOLCHAIN_FILE": str(tmp_path / "t")}
-    )
+    arch = arches.by_name(args[0])
+    assert arch is not None
+    # A build machine Debian cross-compiles it on: amd64 where it can be, as the images are today.
+    build = "amd64" if "amd64" in arch.cross_from else arch.cross_from[0]
+    result = script("--dry-run", *args, env=plan_env(build, tmp_path / "t"))
     assert result.returncode == 0, result.stderr
     actions = [line.split() for line in result.stdout.splitlines()]
     got = toolchain(args[0])
-    compilers = [got["CMAKE_C_COMPILER"], got["CMAKE_CXX_COMPILER"]]
-    arch = arches.by_name(args[0])
-    assert arch is not None
+    # Debian's cross compiler packages: gcc-<triplet> with '-' for '_' (gcc-x86-64-linux-gnu).
+    compilers = [c.replace("_", "-") for c in (got["CMAKE_C_COMPILER"], got["CMAKE_CXX_COMPILER"])]
     assert actions.index(["dpkg", "--add-architecture", arch.debian]) < actions.index(
         next(a for a in actions if a[0].endswith("/debian_packages.sh"))
     )
@@ -143,6 +146,87 @@ def test_the_image_installs_its_toolchains_compilers_sysroot_and_emulator(
     assert ["ln", "-sfn", f"/usr/{arch.triplet}", "/opt/ci/sysroot"] in actions
     (emulators,) = [a[1:] for a in actions if a[0].endswith("/emulator_commands.sh")]
     assert [f"/usr/local/bin/qemu-{e}" for e in emulators] == [got["CMAKE_CROSSCOMPILING_EMULATOR"]]
+
+
+def plan_env(build: str, toolchain_file: Path) -> dict[str, str]:
+    """The environment of a --dry-run (or a native run) for a build machine of Debian arch build."""
+    return {"PATH": "/usr/bin:/bin", "CI_BUILD_DEBIAN": build, "CMAKE_TOOLCHAIN_FILE": str(toolchain_file)}
+
+
+def plan(arch: str, build: str, tmp_path: Path, *packages: str) -> list[str]:
+    result = script("--dry-run", arch, *packages, env=plan_env(build, tmp_path / "t"))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.replace(str(SCRIPT.parent), "HERE").splitlines()
+
+
+def test_on_the_targets_own_architecture_the_image_is_native(tmp_path: Path) -> None:
+    assert plan("arm64", "arm64", tmp_path, "zlib1g-dev") == [
+        "cross_toolchain.sh: arm64 on this arm64 build machine: native build, no cross toolchain",
+        "HERE/debian_packages.sh zlib1g-dev",  # natively: zlib1g-dev, not zlib1g-dev:arm64
+        f"write {tmp_path / 't'}",  # no cross.env, Meson cross file, sysroot, runtime, emulator
+    ]
+    assert plan("amd64", "amd64", tmp_path)[1:] == [f"write {tmp_path / 't'}"]  # nothing to install
+
+
+def test_the_native_toolchain_file_sets_nothing(tmp_path: Path) -> None:
+    result = script("amd64", env=plan_env("amd64", tmp_path / "cmake" / "t.cmake"))
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "cmake" / "t.cmake").read_text(encoding="utf-8")
+    assert "native" in text and "amd64" in text
+    assert all(line.startswith("#") for line in text.splitlines()), text
+    assert [p.name for p in tmp_path.rglob("*")] == ["cmake", "t.cmake"]
+
+
+def test_from_arm64_amd64_is_cross_compiled(tmp_path: Path) -> None:
+    assert plan("amd64", "arm64", tmp_path) == [
+        "dpkg --add-architecture amd64",
+        "HERE/debian_packages.sh gcc-x86-64-linux-gnu g++-x86-64-linux-gnu pkgconf:amd64",
+        f"write {tmp_path / 't'}",
+        "write /opt/ci/meson-cross.ini",
+        "write /opt/ci/cross.env",
+        "ln -sfn /usr/x86_64-linux-gnu /opt/ci/sysroot",
+        "HERE/target_runtime.sh x86_64-linux-gnu x86_64-linux-gnu",
+        "HERE/emulator_commands.sh x86_64",
+    ]
+
+
+def test_from_amd64_arm64_is_cross_compiled_as_before(tmp_path: Path) -> None:
+    assert plan("arm64", "amd64", tmp_path, "zlib1g-dev:arm64") == [
+        "dpkg --add-architecture arm64",
+        "HERE/debian_packages.sh gcc-aarch64-linux-gnu g++-aarch64-linux-gnu pkgconf:arm64 zlib1g-dev:arm64",
+        f"write {tmp_path / 't'}",
+        "write /opt/ci/meson-cross.ini",
+        "write /opt/ci/cross.env",
+        "ln -sfn /usr/aarch64-linux-gnu /opt/ci/sysroot",
+        "HERE/target_runtime.sh aarch64-linux-gnu aarch64-linux-gnu",
+        "HERE/emulator_commands.sh aarch64",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("arch", "build", "message"),
+    [
+        ("arm64", "riscv64", "Debian has no cross toolchain for arm64 on riscv64 (it has one on amd64, i386, "
+         "ppc64el, s390x); build this platform on one of those, or declare its image platform "
+         "(# ci.docker-platform: linux/arm64) to build it in an emulated arm64 userland"),
+        ("armv5", "s390x", "Debian has no cross toolchain for armv5 on s390x (it has one on amd64, arm64, "),
+        ("arm64", "armhf", "Debian has no cross toolchain for arm64 on armhf ("),
+        ("armv6", "amd64", "Debian has no cross toolchain for armv6 on amd64, nor on any other architecture"),
+    ],
+)  # fmt: skip
+def test_where_debian_has_no_cross_toolchain_it_says_where_it_has(
+    arch: str, build: str, message: str, tmp_path: Path
+) -> None:
+    result = script("--dry-run", arch, env=plan_env(build, tmp_path / "t"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and f"cross_toolchain.sh: {message}" in result.stderr
+
+
+def test_printing_modes_print_the_cross_files_on_any_build_machine(tmp_path: Path) -> None:
+    for mode in ("--cmake", "--meson", "--env"):
+        native = script(mode, "arm64", env=plan_env("arm64", tmp_path / "t"))
+        assert native.returncode == 0 and native.stdout == script(mode, "arm64").stdout != ""
+        assert "aarch64-linux-gnu" in native.stdout
 
 
 def multiarch(triplet: str) -> str:
