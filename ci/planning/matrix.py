@@ -1,15 +1,18 @@
 """Decide the CI job matrix (`--list-json`): one entry per platform with the runner it goes to,
-chosen from the platform's declared target architecture. Pure."""
+chosen from the platform's declared target architecture, and the way it builds there. Pure."""
 
 from __future__ import annotations
 
 import json
 
+from ci.planning import ways
 from ci.planning.platforms import Platform
 
 DEFAULT_RUNNER = "ubuntu-24.04"
 # Architecture (of the target's Docker platform) -> runner label with native hardware for it.
 NATIVE_RUNNERS = {"arm64": "ubuntu-24.04-arm", "arm": "ubuntu-24.04-arm"}
+# Runner label -> the Docker platform of its machine.
+RUNNER_PLATFORMS = {DEFAULT_RUNNER: "linux/amd64", "ubuntu-24.04-arm": "linux/arm64"}
 
 
 def runner_for(target: str) -> str:
@@ -18,8 +21,15 @@ def runner_for(target: str) -> str:
     return NATIVE_RUNNERS.get(parts[1] if len(parts) > 1 else "", DEFAULT_RUNNER)
 
 
+def entry(platform: Platform) -> dict[str, object]:
+    """{"platform", "runner", "way" (how it builds on that runner's machine), "release"}."""
+    runner = runner_for(platform.target)
+    machine = RUNNER_PLATFORMS[runner]
+    way = ways.way(ways.on_engine(platform, machine), machine)
+    return {"platform": platform.name, "runner": runner, "way": way, "release": platform.release}
+
+
 def matrix_json(platforms: list[Platform]) -> str:
-    """A GitHub Actions `strategy.matrix` value: {"include": [{"platform", "runner", "release"}, ...]}
-    (release: whether --release pushes the platform's image, from its ci.release)."""
-    include = [{"platform": p.name, "runner": runner_for(p.target), "release": p.release} for p in platforms]
-    return json.dumps({"include": include}, separators=(",", ":"))
+    """A GitHub Actions `strategy.matrix` value: {"include": [entry, ...]} (release: whether
+    --release pushes the platform's image, from its ci.release)."""
+    return json.dumps({"include": [entry(p) for p in platforms]}, separators=(",", ":"))

@@ -30,6 +30,9 @@ def test_matrix_of_this_repository() -> None:
     assert arm >= {"arm64", "armv7", "test.arm64", "test.armv7"}
     assert {name for name, runner in runners.items() if runner == "ubuntu-24.04-arm"} == arm
     assert {e["platform"] for e in include if not e["release"]} == {"test.arm64", "test.armv7"}
+    ways = {e["platform"]: e["way"] for e in include}  # ARM jobs build natively on their runners
+    assert ways["arm64"] == ways["test.arm64"] == ways["amd64"] == "native"
+    assert ways["armv7"] == "cross" and ways["s390x"] == ways["riscv64"] == "cross + qemu-user"
 
 
 def test_list_json_prints_one_line_for_the_platforms_given(capsys: pytest.CaptureFixture[str]) -> None:
@@ -38,7 +41,7 @@ def test_list_json_prints_one_line_for_the_platforms_given(capsys: pytest.Captur
     assert out.count("\n") == 1
     assert json.loads(out) == {
         "include": [
-            {"platform": "amd64", "runner": "ubuntu-24.04", "release": True},
-            {"platform": "armv7", "runner": "ubuntu-24.04-arm", "release": True},
+            {"platform": "amd64", "runner": "ubuntu-24.04", "way": "native", "release": True},
+            {"platform": "armv7", "runner": "ubuntu-24.04-arm", "way": "cross", "release": True},
         ]
     }

@@ -24,7 +24,7 @@ from ci.planning.platforms import Platform, discover
 
 DOCKER = Path(__file__).resolve().parents[2] / "docker"
 SCRIPT = DOCKER / "install" / "cross_toolchain.sh"
-CROSS = [p for p in discover(DOCKER).values() if p.target != p.docker_platform]
+CROSS = [p for p in discover(DOCKER).values() if p.portable or p.target != p.docker_platform]
 PKG_DOC = '"the target\'s pkg-config"'
 SET_RE = re.compile(r"^\s*set\((\S+)\s+(.+?)\)$", re.M)  # set(NAME VALUE...), also in an if()
 

@@ -109,7 +109,7 @@ def test_arch_pins_the_image_platform_of_a_portable_platform() -> None:
 
 
 def test_engine_needs_a_target(tmp_path: Path) -> None:
-    with pytest.raises(PlatformDefinitionError, match="ci.target"):
+    with pytest.raises(PlatformDefinitionError, match=r"ci\.target"):
         parse_dockerfile("x", tmp_path / "x", "# ci.docker-platform: engine\nFROM debian:trixie\n")
     parsed = parse_dockerfile("x", tmp_path / "x", "# ci.docker-platform: engine\n# ci.target: linux/s390x\n")
     assert parsed.portable and parsed.docker_platform == parsed.target == S390X
@@ -125,7 +125,7 @@ def test_a_run_moves_to_its_engines_architecture_with_its_image(tmp_path: Path) 
         image=runspec.image_ref(arm64, DOCKER),
         build_dir=tmp_path,
         command=("build_generic",),
-        project=project.PlatformProject(),
+        project=project.PlatformProject(build=None, tests=True, test_jobs=None),
     )
     on_arm = platformrun.on_engine(run, ARM64, DOCKER)
     assert on_arm.platform.docker_platform == ARM64 and on_arm.image.tag.endswith("-native")
