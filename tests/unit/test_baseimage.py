@@ -186,3 +186,39 @@ def test_rewrite_from_renames_only_from_lines() -> None:
 def test_rewrite_from_is_identity_on_the_host_platform() -> None:
     text = "FROM debian:bookworm\nRUN true\n"
     assert rewrite_from(text, AMD64, AMD64) == text
+
+
+# -- a plain tag of another architecture on the engine ---------------------------------------
+
+
+class TagsOnEngine:
+    """An engine's image store as fitted_from sees it: tag -> its platform."""
+
+    def __init__(self, tags: dict[str, str]) -> None:
+        self.tags = tags
+
+    def image_platform(self, ref: str) -> str | None:
+        return self.tags.get(ref)
+
+
+def test_a_plain_debian_tag_of_another_architecture_is_not_built_on() -> None:
+    """An engine that says it is arm64 while its debian:trixie is amd64 (a shim in front of an
+    x86-64 engine, a tag pulled for another platform): the arm64 image is built on
+    arm64v8/debian:trixie, never on that amd64 one."""
+    from ci.images.provide import fitted_from
+
+    text = "FROM debian:trixie\nRUN true\n"
+    engine = TagsOnEngine({"debian:trixie": AMD64, "arm64v8/debian:trixie": "linux/arm64/v8"})
+    fitted = fitted_from(engine, text, "linux/arm64", "linux/arm64")  # type: ignore[arg-type]
+    assert fitted == "FROM arm64v8/debian:trixie\nRUN true\n"
+    native = TagsOnEngine({"debian:trixie": "linux/arm64"})  # a real arm64 engine's own tag
+    assert fitted_from(native, text, "linux/arm64", "linux/arm64") == text  # type: ignore[arg-type]
+    missing = TagsOnEngine({})  # not there: found, pulled or bootstrapped under the plain name
+    assert fitted_from(missing, text, "linux/arm64", "linux/arm64") == text  # type: ignore[arg-type]
+
+
+def test_local_name_qualifies_the_hosts_own_when_asked() -> None:
+    assert local_name("debian:trixie", AMD64, AMD64, qualify=True) == "amd64/debian:trixie"
+    assert local_name("ubuntu:24.04", AMD64, AMD64, qualify=True) == "ubuntu:24.04"
+    foreign = frozenset({BaseImage(name="debian:trixie", docker_platform=AMD64)})
+    assert rewrite_from("FROM debian:trixie\n", AMD64, AMD64, foreign) == "FROM amd64/debian:trixie\n"
