@@ -197,20 +197,28 @@ class Engine:
         """Start the container, stream its output until it ends, return its exit status."""
         try:
             with self.http.attach(container_id, tty=self._tty.pop(container_id, False)) as attached:
-                self.http.call("POST", f"/containers/{container_id}/start")
+                self._start(container_id)
                 for stream, chunk in attached:
                     output(chunk, stream == STDERR)
             result = self.http.call("POST", f"/containers/{container_id}/wait")
+        except ApiError as exc:
+            raise ContainerError(f"the container failed: {short(exc.message)}") from exc
+        except TransportError as exc:
+            raise ContainerError(f"lost the engine while the container ran: {short(str(exc))}") from exc
+        return int(result.get("StatusCode", 1))
+
+    def _start(self, container_id: str) -> None:
+        """Start it; a source overlay the engine cannot mount is told apart (the run is then
+        made again with a read-only source: only ever a run that never started)."""
+        try:
+            self.http.call("POST", f"/containers/{container_id}/start")
         except ApiError as exc:
             reason = short(exc.message)
             if "overlay" in reason and "mount" in reason:
                 raise SourceOverlayError(
                     f"the engine cannot mount the source copy-on-write here ({reason.rsplit(': ', 1)[-1]})"
                 ) from exc
-            raise ContainerError(f"the container failed: {reason}") from exc
-        except TransportError as exc:
-            raise ContainerError(f"lost the engine while the container ran: {short(str(exc))}") from exc
-        return int(result.get("StatusCode", 1))
+            raise
 
     def remove(self, container_id: str) -> None:
         """Force-remove; a container already gone (or going) is not an error."""
