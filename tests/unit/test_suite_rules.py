@@ -114,3 +114,32 @@ def test_the_engine_restart_is_collected_last_by_its_marker_not_its_name() -> No
     assert ids[-1] == "tests/integration/test_engine_restart.py::test_engine_restart_mid_run"
     files = [i.split("::")[0] for i in ids]
     assert sorted(set(files)).index("tests/integration/test_engine_restart.py") < len(set(files)) - 1
+
+
+GROUPED = """
+import pytest
+
+GROUP = pytest.mark.xdist_group("shared")
+
+@GROUP
+@pytest.mark.parametrize("n", range(4))
+def test_grouped(n):
+    pass
+
+@pytest.mark.parametrize("n", range(4))
+def test_free(n):
+    pass
+"""
+
+
+def test_tests_of_one_xdist_group_share_a_worker(pytester: pytest.Pytester) -> None:
+    """What the engine tier's sharing rests on (one worker builds a group's fixture once): pytest
+    9.2 with pytest-xdist 3.8 silently handed a group's tests to every worker (xdist #1386),
+    each building the fixture anew."""
+    pytester.makepyfile(test_grouped=GROUPED)
+    result = pytester.runpytest_subprocess(
+        "-n", "3", "--dist", "loadgroup", "--no-loadscope-reorder", "-v", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(passed=8)
+    workers = [line.split()[0] for line in result.outlines if "PASSED" in line and "::test_grouped[" in line]
+    assert len(workers) == 4 and len(set(workers)) == 1, result.outlines
