@@ -111,6 +111,59 @@ def cross_vs_native(repeat: int, work: Path) -> list[Figure]:
     ]
 
 
+QEMU_X86_64 = Path("/usr/bin/qemu-x86_64-static")  # Debian's qemu-user-static
+
+
+def native_vs_emulated_cross(repeat: int, work: Path) -> list[Figure]:
+    """B9: what the native way saves an arm64 engine, on xsum, cold, ccache off. (a) The arm64
+    platform's native image on this machine's dockerd shown as an arm64 engine (archshim, from
+    tests/integration), so under qemu-user as a whole here, where arm64 hardware runs it as it
+    is. (b) Its x86-64 cross image, which is what an arm64 engine would have to emulate without
+    the native way, approximated by running gcc's cc1, as and collect2 under qemu-x86_64 (gcc
+    -wrapper); cmake, ninja, ld and the step's shell stay native (QEMU 7.2's qemu-x86_64 crashes
+    running cmake), so (b) is an underestimate. (c) That cross image natively, for scale."""
+    if not QEMU_X86_64.is_file():
+        raise SystemExit(f"bench: B9 needs {QEMU_X86_64} (Debian's qemu-user-static)")
+    sys.path.insert(0, str(REPO))
+    from tests.integration import archshim  # noqa: PLC0415
+
+    def cold(*args: str, wrapped: bool = False) -> tuple[float, float]:
+        """The whole run's seconds and its compile phase's (the step's `build with` to its tests)."""
+        build = Path(tempfile.mkdtemp(prefix="b9-", dir=work))
+        wrapper: list[str] = []
+        if wrapped:  # in the build dir, which the container sees at /work/build
+            shutil.copy2(QEMU_X86_64, build / QEMU_X86_64.name)
+            wrapper = ["-e", f"CFLAGS=-wrapper /work/build/{QEMU_X86_64.name}"]
+        try:
+            seconds, _, stamps = stamped_run([BUILD_PY, "-p", "arm64", *args, "--build-dir", str(build),
+                                              "-e", "CCACHE_DISABLE=1", *wrapper])  # fmt: skip
+            if wrapped and "-wrapper" not in (build / "CMakeCache.txt").read_text(encoding="utf-8"):
+                raise SystemExit("bench: B9's compilers were not run under qemu-x86_64 (no -wrapper)")
+            return seconds, stamps["phase"] - stamps["build with"]
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
+
+    with archshim.serving() as url:
+        on_arm64 = ("--docker-host", f"arm64={url}")
+        build_py("-p", "arm64", *on_arm64, "-b")  # images first (the native one under QEMU: minutes)
+        build_py("-p", "arm64", "-b")
+        # Interleaved, so a machine whose load changes meanwhile weighs on all three alike.
+        runs = [(cold(*on_arm64), cold(wrapped=True), cold()) for _ in range(repeat)]
+    (native, native_c), (emulated, emulated_c), (cross, cross_c) = (
+        (statistics.median(run[i][0] for run in runs), statistics.median(run[i][1] for run in runs))
+        for i in range(3)
+    )
+    return [
+        Figure(name="B9", what="arm64 on an arm64 engine, xsum, cold, ccache off: the x86-64 cross image, "
+               "its compilers under qemu-x86_64 (cmake, ninja, ld native: an underestimate) / the native "
+               "arm64 image, here under qemu-user as a whole (on arm64 hardware: native)",
+               value=emulated / native, unit="x", target=">= 1", met=emulated / native >= 1,
+               detail={"emulated_cross_s": emulated, "native_under_qemu_s": native, "cross_native_s": cross,
+                       "emulated_cross_compile_s": emulated_c, "native_under_qemu_compile_s": native_c,
+                       "cross_native_compile_s": cross_c}),
+    ]  # fmt: skip
+
+
 def our_containers(owner_pid: int) -> list[str]:
     out = subprocess.run(
         ["docker", "ps", "-aq", "--filter", f"label=io.ciharness.owner-pid={owner_pid}"],
@@ -714,6 +767,7 @@ BENCHMARKS: dict[str, Callable[[int, Path], list[Figure]]] = {
     "P1": overhead,
     "R": signals,
     "B3": cross_vs_native,
+    "native": native_vs_emulated_cross,
     "P8": shared_cache,
 }
 

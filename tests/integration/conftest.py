@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import docker
+from tests.integration import archshim
 from tests.integration.helpers import (
     free_port,
     leftovers,
@@ -122,6 +123,15 @@ def second_engine() -> Iterator[str]:
     finally:
         stop_dockerd(proc, bridge)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def arm64_engine(docker_client: docker.DockerClient) -> Iterator[str]:
+    """This machine's own dockerd as a remote arm64 engine (tests/integration/archshim.py): the
+    tcp:// URL of a loopback front whose `docker info` says aarch64; what it builds and runs for
+    arm64 runs under the host's qemu-user, where an arm64 node would run it natively."""
+    with archshim.serving() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,12 @@ BUILD_PY = REPO / "build.py"
 LABEL = "io.ciharness.run-id"
 TEST_USER = "ciharness-it"  # the non-root user (in the docker group) some tests run as
 
+# The arm64 userland's image (test.arm64) and the arm64 platform's native image (made on an arm64
+# engine: test_native_arm64.py) share their slow first layers, Debian's build tools installed
+# under QEMU: built one after the other on one worker, the second takes them from the build
+# cache; built at once, both pay for them.
+ARM64_USERLAND = pytest.mark.xdist_group("arm64-userland")
+
 
 @dataclass
 class Result:

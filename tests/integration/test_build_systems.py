@@ -1,7 +1,7 @@
-"""Any C project as it is, against the real engine and QEMU: a Meson, an autotools (as in git, no
-configure) and a plain Make project written here, each built and tested on amd64, armv7 and
-s390x with its results as JUnit XML; tests that share a file, a test driver that empties
-QEMU_LD_PREFIX, a project with no tests, a missing tool, and --build-system."""
+"""Any C project as it is, against the real engine and QEMU: a Meson (tests/integration/projects.py),
+an autotools (as in git, no configure) and a plain Make project written here, each built and
+tested on amd64, armv7 and s390x with its results as JUnit XML; tests that share a file, a test
+driver that empties QEMU_LD_PREFIX, a project with no tests, a missing tool, and --build-system."""
 
 from __future__ import annotations
 
@@ -14,16 +14,10 @@ import pytest
 
 from ci.planning.runspec import source_layers
 from tests.integration.helpers import Result, elf_identity, run_build_py, snapshot, summary_rows
+from tests.integration.projects import MESON, write
 
 THREE = ("amd64", "armv7", "s390x")
 ORDER = {"amd64": "little", "armv7": "little", "s390x": "big"}
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
 
 
 def run_on(platforms: tuple[str, ...], src: Path, build: Path, ccache: Path, *args: str) -> Result:
@@ -68,52 +62,7 @@ class Runs:
     again: Result | None = None  # a second run, empty build dirs, the same ccache
 
 
-# --- Meson: a library, an executable, tests; one checks the byte order it was built for ---------
-
-MESON = {
-    "meson.build": """\
-project('byteorder', 'c', version: '1.0', default_options: ['warning_level=2'])
-order = library('order', 'order.c')
-check = executable('order-check', 'check.c', link_with: order)
-# Meson knows the host's byte order from the cross file: the test compares it with the binary's.
-test('byte order', check, args: ['order', host_machine.endian()])
-test('compiled order', check, args: ['compiled'])
-test('sum', check, args: ['sum'])
-""",
-    "order.h": "const char *order_at_run_time(void);\nint order_sum(int a, int b);\n",
-    "order.c": """\
-#include <stdint.h>
-#include <string.h>
-#include "order.h"
-const char *order_at_run_time(void) {
-    uint32_t one = 1;
-    unsigned char first;
-    memcpy(&first, &one, 1);
-    return first ? "little" : "big";
-}
-int order_sum(int a, int b) { return a + b; }
-""",
-    "check.c": """\
-#include <stdio.h>
-#include <string.h>
-#include "order.h"
-int main(int argc, char **argv) {
-    const char *now = order_at_run_time();
-    if (argc == 3 && strcmp(argv[1], "order") == 0) {
-        printf("runs as %s-endian, built for %s-endian\\n", now, argv[2]);
-        return strcmp(now, argv[2]) != 0;
-    }
-    if (argc == 2 && strcmp(argv[1], "compiled") == 0) {
-        const char *compiled = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? "big" : "little";
-        printf("compiled %s-endian, runs %s-endian\\n", compiled, now);
-        return strcmp(now, compiled) != 0;
-    }
-    if (argc == 2 && strcmp(argv[1], "sum") == 0)
-        return order_sum(40, 2) != 42;
-    return 2;
-}
-""",
-}
+# --- Meson: the sample project (tests/integration/projects.py) on the three platforms ---------
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import elf_identity, run_build_py, tiny_platforms
+from tests.integration.helpers import ARM64_USERLAND, elf_identity, run_build_py, tiny_platforms
 
 # platform -> (ELF class bits, byte order, e_machine) as the ELF specification numbers them.
 EXPECTED_ELF = {
@@ -71,12 +71,6 @@ def test_output_is_prefixed_and_a_summary_table_closes_the_run(all_cross: tuple[
     assert set(rows) == set(EXPECTED_ELF)
     for row in rows.values():
         assert row[1] == "ok" and "12/0" in row
-
-
-# The arm64 userland's image and amd64's on arm64 share their slow layers (Debian's build tools
-# installed under QEMU): built one after the other on one worker, the second takes them from the
-# build cache; built at once, both pay for them.
-ARM64_USERLAND = pytest.mark.xdist_group("arm64-userland")
 
 
 @pytest.mark.early  # builds an image under full emulation: minutes

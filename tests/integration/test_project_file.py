@@ -15,7 +15,8 @@ import pytest
 
 import docker
 from tests.integration.helpers import Result, elf_identity, leftovers, run_build_py
-from tests.integration.test_build_systems import counts, junit_suite, outputs, write
+from tests.integration.projects import write
+from tests.integration.test_build_systems import counts, junit_suite, outputs
 
 pytestmark = pytest.mark.xdist_group("project-file")
 
