@@ -124,7 +124,7 @@ def elf_identity(path: Path) -> tuple[int, str, int]:
 
 def summary_rows(stderr: str) -> dict[str, list[str]]:
     """The cells of the table that closes a run of several platforms, by platform (cells are
-    apart by two spaces or more: platform, status, time, build, tests, ccache, remote)."""
+    apart by two spaces or more: platform, status, time, way, build, tests, ccache, remote)."""
     table = stderr[stderr.rindex("platform  ") :].splitlines()
     rows = [re.split(r"\s{2,}", line.strip()) for line in table[2:] if line.strip()]
     return {row[0]: row for row in rows if len(row) >= 6}

@@ -18,6 +18,7 @@ from tests.integration.projects import MESON, write
 
 THREE = ("amd64", "armv7", "s390x")
 ORDER = {"amd64": "little", "armv7": "little", "s390x": "big"}
+WAY = {"amd64": "native", "armv7": "cross + qemu-user", "s390x": "cross + qemu-user"}
 
 
 def run_on(platforms: tuple[str, ...], src: Path, build: Path, ccache: Path, *args: str) -> Result:
@@ -87,7 +88,8 @@ def test_a_meson_project_builds_and_passes_its_tests_on_each_platform(meson_runs
     rows = summary_rows(first.stderr)
     for name in THREE:
         assert re.search(rf"{name}: running .*\(build system meson, from meson\.build\)", first.stderr)
-        assert rows[name][1] == "ok" and rows[name][3] == "meson" and rows[name][4] == "3/0", rows[name]
+        assert rows[name][1] == "ok" and rows[name][4] == "meson" and rows[name][5] == "3/0", rows[name]
+        assert rows[name][3] == WAY[name], rows[name]  # how it ran on this x86-64 engine
         suite = junit_suite(Path(f"{meson_runs.build}.{name}"), "meson", name)
         assert counts(suite) == (3, 0, 0)
         assert {c.get("name") for c in suite.iter("testcase")} == {"byte order", "compiled order", "sum"}
@@ -113,7 +115,7 @@ def test_a_meson_rerun_in_empty_build_dirs_takes_its_compilations_from_ccache(me
     assert again is not None and again.returncode == 0, again and again.stderr[-4000:]
     rows = summary_rows(again.stderr)
     for name in THREE:
-        hits, compiled = cache_hits(rows[name][5])
+        hits, compiled = cache_hits(rows[name][6])
         assert hits > 0 and hits == compiled, rows[name]
 
 
@@ -209,7 +211,7 @@ def test_an_autotools_project_from_git_builds_and_passes_make_check_on_each_plat
     rows = summary_rows(first.stderr)
     for name in THREE:
         assert re.search(rf"{name}: running .*\(build system autotools, from configure\.ac\)", first.stderr)
-        assert rows[name][3] == "autotools" and rows[name][4] == "2/0", rows[name]
+        assert rows[name][4] == "autotools" and rows[name][5] == "2/0", rows[name]
         build = Path(f"{autotools_runs.build}.{name}")
         suite = junit_suite(build, "automake", name)
         assert counts(suite) == (2, 0, 0)
@@ -285,7 +287,7 @@ def test_a_makefile_project_runs_its_check_target_on_each_platform(make_runs: Ru
     rows = summary_rows(first.stderr)
     for name in THREE:
         assert re.search(rf"{name}: running .*\(build system make, from Makefile\)", first.stderr)
-        assert rows[name][3] == "make" and rows[name][4] == "1/0", rows[name]
+        assert rows[name][4] == "make" and rows[name][5] == "1/0", rows[name]
         suite = junit_suite(Path(f"{make_runs.build}.{name}"), "make", name)
         assert counts(suite) == (1, 0, 0)
         assert [c.get("name") for c in suite.iter("testcase")] == ["make check"]

@@ -262,8 +262,8 @@ def test_each_build_system_links_the_targets_zlib_and_its_tests_load_it_under_qe
     _, tool, tests, said = PROJECTS[system]
     rows = summary_rows(run_.result.stderr)
     for platform, (multiarch, bits, order, machine) in TARGETS.items():
-        assert rows[platform][1] == "ok" and rows[platform][3] == system, rows[platform]
-        assert rows[platform][4] == f"{tests}/0", rows[platform]
+        assert rows[platform][1] == "ok" and rows[platform][4] == system, rows[platform]
+        assert rows[platform][5] == f"{tests}/0", rows[platform]
         # Its configure step found the target's zlib, not the build machine's (also installed).
         assert said.format(m=multiarch) in run_.result.stdout, run_.result.stdout[-3000:]
         assert "x86_64-linux-gnu/pkgconfig" not in run_.result.stdout
