@@ -65,12 +65,16 @@ M = TypeVar("M", bound=Marked)
 
 
 def early_first_last_at_the_end(items: Sequence[M]) -> list[M]:
-    """The items in their order, those marked `early` moved to the front and those marked `last`
-    to the end (each kept in its own order)."""
+    """The items in their order, those marked `early` moved to the front (`early(first=True)`
+    before the other early ones: the head of the longest chain) and those marked `last` to the
+    end (each kept in its own order)."""
 
     def rank(item: M) -> int:
         if item.get_closest_marker("last") is not None:
+            return 3
+        early = item.get_closest_marker("early")
+        if early is None:
             return 2
-        return 0 if item.get_closest_marker("early") is not None else 1
+        return 0 if early.kwargs.get("first") else 1
 
     return sorted(items, key=rank)

@@ -77,7 +77,12 @@ def test_output_is_prefixed_and_a_summary_table_closes_the_run(all_cross: tuple[
 @pytest.mark.usefixtures("no_leftovers")
 @pytest.mark.parametrize(
     ("name", "machine"),
-    [("test.armv7", "armv7l"), pytest.param("test.arm64", "aarch64", marks=ARM64_USERLAND)],
+    [
+        ("test.armv7", "armv7l"),
+        # First of all: the head of the suite's longest chain (the arm64 userland's image, then
+        # the native arm64 image over it: tests/integration/test_native_arm64.py).
+        pytest.param("test.arm64", "aarch64", marks=[ARM64_USERLAND, pytest.mark.early(first=True)]),
+    ],
 )
 def test_full_emulation_userland_reports_its_own_machine(tmp_path: Path, name: str, machine: str) -> None:
     result = run_build_py("-p", name, "--build-dir", str(tmp_path / "b"), "--", "uname", "-m", timeout=3600)

@@ -94,13 +94,16 @@ class Item:
     markers: set[str] = field(default_factory=set)
 
     def get_closest_marker(self, name: str) -> pytest.Mark | None:
+        if name == "early" and "first" in self.markers:
+            return pytest.mark.early(first=True).mark
         return getattr(pytest.mark, name).mark if name in self.markers else None
 
 
 def test_early_move_to_the_front_and_last_to_the_end_each_in_its_order() -> None:
     items = [Item("a"), Item("z1", {"last"}), Item("e1", {"early"}), Item("b"), Item("z2", {"last"})]
-    items += [Item("e2", {"early"}), Item("c")]
-    assert [i.name for i in early_first_last_at_the_end(items)] == ["e1", "e2", "a", "b", "c", "z1", "z2"]
+    items += [Item("e2", {"early"}), Item("c"), Item("f", {"early", "first"})]
+    want = ["f", "e1", "e2", "a", "b", "c", "z1", "z2"]  # early(first=True) before every other
+    assert [i.name for i in early_first_last_at_the_end(items)] == want
 
 
 def test_the_engine_restart_is_collected_last_by_its_marker_not_its_name() -> None:
