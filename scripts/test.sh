@@ -29,13 +29,27 @@ pytest_tier() {
 # The engine tier in two phases, chosen by marker: the tests that can share the machine, several
 # at a time (pytest-xdist; tests of one xdist_group share a worker; handed out in collection
 # order, those marked `early` first), then those marked `serial` (timing-sensitive, or loading
-# every core on purpose) one at a time, the one marked `last` last.
+# every core on purpose) one at a time, the one marked `last` (it restarts dockerd) last of all.
+# Beside both phases, from the start, the tests marked `lane` run in a process of their own, in
+# order: the suite's longest chain (the arm64 userland's image, then the native arm64 image over
+# it, both under QEMU), which would otherwise hold the parallel phase open long after the rest is
+# done. Its output follows the serial phase's.
 # TEST_WORKERS sets the first phase's workers (default 3).
 engine_tier() {
-    local status=0
-    pytest_tier tests/integration -q --timeout=1800 -m "not serial" \
+    local status=0 lane_status=0 lane_log lane_pid
+    lane_log=$(mktemp)
+    pytest_tier tests/integration -q --timeout=3600 -m lane -p no:cacheprovider >"$lane_log" 2>&1 &
+    lane_pid=$!
+    pytest_tier tests/integration -q --timeout=1800 -m "not serial and not lane" \
         -n "${TEST_WORKERS:-3}" --dist loadgroup --no-loadscope-reorder || status=$?
-    pytest_tier tests/integration -q --timeout=1800 -m serial || status=$?
+    pytest_tier tests/integration -q --timeout=1800 -m "serial and not last and not lane" || status=$?
+    wait "$lane_pid" || lane_status=$?
+    echo "=== the lane (tests marked lane, run beside both phases)" >&2
+    cat "$lane_log" >&2
+    rm -f "$lane_log"
+    [ "$lane_status" -eq 0 ] || status=$lane_status
+    # When nothing else runs: it restarts dockerd.
+    pytest_tier tests/integration -q --timeout=1800 -m last || status=$?
     return "$status"
 }
 

@@ -150,12 +150,14 @@ class EngineApi:
         self.call("GET", "/_ping")
 
     def attach(self, container_id: str, *, tty: bool) -> Attached:
-        """The container's output from its start (logs included) to its end: the request is
-        made here, before the container is started, so nothing is missed."""
+        """The container's output from its start to its end: the request is made here, before the
+        container is started, so nothing is missed. Its stream only, as `docker run` attaches:
+        with the logs as well, the engine replays its log and then follows the stream, and a line
+        written in between came twice (dockerd 20.10, a short container on a loaded machine)."""
         conn, response = self.open(
             "POST",
             f"/containers/{container_id}/attach",
-            params={"logs": True, "stream": True, "stdout": True, "stderr": True},
+            params={"logs": False, "stream": True, "stdout": True, "stderr": True},
             headers={"Connection": "Upgrade", "Upgrade": "tcp"},
         )
         return Attached(conn, response, tty)

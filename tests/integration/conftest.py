@@ -49,10 +49,10 @@ def amd64_image(docker_client: docker.DockerClient) -> str:
 
 
 @pytest.fixture
-def no_leftovers(docker_client: docker.DockerClient) -> Iterator[None]:
+def no_leftovers(docker_client: docker.DockerClient, request: pytest.FixtureRequest) -> Iterator[None]:
     """Fails the test if any container of ours exists after it (see leftovers)."""
     yield
-    left = leftovers(docker_client)
+    left = leftovers(docker_client, beside_serial=request.node.get_closest_marker("lane") is not None)
     assert left == [], f"containers left behind: {left}"
 
 

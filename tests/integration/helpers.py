@@ -78,14 +78,15 @@ def container_names(client: docker.DockerClient, labels: list[str] | None = None
     return [str(c["Names"][0]).lstrip("/") for c in client.api.containers(all=True, filters=filters)]
 
 
-def leftovers(client: docker.DockerClient) -> list[str]:
+def leftovers(client: docker.DockerClient, *, beside_serial: bool = False) -> list[str]:
     """Containers build.py made on this host (they carry its owner labels) that outlived their
     owner, or whose owner is this test process or one of its children. Live runs of other
     processes (another test session, or another xdist worker: each is its own process tree), and
     the label-only containers some tests make by hand (and remove themselves), are not this
     test's leftovers. A container whose owner died counts whoever owned it: the tests that leave
     one on purpose for the watchdog (SIGKILL, orphans made by hand) are marked serial, so none is
-    there while workers share the engine."""
+    there while workers share the engine. beside_serial (a `lane` test, which runs beside the
+    serial phase): only this process tree's, the serial tests' orphans being theirs."""
     me = psutil.Process()
     mine = {me.pid} | {p.pid for p in me.children(recursive=True)}
     host = socket.gethostname()
@@ -98,7 +99,7 @@ def leftovers(client: docker.DockerClient) -> list[str]:
         except (KeyError, ValueError):
             left.append(name)
             continue
-        if pid in mine or not owner_alive(pid, start):
+        if pid in mine or (not beside_serial and not owner_alive(pid, start)):
             left.append(name)
     return left
 

@@ -106,8 +106,8 @@ def test_board_on_a_terminal_shows_one_line_per_platform_then_the_summary(
     # The board gave way to the summary table; then what the failed platform left to read.
     table = rows(final.split("------", 1)[1].split("brd-bad: exited", 1)[0])
     assert table["brd-one"][0] == "ok" and table["brd-two"][0] == "ok"
-    # A named step, not the default one: no build system in its column, then its tests.
-    assert table["brd-bad"][:2] == ["failed", "(3)"] and table["brd-bad"][4:6] == ["-", "1/1"]
+    # A named step, not the default one: its way, no build system in its column, then its tests.
+    assert table["brd-bad"][:2] == ["failed", "(3)"] and table["brd-bad"][4:7] == ["native", "-", "1/1"]
     details = final.split("brd-bad: exited with status 3", 1)[1]
     assert "failed tests: vectors.broken" in details
     assert "brd-bad check 3" in details and "brd-bad note 3" in details

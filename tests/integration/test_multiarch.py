@@ -79,9 +79,12 @@ def test_output_is_prefixed_and_a_summary_table_closes_the_run(all_cross: tuple[
     ("name", "machine"),
     [
         ("test.armv7", "armv7l"),
-        # First of all: the head of the suite's longest chain (the arm64 userland's image, then
-        # the native arm64 image over it: tests/integration/test_native_arm64.py).
-        pytest.param("test.arm64", "aarch64", marks=[ARM64_USERLAND, pytest.mark.early(first=True)]),
+        # The head of the suite's longest chain (the arm64 userland's image, then the native
+        # arm64 image over it: tests/integration/test_native_arm64.py), in the lane beside both
+        # phases (scripts/test.sh), first in it.
+        pytest.param(
+            "test.arm64", "aarch64", marks=[ARM64_USERLAND, pytest.mark.lane, pytest.mark.early(first=True)]
+        ),
     ],
 )
 def test_full_emulation_userland_reports_its_own_machine(tmp_path: Path, name: str, machine: str) -> None:

@@ -23,7 +23,8 @@ import docker
 from tests.integration.helpers import ARM64_USERLAND, Result, elf_identity, run_build_py
 from tests.integration.projects import MESON, write
 
-pytestmark = [ARM64_USERLAND, pytest.mark.usefixtures("no_leftovers")]
+# In the lane (scripts/test.sh), after test.arm64's image, whose first layers it reuses.
+pytestmark = [ARM64_USERLAND, pytest.mark.lane, pytest.mark.usefixtures("no_leftovers")]
 
 AARCH64 = (64, "little", 183)  # ELF class, byte order, e_machine EM_AARCH64
 X86_64 = (64, "little", 62)  # EM_X86_64

@@ -174,7 +174,7 @@ def test_an_unchanged_rerun_builds_no_image(cmake_run: tuple[Path, Result]) -> N
     # -b and --print-docker-run name the project's image, as a run uses it.
     image = build(work / "src", work, "-p", "armv7", "-b")
     assert image.returncode == 0 and re.fullmatch(
-        r"ciharness/armv7:[0-9a-f]{16}-project-[0-9a-f]{12}\n", image.stdout
+        r"ciharness/armv7:[0-9a-f]{16}-cross-project-[0-9a-f]{12}\n", image.stdout
     )
     line = build(work / "src", work, "-p", "armv7", "--print-docker-run", "--", "true")
     assert line.returncode == 0 and image.stdout.strip() in line.stdout.split()

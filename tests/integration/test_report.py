@@ -164,7 +164,7 @@ def test_the_job_summary_holds_a_valid_table_per_platform_failures_first(three: 
         elif token.type in ("th_open", "td_open"):
             rows[-1] += 1
     assert rows == [7] * (2 * len(PLATFORMS))  # a header and one row per platform, seven cells each
-    assert "| cross + qemu-user |" in md and "| native |" in md  # the way each platform ran
+    assert "| cross \\+ qemu\\-user |" in md and "| native |" in md  # the way each platform ran
     headings = [
         tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h3"
     ]
