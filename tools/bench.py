@@ -153,13 +153,18 @@ def native_vs_emulated_cross(repeat: int, work: Path) -> list[Figure]:
         (statistics.median(run[i][0] for run in runs), statistics.median(run[i][1] for run in runs))
         for i in range(3)
     )
-    detail = {"emulated_cross_s": emulated, "native_under_qemu_s": native, "cross_native_s": cross,
-              "emulated_cross_compile_s": emulated_c, "native_under_qemu_compile_s": native_c,
-              "cross_native_compile_s": cross_c}
+    detail = {
+        "emulated_cross_s": emulated,
+        "native_under_qemu_s": native,
+        "cross_native_s": cross,
+        "emulated_cross_compile_s": emulated_c,
+        "native_under_qemu_compile_s": native_c,
+        "cross_native_compile_s": cross_c,
+    }
     return [
         Figure(name="B9a", what="arm64 on an arm64 engine, xsum, cold, ccache off: (b) the x86-64 cross "
-               "image, its compilers under qemu-x86_64 (cmake, ninja, ld native: an underestimate) / (a) the native "
-               "arm64 image, here under qemu-user as a whole (on arm64 hardware: native); reported",
+               "image, its compilers under qemu-x86_64 (cmake, ninja, ld native: an underestimate) / (a) "
+               "the native arm64 image, here under qemu-user as a whole (on arm64 hardware: native)",
                value=emulated / native, unit="x", target="-", met=True, detail=detail),
         Figure(name="B9b", what="what an arm64 engine saves by the native way: (b) the x86-64 cross image "
                "under x86-64 emulation / (c) the same image at native speed, as the native image runs on "
