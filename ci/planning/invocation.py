@@ -140,7 +140,7 @@ def chosen_platforms(opts: Options, known: dict[str, Platform]) -> list[Platform
 
 
 def engine_choice(
-    opts: Options, env: Mapping[str, str], host: Host, chosen: list[Platform]
+    opts: Options, env: Mapping[str, str], host: Host, chosen: list[Platform], here: str
 ) -> tuple[str, Path | None, dict[str, endpoints.Endpoint]]:
     """(engine kind, podman socket or None, platform -> engine), every local platform's
     emulation checked, every engine's access checked (no plain TCP off loopback)."""
@@ -165,7 +165,7 @@ def engine_choice(
                 raise UsageError(f"-i needs a local engine; {p.name} runs on {urls[p.name]}")
             endpoints.check_secure(chosen_endpoints[p.name], opts.insecure_engines)
         else:
-            emulation.check(p, host_docker_platform(host.machine))
+            emulation.check(p, here)
     return kind, podman_socket, chosen_endpoints
 
 
@@ -197,7 +197,7 @@ def plan_platforms(
 ) -> Invocation:
     here = host_docker_platform(host.machine)  # a remote engine's own is asked when it is used
     chosen = [ways.on_engine(p, here) for p in chosen_platforms(opts, known)]
-    kind, podman_socket, engine_of = engine_choice(opts, env, host, chosen)
+    kind, podman_socket, engine_of = engine_choice(opts, env, host, chosen, here)
     release = release_of(opts, chosen)
     release_images: dict[str, ArchImage] = {i.platform: i for i in release.images} if release else {}
     shared = run_settings(opts, env, host, kind=kind, mode=mode)

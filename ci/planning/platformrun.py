@@ -51,5 +51,5 @@ def on_engine(run: PlatformRun, engine_platform: str, docker_dir: Path) -> Platf
     platform = ways.on_engine(run.platform, engine_platform)
     if platform == run.platform:
         return run
-    moved = dataclasses.replace(run, platform=platform, image=runspec.image_ref(platform, docker_dir))
-    return with_project_image(dataclasses.replace(moved, project_image=None))
+    image = runspec.image_ref(platform, docker_dir)
+    return with_project_image(dataclasses.replace(run, platform=platform, image=image, project_image=None))

@@ -24,9 +24,7 @@ def image_platform(platform: Platform, engine_platform: str) -> str:
     """The Docker platform of the image platform runs in on an engine of engine_platform."""
     if not platform.portable:
         return platform.docker_platform
-    if platform.target == engine_platform:
-        return engine_platform
-    if arches.cross_toolchain_on(platform.target, engine_platform):
+    if platform.target == engine_platform or arches.cross_toolchain_on(platform.target, engine_platform):
         return engine_platform
     return platform.target  # no cross toolchain there: the target's own userland, emulated
 
@@ -35,9 +33,9 @@ def on_engine(platform: Platform, engine_platform: str) -> Platform:
     """The platform as it builds on an engine of engine_platform (itself unless portable)."""
     chosen = image_platform(platform, engine_platform)
     return (
-        platform
-        if chosen == platform.docker_platform
-        else dataclasses.replace(platform, docker_platform=chosen)
+        dataclasses.replace(platform, docker_platform=chosen)
+        if chosen != platform.docker_platform
+        else platform
     )
 
 
