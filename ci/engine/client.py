@@ -163,13 +163,14 @@ class Engine:
         *,
         context: Path,
         dockerfile: str,
-        tag: str,
+        tag: str | None,
         platform: str,
         labels: dict[str, str],
         no_cache: bool,
         output: Output = write_through,
     ) -> None:
-        """Build with every step streamed live; raises ImageBuildError with the engine's words."""
+        """Build with every step streamed live (untagged where tag is None); raises ImageBuildError
+        with the engine's words."""
         from ci.engine import sdk  # noqa: PLC0415
 
         sdk.build(

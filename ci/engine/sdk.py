@@ -91,13 +91,14 @@ def build(
     *,
     context: Path,
     dockerfile: str,
-    tag: str,
+    tag: str | None,
     platform: str,
     labels: dict[str, str],
     no_cache: bool,
     output: Output,
 ) -> None:
     """Build with every step streamed live; raises ImageBuildError with the engine's words."""
+    what = tag or f"the first steps of {Path(dockerfile).name}"
     try:
         events: Iterator[dict[str, Any]] = sdk().api.build(
             path=str(context),
@@ -118,8 +119,8 @@ def build(
             elif "status" in event and "id" not in event:
                 output((str(event["status"]) + "\n").encode(), True)
             if "error" in event:
-                raise ImageBuildError(f"building {tag} failed: {short(str(event['error']))}")
+                raise ImageBuildError(f"building {what} failed: {short(str(event['error']))}")
     except docker.errors.APIError as exc:
-        raise ImageBuildError(f"building {tag} failed: {short(str(exc.explanation or exc))}") from exc
+        raise ImageBuildError(f"building {what} failed: {short(str(exc.explanation or exc))}") from exc
     except LOST as exc:
-        raise ImageBuildError(f"building {tag} failed: lost the engine: {short(str(exc))}") from exc
+        raise ImageBuildError(f"building {what} failed: lost the engine: {short(str(exc))}") from exc

@@ -7,6 +7,8 @@ Decisions come from ci.planning.runspec and ci.images.baseimage; Docker calls go
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import logging
 import re
 import tempfile
@@ -19,7 +21,7 @@ from ci.engine.client import Engine, Output, write_through
 from ci.errors import BaseImageUnavailableError, ImageBuildError, ImageMissingError
 from ci.images import bootstrap
 from ci.images.baseimage import base_images, bootstrap_recipe, rewrite_from, same_architecture
-from ci.planning import runspec
+from ci.planning import dockerfile, runspec
 from ci.planning.platforms import Platform
 from ci.running.locks import locked
 
@@ -216,30 +218,59 @@ def build_image(
     host_platform: str,
     output: Output,
 ) -> None:
+    """Build ref: first, each under a lock other builds wait on, the steps it may share with
+    other images (dockerfile.shared_layer_steps: one build makes them, the rest take them from
+    the cache, in this run or another), then the whole Dockerfile."""
     text = platform.dockerfile.read_text(encoding="utf-8")
     rewritten = fitted_from(engine, text, platform.docker_platform, host_platform)
     ensure_bases(engine, rewritten, platform.docker_platform, output, request)
     log.info("building image %s from %s for %s", ref, platform.dockerfile.name, platform.docker_platform)
     started = time.monotonic()
+    build = functools.partial(build_step, engine, platform, context=context, request=request, output=output)
     with tempfile.TemporaryDirectory(prefix="ciharness-dockerfile-") as tmp:
-        dockerfile = platform.dockerfile.resolve()
-        if rewritten != text:  # outside the context: the Docker SDK ships it alongside
-            dockerfile = Path(tmp) / platform.dockerfile.name
-            dockerfile.write_text(rewritten, encoding="utf-8")
-
-        def build() -> None:
-            engine.build(
-                context=context,
-                dockerfile=str(dockerfile),
-                tag=str(ref),
-                platform=platform.docker_platform,
-                labels=runspec.image_labels(platform, ref),
-                no_cache=request.no_cache,
-                output=output,
-            )
-
-        with_retries(build, attempts=request.attempts, delay=request.retry_delay, what=f"building {ref}")
+        steps = [] if request.no_cache else dockerfile.shared_layer_steps(rewritten)
+        for number, step in enumerate(steps, start=1):
+            key = "\n".join([platform.docker_platform, *dockerfile.logical_lines(step)])  # comments aside
+            name = "layers-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+            with locked(name, f"the first layers of {ref}, shared with other images", request.lock_timeout):
+                build(written(Path(tmp) / f"step{number}.Dockerfile", step), tag=None)
+        if rewritten == text:
+            build(platform.dockerfile.resolve(), tag=ref)
+        else:  # outside the context: the Docker SDK ships it alongside
+            build(written(Path(tmp) / platform.dockerfile.name, rewritten), tag=ref)
     log.info("built %s in %.1f s", ref, time.monotonic() - started)
+
+
+def written(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def build_step(
+    engine: Engine,
+    platform: Platform,
+    dockerfile: Path,
+    *,
+    tag: runspec.ImageRef | None,
+    context: Path,
+    request: ImageRequest,
+    output: Output,
+) -> None:
+    """One engine build of dockerfile (tagged ref, or untagged: a shared step), with retries."""
+
+    def build() -> None:
+        engine.build(
+            context=context,
+            dockerfile=str(dockerfile),
+            tag=str(tag) if tag else None,
+            platform=platform.docker_platform,
+            labels=runspec.image_labels(platform, tag) if tag else {},
+            no_cache=request.no_cache,
+            output=output,
+        )
+
+    what = f"building {tag or dockerfile.name}"
+    with_retries(build, attempts=request.attempts, delay=request.retry_delay, what=what)
 
 
 def push_to_cache(engine: Engine, ref: runspec.ImageRef, remote: str) -> None:

@@ -1,9 +1,17 @@
-"""Read Dockerfile text: instructions as logical lines, and what COPY and ADD read."""
+"""Read Dockerfile text: instructions as logical lines, what COPY and ADD read, and the steps
+images built from the same first lines share."""
 
 from __future__ import annotations
 
 import json
+import posixpath
+import re
 import shlex
+
+# `# escape=` among the parser directives, which come first, before any other comment or line
+ESCAPE_DIRECTIVE = re.compile(
+    r"\A(?:[ \t]*#[ \t]*[a-z]+[ \t]*=.*\n)*[ \t]*#[ \t]*escape[ \t]*=", re.IGNORECASE
+)
 
 
 def logical_lines(text: str) -> list[str]:
@@ -42,3 +50,46 @@ def copied_sources(dockerfile_text: str) -> list[str]:
         paths = [str(a) for a in json.loads(rest)] if rest.startswith("[") else shlex.split(rest)
         sources.extend(paths[:-1])
     return sources
+
+
+def instruction_ends(text: str) -> list[tuple[str, int]]:
+    """Each instruction's keyword (upper case) and the number of raw lines up to its end, so a
+    prefix of the Dockerfile can be cut from the text as written (the builder's cache matches
+    instructions as it parses them, so the text is never re-joined)."""
+    ends: list[tuple[str, int]] = []
+    keyword = ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        keyword = keyword or stripped.split(None, 1)[0].upper()
+        if not stripped.endswith("\\"):
+            ends.append((keyword, number))
+            keyword = ""
+    return ends
+
+
+def shared_layer_steps(text: str) -> list[str]:
+    """The Dockerfile cut after each RUN that a later RUN follows: the steps other images built
+    from the same lines share, so that one build makes each and the others take it from the
+    cache. None for a multi-stage Dockerfile or one with parser directives (an escape character
+    of its own would change where instructions end)."""
+    lines = text.splitlines(keepends=True)
+    if ESCAPE_DIRECTIVE.match(text):
+        return []
+    ends = instruction_ends(text)
+    if sum(keyword == "FROM" for keyword, _ in ends) != 1:
+        return []
+    steps: list[str] = []
+    for end in [end for keyword, end in ends if keyword == "RUN"][:-1]:
+        step = "".join(lines[:end])
+        if any(reads_context_root(source) for source in copied_sources(step)):
+            break  # the SDK ships a Dockerfile from outside the context under a random name there
+        steps.append(step)
+    return steps
+
+
+def reads_context_root(source: str) -> bool:
+    """Whether a COPY or ADD source takes in files at the top of the build context."""
+    name = posixpath.normpath(source.strip())
+    return name in (".", "/") or ("/" not in name.strip("/") and any(c in name for c in "*?["))

@@ -9,11 +9,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import BUILD_PY, TEST_USER, drive_pty, run_build_py
+import docker
+from tests.integration.helpers import BUILD_PY, TEST_USER, drive_pty, run_build_py, tiny_platforms
 
 
 def owned_by(path: Path) -> set[int]:
@@ -84,3 +87,37 @@ def test_interactive_shell_has_the_run_setup_and_passes_the_exit_status(tmp_path
     status, shown = drive_pty([*argv, "--", "bash", "-c", env_line.decode().strip()], script)
     assert f"user={os.getuid()} dir=/work/build plat=amd64 sum=42" in shown, shown
     assert status == 3
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_two_users_building_one_image_at_once_build_it_once(
+    docker_user: pwd.struct_passwd, docker_client: docker.DockerClient
+) -> None:
+    """Root and a user of the docker group, each from their own home, ask at the same moment for
+    an image that does not exist yet: one builds it, the other waits and takes it (the lock is
+    the machine's, as the engine is)."""
+    work = Path(tempfile.mkdtemp(prefix="ciharness-user-"))  # pytest's tmp_path is root-only
+    marker = f"built {uuid.uuid4().hex}"
+    dockerfile = f"FROM debian:trixie\nRUN echo '{marker}' > /built && sleep 3\n"
+    docker_dir = tiny_platforms(work, {"lockprobe": dockerfile})
+    for path in (work, docker_dir):
+        path.chmod(0o755)
+    args = ("--docker-dir", str(docker_dir), "-p", "lockprobe", "-b")
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            runs = [
+                pool.submit(run_build_py, *args, cwd=work),
+                pool.submit(run_build_py, *args, cwd=work, user=TEST_USER, env={"HOME": docker_user.pw_dir}),
+            ]
+            results = [run.result() for run in runs]
+        for result in results:
+            assert result.returncode == 0, result.stderr[-2000:]
+        assert results[0].stdout.strip() == results[1].stdout.strip()
+        waited = ["waiting up to" in result.stderr for result in results]
+        assert sorted(waited) == [False, True], [result.stderr[-1500:] for result in results]
+        built = [result.stderr.count(marker) + result.stdout.count(marker) for result in results]
+        assert sorted(built) == [0, 1], built
+    finally:
+        shutil.rmtree(work)
+        for image in docker_client.images.list("ciharness/lockprobe"):
+            docker_client.images.remove(str(image.id), force=True)

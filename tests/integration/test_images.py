@@ -100,3 +100,27 @@ def test_base_image_that_cannot_be_found_pulled_or_bootstrapped_exits_70(tmp_pat
     result = run_build_py("-p", "nobase", "--docker-dir", str(docker_dir), "--", "true", timeout=120)
     assert result.returncode == 70
     assert "cannot be pulled" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_platforms_built_at_once_run_their_shared_first_steps_once(
+    tmp_path: Path, cleanup_images: list[str], docker_client: docker.DockerClient
+) -> None:
+    """Three platforms whose Dockerfiles start with the same two RUN steps, built side by side:
+    each shared step runs once and the three images hold the very same layers for them."""
+    shared = (
+        f"FROM debian:trixie\nRUN echo {uuid.uuid4().hex} && date +%s%N > /one && echo one-$((6*7))"
+        " && sleep 2\n"
+        "RUN date +%s%N > /two && echo two-$((6*7))\n"
+    )
+    names = ("sa", "sb", "sc")
+    docker_dir = tiny_platforms(tmp_path, {name: f"{shared}RUN echo {name} > /own\n" for name in names})
+    result = run_build_py("--docker-dir", str(docker_dir), "-p", ",".join(names), "-j", "3", "-b")
+    assert result.returncode == 0, result.stderr[-3000:]
+    refs = result.stdout.split()
+    cleanup_images.extend(refs)
+    assert len(refs) == 3
+    shown = result.stdout + result.stderr
+    assert (shown.count("one-42"), shown.count("two-42")) == (1, 1), shown[-3000:]
+    layers = {tuple(docker_client.images.get(ref).attrs["RootFS"]["Layers"]) for ref in refs}
+    assert len({lay[:-1] for lay in layers}) == 1 and len(layers) == 3

@@ -1,10 +1,15 @@
-"""Dockerfile text: logical lines, and the context paths COPY and ADD read."""
+"""Dockerfile text: logical lines, the context paths COPY and ADD read, and the first steps
+images built from the same lines share."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from ci.planning.dockerfile import copied_sources, logical_lines
+from ci.planning.dockerfile import copied_sources, logical_lines, shared_layer_steps
+
+DOCKER = Path(__file__).parents[2] / "docker"
 
 # -- logical_lines ----------------------------------------------------------------------------
 
@@ -92,3 +97,52 @@ def test_json_form_after_flags() -> None:
 
 def test_tab_after_the_keyword() -> None:
     assert copied_sources("COPY\ta /dst/\n") == ["a"]
+
+
+# -- shared_layer_steps -------------------------------------------------------------------------
+
+
+def test_every_cross_image_shares_its_build_tools_and_build_systems_steps() -> None:
+    """The engine platforms' images start with the same two RUN layers; the last is their own."""
+    for name in ("amd64", "arm64", "armv7", "s390x", "riscv64"):
+        text = (DOCKER / f"Dockerfile.build.{name}").read_text()
+        steps = shared_layer_steps(text)
+        assert [step.splitlines()[-1] for step in steps] == [
+            "RUN /opt/ci/install/debian_build_tools.sh",
+            "RUN /opt/ci/install/debian_build_systems.sh",
+        ]
+        assert all(text.startswith(step) for step in steps)
+
+
+def test_one_run_has_nothing_to_share_before_it() -> None:
+    assert shared_layer_steps((DOCKER / "Dockerfile.build.test.arm64").read_text()) == []
+
+
+def test_steps_are_cut_from_the_text_as_written() -> None:
+    text = (
+        "# a comment\nFROM x\nRUN apt-get install \\\n    gcc   \\\n# inside\n    g++\n"
+        "ENV A=1\nRUN two\nRUN three\n"
+    )
+    assert shared_layer_steps(text) == [
+        "# a comment\nFROM x\nRUN apt-get install \\\n    gcc   \\\n# inside\n    g++\n",
+        "# a comment\nFROM x\nRUN apt-get install \\\n    gcc   \\\n# inside\n    g++\nENV A=1\nRUN two\n",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM a AS b\nRUN x\nFROM b\nRUN y\nRUN z\n",  # stages: left to the builder
+        "# escape=`\nFROM a\nRUN x\nRUN y\n",  # another continuation character
+        "# syntax=docker/dockerfile:1\n# Escape = `\nFROM a\nRUN x\nRUN y\n",
+        "FROM a\nCOPY . /src\nRUN x\nRUN y\n",  # reads the context's top, where the SDK puts
+        "FROM a\nCOPY *.sh /src/\nRUN x\nRUN y\n",  # a Dockerfile from elsewhere, randomly named
+    ],
+)
+def test_no_steps_where_cutting_could_change_the_cache(text: str) -> None:
+    assert shared_layer_steps(text) == []
+
+
+def test_steps_stop_before_a_copy_of_the_context_top() -> None:
+    text = "FROM a\nRUN x\nCOPY . /src\nRUN y\nRUN z\n"
+    assert shared_layer_steps(text) == ["FROM a\nRUN x\n"]

@@ -3,14 +3,17 @@ build and push when the registry lacks it, and warnings (never failures) when it
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
 import pytest
 
+from ci.engine.endpoints import Endpoint
 from ci.images import provide
 from ci.planning import runspec
 from ci.planning.platforms import parse_dockerfile
+from ci.running import locks
 
 
 class FakeEngine:
@@ -44,14 +47,22 @@ class FakeEngine:
         return None
 
     def build(self, **kwargs: object) -> None:
-        self.calls.append(("build", str(kwargs["tag"])))
-        self.have.add(str(kwargs["tag"]))
+        dockerfile = Path(str(kwargs["dockerfile"])).read_text()
+        self.calls.append(("build", str(kwargs["tag"]) if kwargs["tag"] else dockerfile.splitlines()[-1]))
+        if kwargs["tag"]:
+            assert kwargs["labels"] and dockerfile == self.dockerfile
+            self.have.add(str(kwargs["tag"]))
+        else:
+            assert kwargs["labels"] == {} and self.dockerfile.startswith(dockerfile)
+
+    endpoint = Endpoint("")
+    dockerfile = "FROM scratch\n"
 
 
 @pytest.fixture
 def platform(tmp_path: Path) -> object:
     dockerfile = tmp_path / "Dockerfile.build.p"
-    dockerfile.write_text("FROM scratch\n")
+    dockerfile.write_text(FakeEngine.dockerfile)
     return parse_dockerfile("p", dockerfile, dockerfile.read_text())
 
 
@@ -72,7 +83,7 @@ def ensure(engine: FakeEngine, platform: object, tmp_path: Path, push: bool) -> 
 
 @pytest.fixture(autouse=True)
 def private_locks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(locks, "MACHINE_DIR", tmp_path)
 
 
 def test_pulls_instead_of_building(platform: object, tmp_path: Path) -> None:
@@ -107,3 +118,33 @@ def test_present_image_is_still_pushed_with_push_cache(platform: object, tmp_pat
     engine = FakeEngine(have={ref}, registry_has=set())
     ensure(engine, platform, tmp_path, push=True)
     assert [c[0] for c in engine.calls] == ["tag", "push"]
+
+
+@pytest.mark.parametrize("no_cache", [False, True])
+def test_shared_first_steps_are_built_each_under_a_lock_before_the_image(
+    tmp_path: Path, no_cache: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "FROM scratch\nRUN one\nRUN two\nRUN own\n"
+    monkeypatch.setattr(FakeEngine, "dockerfile", text)
+    dockerfile = tmp_path / "Dockerfile.build.p"
+    dockerfile.write_text(text)
+    platform = parse_dockerfile("p", dockerfile, text)
+    held: list[str] = []
+
+    def recording(name: str, what: str, timeout: float) -> contextlib.AbstractContextManager[None]:
+        held.append(name)
+        return locks.locked(name, what, timeout)
+
+    monkeypatch.setattr(provide, "locked", recording)
+    engine = FakeEngine(have={"scratch"}, registry_has=set())
+    ref = runspec.image_ref(platform, tmp_path)
+    request = provide.ImageRequest(lock_timeout=5, debian_mirror="http://unused", no_cache=no_cache)
+    provide.build_image(
+        engine, platform, ref, context=tmp_path, request=request,  # type: ignore[arg-type]
+        host_platform="linux/amd64", output=lambda data, err: None,
+    )  # fmt: skip
+    if no_cache:  # every step is built anew anyway: no steps first
+        assert engine.calls == [("build", str(ref))] and held == []
+    else:
+        assert engine.calls == [("build", "RUN one"), ("build", "RUN two"), ("build", str(ref))]
+        assert len(held) == 2 and all(name.startswith("layers-") for name in held)
