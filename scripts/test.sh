@@ -62,10 +62,11 @@ engine_tier() {
 # anyone else it changes nothing.
 favour_arm64() {
     [ "$(id -u)" -eq 0 ] || return 0
-    local proc pid group
+    local exe proc pid group
     while sleep 3; do
-        for proc in /proc/[0-9]*; do
-            [[ $(readlink "$proc/exe" 2>/dev/null) == *qemu-aarch64* ]] || continue
+        # one find, not a readlink per process (that was 50,000 processes in a run)
+        while read -r exe; do
+            proc=${exe%/exe}
             pid=${proc#/proc/}
             group=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ && $3 ~ /^\/docker\// {print $3}' "$proc/cgroup" 2>/dev/null)
             if [ -n "$group" ] && [ -w "/sys/fs/cgroup/cpu$group/cpu.shares" ]; then
@@ -73,7 +74,7 @@ favour_arm64() {
             else
                 renice -n -5 -p "$pid" >/dev/null 2>&1 || true
             fi
-        done
+        done < <(find /proc/[0-9]*/exe -maxdepth 0 -lname '*qemu-aarch64*' 2>/dev/null)
     done
 }
 
