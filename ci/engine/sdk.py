@@ -7,13 +7,15 @@ ci.engine.api, so a run whose image is current never pays for importing the SDK.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import docker.constants
 import docker.errors
 import docker.tls
+import docker.utils.build
 import requests.exceptions
 import urllib3.exceptions
 
@@ -86,6 +88,26 @@ def _first_error(events: Callable[[], Iterator[dict[str, Any]]]) -> str | None:
     return None
 
 
+SHIPPED_NAME = ".ciharness.Dockerfile"
+
+
+def context_with(context: Path, dockerfile: Path) -> IO[bytes] | None:
+    """The build context as a tar that holds a Dockerfile from outside it, under SHIPPED_NAME; None
+    for one inside it. (Given such a Dockerfile, the SDK sends its text as a second `dockerfile`
+    parameter, which Docker ignores and podman takes for the file's name.)"""
+    if not dockerfile.is_absolute() or context.resolve() in dockerfile.resolve().parents:
+        return None  # a relative one is the SDK's: relative to the context
+    ignore = context / ".dockerignore"
+    exclude = None
+    if ignore.is_file():
+        lines = (line.strip() for line in ignore.read_text(encoding="utf-8").splitlines())
+        exclude = [line for line in lines if line and not line.startswith("#")]
+    text = dockerfile.read_text(encoding="utf-8")
+    tar = tempfile.TemporaryFile()  # noqa: SIM115  # the SDK reads it, then it goes with its last reference
+    docker.utils.build.tar(context, exclude=exclude, dockerfile=(SHIPPED_NAME, text), fileobj=tar)
+    return tar
+
+
 def build(
     sdk: Client,
     *,
@@ -99,10 +121,13 @@ def build(
 ) -> None:
     """Build with every step streamed live; raises ImageBuildError with the engine's words."""
     what = tag or f"the first steps of {Path(dockerfile).name}"
+    shipped = context_with(context, Path(dockerfile))
     try:
         events: Iterator[dict[str, Any]] = sdk().api.build(
-            path=str(context),
-            dockerfile=dockerfile,
+            path=None if shipped else str(context),
+            fileobj=shipped,
+            custom_context=shipped is not None,
+            dockerfile=SHIPPED_NAME if shipped else dockerfile,
             tag=tag,
             platform=platform,
             labels=labels,
