@@ -33,15 +33,21 @@ pytest_tier() {
 # Beside both phases, from the start, the tests marked `lane` run in a process of their own, in
 # order: the suite's longest chain (the arm64 userland's image, then the native arm64 image over
 # it, both under QEMU), which would otherwise hold the parallel phase open long after the rest is
-# done. Its output follows the serial phase's.
+# done. Its output follows the serial phase's. When the engine tier is asked for, the lane starts
+# right after provisioning, beside the lint and unit tiers (which leave a core idle).
 # TEST_WORKERS sets the first phase's workers (default 3).
-engine_tier() {
-    local status=0 lane_status=0 lane_log lane_pid favour_pid
+lane_pid='' lane_log='' favour_pid=''
+start_lane() {
     lane_log=$(mktemp)
     pytest_tier tests/integration -q --timeout=3600 -m lane -p no:cacheprovider >"$lane_log" 2>&1 &
     lane_pid=$!
     favour_arm64 &
     favour_pid=$!
+}
+
+engine_tier() {
+    local status=0 lane_status=0
+    [ -n "$lane_pid" ] || start_lane
     pytest_tier tests/integration -q --timeout=1800 -m "not serial and not lane" \
         -n "${TEST_WORKERS:-3}" --dist loadgroup --no-loadscope-reorder || status=$?
     pytest_tier tests/integration -q --timeout=1800 -m "serial and not last and not lane" || status=$?
@@ -137,6 +143,9 @@ run_tier() {
     esac
 }
 
+case " ${tiers[*]} " in
+    *" engine "*) start_lane ;;
+esac
 failed=0
 for tier in "${tiers[@]}"; do
     t0=$(date +%s)

@@ -173,6 +173,41 @@ def native_vs_emulated_cross(repeat: int, work: Path) -> list[Figure]:
     ]  # fmt: skip
 
 
+def bootstrap_modes(repeat: int, work: Path) -> list[Figure]:
+    """B10: a foreign base as build.py bootstraps it (armhf Debian trixie, minbase, to a tar),
+    in a chroot with its maintainer scripts under QEMU / chrootless in the read-only sandbox
+    (this machine's dpkg, no QEMU); interleaved, medians."""
+    sys.path.insert(0, str(REPO))
+    from ci.images import bootstrap  # noqa: PLC0415
+    from ci.images.baseimage import BootstrapRecipe  # noqa: PLC0415
+
+    mirror = os.environ.get("CI_DEBIAN_MIRROR") or "http://deb.debian.org/debian"
+    recipe = BootstrapRecipe(image="bench/debian:trixie", docker_platform="linux/arm/v7", suite="trixie",
+                             debian_arch="armhf", mirror=mirror)  # fmt: skip
+
+    def timed(chrootless: bool) -> float:
+        scratch = bootstrap.scratch_dir()
+        try:
+            tar = scratch / "rootfs.tar"
+            argv = bootstrap.mmdebstrap_argv(recipe, tar, *(["--mode=chrootless"] if chrootless else []))
+            if chrootless:
+                argv = bootstrap.sandboxed(["env", f"TMPDIR={scratch}", *argv], scratch)
+            started = time.monotonic()
+            subprocess.run(argv, capture_output=True, check=True)
+            return time.monotonic() - started
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    runs = [(timed(chrootless=False), timed(chrootless=True)) for _ in range(repeat)]
+    chroot, chrootless = (statistics.median(run[i] for run in runs) for i in range(2))
+    return [
+        Figure(name="B10", what="a foreign base bootstrapped (armhf trixie): in a chroot, maintainer scripts "
+               "under QEMU / chrootless, this machine's dpkg in a read-only sandbox",
+               value=chroot / chrootless, unit="x", target=">= 3", met=chroot / chrootless >= 3,
+               detail={"chroot_s": chroot, "chrootless_s": chrootless}),
+    ]  # fmt: skip
+
+
 def our_containers(owner_pid: int) -> list[str]:
     out = subprocess.run(
         ["docker", "ps", "-aq", "--filter", f"label=io.ciharness.owner-pid={owner_pid}"],
@@ -777,6 +812,7 @@ BENCHMARKS: dict[str, Callable[[int, Path], list[Figure]]] = {
     "R": signals,
     "B3": cross_vs_native,
     "native": native_vs_emulated_cross,
+    "B10": bootstrap_modes,
     "P8": shared_cache,
 }
 
