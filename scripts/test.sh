@@ -53,7 +53,6 @@ engine_tier() {
     pytest_tier tests/integration -q --timeout=1800 -m "serial and not last and not lane" || status=$?
     wait "$lane_pid" || lane_status=$?
     kill "$favour_pid" 2>/dev/null || true
-    rmdir /sys/fs/cgroup/cpu/ciharness-lane 2>/dev/null || true  # once its processes are gone
     echo "=== the lane (tests marked lane, run beside both phases)" >&2
     cat "$lane_log" >&2
     rm -f "$lane_log"
@@ -64,23 +63,20 @@ engine_tier() {
 }
 
 # The lane is the longest chain and it is arm64 code under QEMU (its images' dpkg, its builds):
-# those processes move to a CPU group of their own at the top (cgroup v1 cpu, shares 4096), so
-# the chain keeps a core while the other tests fill the rest. Inside Docker's group a container
-# competes with the other containers only as a share of that group, which the host's own
-# processes squeeze: with four times a container's share there, the native image's Python layer
-# still got 58 % of a core. Only the cpu hierarchy changes (memory, pids and freezer stay the
-# container's); nice -5 where there is no such group. Root only: as anyone else it changes nothing.
+# those processes get four times a container's CPU share (cgroup v1 cpu.shares; nice -5 outside
+# a container), so the chain keeps a core while the other tests fill the rest. Root only: as
+# anyone else it changes nothing.
 favour_arm64() {
     [ "$(id -u)" -eq 0 ] || return 0
-    local exe pid lane=/sys/fs/cgroup/cpu/ciharness-lane
-    if mkdir -p "$lane" 2>/dev/null && echo 4096 >"$lane/cpu.shares" 2>/dev/null; then :; else lane=''; fi
-    while sleep 1; do
+    local exe proc pid group
+    while sleep 3; do
         # one find, not a readlink per process (that was 50,000 processes in a run)
         while read -r exe; do
-            pid=${exe#/proc/}
-            pid=${pid%/exe}
-            if [ -n "$lane" ]; then
-                grep -qx "$pid" "$lane/cgroup.procs" 2>/dev/null || echo "$pid" >"$lane/cgroup.procs" 2>/dev/null || true
+            proc=${exe%/exe}
+            pid=${proc#/proc/}
+            group=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ && $3 ~ /^\/docker\// {print $3}' "$proc/cgroup" 2>/dev/null)
+            if [ -n "$group" ] && [ -w "/sys/fs/cgroup/cpu$group/cpu.shares" ]; then
+                echo 4096 >"/sys/fs/cgroup/cpu$group/cpu.shares" 2>/dev/null || true
             else
                 renice -n -5 -p "$pid" >/dev/null 2>&1 || true
             fi
