@@ -188,10 +188,11 @@ def bootstrap_modes(repeat: int, work: Path) -> list[Figure]:
     def timed(chrootless: bool) -> float:
         scratch = bootstrap.scratch_dir()
         try:
-            tar = scratch / "rootfs.tar"
-            argv = bootstrap.mmdebstrap_argv(recipe, tar, *(["--mode=chrootless"] if chrootless else []))
-            if chrootless:
-                argv = bootstrap.sandboxed(["env", f"TMPDIR={scratch}", *argv], scratch)
+            argv = (
+                bootstrap.chrootless_argv(recipe, scratch)
+                if chrootless
+                else bootstrap.mmdebstrap_argv(recipe, scratch / "rootfs.tar")
+            )
             started = time.monotonic()
             subprocess.run(argv, capture_output=True, check=True)
             return time.monotonic() - started

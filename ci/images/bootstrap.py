@@ -127,14 +127,19 @@ def mmdebstrap_argv(recipe: BootstrapRecipe, tar: Path, *mode: str) -> list[str]
     return ["mmdebstrap", *mode, *variant, recipe.suite, str(tar), recipe.mirror]
 
 
+def chrootless_argv(recipe: BootstrapRecipe, workdir: Path) -> list[str]:
+    """mmdebstrap --mode=chrootless writing workdir/rootfs.tar, its temp dir there too, sandboxed."""
+    argv = mmdebstrap_argv(recipe, workdir / "rootfs.tar", "--mode=chrootless")
+    return sandboxed(["env", f"TMPDIR={workdir}", *argv], workdir)
+
+
 def chrootless(recipe: BootstrapRecipe, workdir: Path, what: str) -> bool:
-    """workdir/rootfs.tar made by mmdebstrap --mode=chrootless, sandboxed; False where the suite
-    is not one for it or it failed (then the caller bootstraps the usual way)."""
+    """workdir/rootfs.tar made by chrootless_argv; False where the suite is not one for it or it
+    failed (then the caller bootstraps the usual way)."""
     if recipe.suite not in CHROOTLESS_SUITES or shutil.which("unshare") is None:
         return False
-    argv = ["env", f"TMPDIR={workdir}", *mmdebstrap_argv(recipe, workdir / "rootfs.tar", "--mode=chrootless")]
-    sandbox = sandboxed(argv, workdir)
-    result = subprocess.run(sandbox, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    argv = chrootless_argv(recipe, workdir)
+    result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
     if result.returncode == 0:
         log.info("bootstrapped %s without chroot or emulation (mmdebstrap --mode=chrootless)", what)
         return True

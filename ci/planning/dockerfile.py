@@ -7,6 +7,7 @@ import json
 import posixpath
 import re
 import shlex
+from collections.abc import Iterator
 
 # `# escape=` among the parser directives, which come first, before any other comment or line
 ESCAPE_DIRECTIVE = re.compile(
@@ -14,22 +15,26 @@ ESCAPE_DIRECTIVE = re.compile(
 )
 
 
-def logical_lines(text: str) -> list[str]:
-    """Dockerfile instructions with continuation lines joined and comments dropped."""
-    lines: list[str] = []
-    current = ""
-    for raw in text.splitlines():
+def instructions(text: str) -> Iterator[tuple[str, int]]:
+    """Each instruction with its continuation lines joined and comments dropped, and the number of
+    raw lines up to its end (so a prefix can be cut from the text as written)."""
+    current, number = "", 0
+    for number, raw in enumerate(text.splitlines(), start=1):
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
             continue  # Docker skips these, even inside a continuation
         if stripped.endswith("\\"):
             current += stripped[:-1] + " "
             continue
-        lines.append(current + stripped)
+        yield current + stripped, number
         current = ""
     if current.strip():
-        lines.append(current)
-    return lines
+        yield current, number
+
+
+def logical_lines(text: str) -> list[str]:
+    """Dockerfile instructions with continuation lines joined and comments dropped."""
+    return [line for line, _ in instructions(text)]
 
 
 def copied_sources(dockerfile_text: str) -> list[str]:
@@ -52,34 +57,17 @@ def copied_sources(dockerfile_text: str) -> list[str]:
     return sources
 
 
-def instruction_ends(text: str) -> list[tuple[str, int]]:
-    """Each instruction's keyword (upper case) and the number of raw lines up to its end, so a
-    prefix of the Dockerfile can be cut from the text as written (the builder's cache matches
-    instructions as it parses them, so the text is never re-joined)."""
-    ends: list[tuple[str, int]] = []
-    keyword = ""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        keyword = keyword or stripped.split(None, 1)[0].upper()
-        if not stripped.endswith("\\"):
-            ends.append((keyword, number))
-            keyword = ""
-    return ends
-
-
 def shared_layer_steps(text: str) -> list[str]:
     """The Dockerfile cut after each RUN that a later RUN follows: the steps other images built
     from the same lines share, so that one build makes each and the others take it from the
     cache. None for a multi-stage Dockerfile or one with parser directives (an escape character
     of its own would change where instructions end)."""
-    lines = text.splitlines(keepends=True)
     if ESCAPE_DIRECTIVE.match(text):
         return []
-    ends = instruction_ends(text)
+    ends = [(line.split(None, 1)[0].upper(), end) for line, end in instructions(text)]
     if sum(keyword == "FROM" for keyword, _ in ends) != 1:
         return []
+    lines = text.splitlines(keepends=True)  # cut as written: the builder's cache matches what it parses
     steps: list[str] = []
     for end in [end for keyword, end in ends if keyword == "RUN"][:-1]:
         step = "".join(lines[:end])
