@@ -91,5 +91,9 @@ def test_benchmark_command_runs_and_writes_its_figures(tmp_path: Path) -> None:
 
     figures = {f["name"]: f for f in json.loads(out.read_text())["figures"]}
     assert set(figures) == {"P1", "P4"}
-    assert all(isinstance(f["met"], bool) and f["value"] > 0 for f in figures.values())
+    assert all(isinstance(f["met"], bool) for f in figures.values())
+    # P1 is a difference of two medians, below zero when a loaded machine slows the docker CLI
+    # more than build.py; its two sides and P4 (a duration) are above zero
+    assert figures["P4"]["value"] > 0 and isinstance(figures["P1"]["value"], float)
+    assert figures["P1"]["detail"]["build_py_s"] > 0 and figures["P1"]["detail"]["docker_run_s"] > 0
     assert "P1" in result.stdout and "machine:" in result.stdout
