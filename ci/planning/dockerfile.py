@@ -58,18 +58,30 @@ def copied_sources(dockerfile_text: str) -> list[str]:
 
 
 def shared_layer_steps(text: str) -> list[str]:
-    """The Dockerfile cut after each RUN that a later RUN follows: the steps other images built
-    from the same lines share, so that one build makes each and the others take it from the
-    cache. None for a multi-stage Dockerfile or one with parser directives (an escape character
-    of its own would change where instructions end)."""
+    """The Dockerfile cut where other images built from the same first lines may share its
+    layers, so that one build makes each such step and the others take it from the cache: after
+    each RUN that more instructions follow, and before each RUN that other instructions (COPY,
+    ENV, ...) lead up to. Without the second, two images whose RUNs differ there (cross_toolchain.sh
+    armv7 and s390x) would each make those instructions' layers at once, and a later build would
+    find one's RUN and not the other's under the newest of them. None for a multi-stage
+    Dockerfile or one with parser directives (an escape character of its own would change where
+    instructions end)."""
     if ESCAPE_DIRECTIVE.match(text):
         return []
     ends = [(line.split(None, 1)[0].upper(), end) for line, end in instructions(text)]
     if sum(keyword == "FROM" for keyword, _ in ends) != 1:
         return []
+    cuts: list[int] = []
+    for index, (keyword, end) in enumerate(ends):
+        if keyword != "RUN":
+            continue
+        if index and ends[index - 1][0] not in ("FROM", "RUN"):
+            cuts.append(ends[index - 1][1])
+        if index < len(ends) - 1:
+            cuts.append(end)
     lines = text.splitlines(keepends=True)  # cut as written: the builder's cache matches what it parses
     steps: list[str] = []
-    for end in [end for keyword, end in ends if keyword == "RUN"][:-1]:
+    for end in cuts:
         step = "".join(lines[:end])
         if any(reads_context_root(source) for source in copied_sources(step)):
             break  # the SDK ships a Dockerfile from outside the context under a random name there

@@ -61,13 +61,18 @@ def run_build_py(
     full_env.pop("CCACHE_DIR", None)
     if env:
         full_env.update(env)
+    scratch = None
     if cwd is None:  # never the repo: its build dirs belong to the developer
-        cwd = Path(tempfile.mkdtemp(prefix="ciharness-it-"))
+        cwd = scratch = Path(tempfile.mkdtemp(prefix="ciharness-it-"))
         cwd.chmod(0o777)
     started = time.monotonic()
-    proc = subprocess.run(
-        argv, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    try:
+        proc = subprocess.run(
+            argv, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    finally:
+        if scratch is not None:  # nobody can read it after: gone, not left in /tmp by the thousand
+            shutil.rmtree(scratch, ignore_errors=True)
     return Result(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
 
 

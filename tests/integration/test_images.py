@@ -124,3 +124,35 @@ def test_platforms_built_at_once_run_their_shared_first_steps_once(
     assert (shown.count("one-42"), shown.count("two-42")) == (1, 1), shown[-3000:]
     layers = {tuple(docker_client.images.get(ref).attrs["RootFS"]["Layers"]) for ref in refs}
     assert len({lay[:-1] for lay in layers}) == 1 and len(layers) == 3
+
+
+@pytest.mark.usefixtures("amd64_image", "no_leftovers")
+def test_images_dropped_in_on_platforms_built_at_once_take_each_platforms_own_layers(
+    tmp_path: Path, cleanup_images: list[str]
+) -> None:
+    """Three platforms sharing a COPY, each then with its own RUN, as the cross images are
+    (cross_toolchain.sh <arch> after the same COPY lines), built side by side; then three images
+    dropped in on them (their lines plus a RUN, as a project's zlib image is). The COPY is made
+    once, so every own RUN hangs under it and each dropped-in image finds its platform's: none
+    runs again. Made at once by three builds, the COPY would be three layers and the builder
+    would look under the newest, where only one platform's RUN is."""
+    shared = "FROM debian:trixie\nCOPY payload.txt /opt/\n"
+    names = ("pa", "pb", "pc")
+    texts = {n: f"{shared}RUN echo {n}-own-$((6*7)) && touch /own\nENV PLATFORM={n}\n" for n in names}
+    texts |= {f"{name}z": f"{texts[name]}RUN echo {name}-z-$((6*7)) && touch /z\n" for name in names}
+    docker_dir = tiny_platforms(tmp_path, texts)
+    (docker_dir / "payload.txt").write_text(uuid.uuid4().hex)
+
+    platforms = run_build_py("--docker-dir", str(docker_dir), "-p", ",".join(names), "-j", "3", "-b")
+    assert platforms.returncode == 0, platforms.stderr[-3000:]
+    cleanup_images.extend(platforms.stdout.split())
+    shown = platforms.stdout + platforms.stderr
+    assert [shown.count(f"{name}-own-42") for name in names] == [1, 1, 1], shown[-3000:]
+
+    dropped_in = [f"{name}z" for name in names]
+    derived = run_build_py("--docker-dir", str(docker_dir), "-p", ",".join(dropped_in), "-j", "3", "-b")
+    assert derived.returncode == 0, derived.stderr[-3000:]
+    cleanup_images.extend(derived.stdout.split())
+    shown = derived.stdout + derived.stderr
+    assert [shown.count(f"{name}-z-42") for name in names] == [1, 1, 1], shown[-3000:]
+    assert [shown.count(f"{name}-own-42") for name in names] == [0, 0, 0], shown[-3000:]

@@ -103,30 +103,44 @@ def test_tab_after_the_keyword() -> None:
 
 
 def test_every_cross_image_shares_its_build_tools_and_build_systems_steps() -> None:
-    """The engine platforms' images start with the same two RUN layers; the last is their own."""
+    """The engine platforms' images start with the same two RUN layers, then the same COPY
+    layers (cut before their own RUN, so one build makes them), then their own RUN, cut too as
+    images dropped in on top of the platform's (a RUN after the ENV) share it."""
+    shared = None
     for name in ("amd64", "arm64", "armv7", "s390x", "riscv64"):
         text = (DOCKER / f"Dockerfile.build.{name}").read_text()
         steps = shared_layer_steps(text)
         assert [step.splitlines()[-1] for step in steps] == [
+            "COPY install/debian_build_tools.sh install/debian_packages.sh /opt/ci/install/",
             "RUN /opt/ci/install/debian_build_tools.sh",
+            "COPY install/debian_build_systems.sh /opt/ci/install/",
             "RUN /opt/ci/install/debian_build_systems.sh",
+            "COPY install/cross_toolchain.sh install/target_runtime.sh install/qemu-user"
+            " install/emulator_commands.sh /opt/ci/install/",
+            f"RUN /opt/ci/install/cross_toolchain.sh {name}",
         ]
         assert all(text.startswith(step) for step in steps)
+        lines = [logical_lines(step) for step in steps[:-1]]
+        assert shared is None or lines == shared  # all but their own RUN: the same steps
+        shared = lines
 
 
-def test_one_run_has_nothing_to_share_before_it() -> None:
-    assert shared_layer_steps((DOCKER / "Dockerfile.build.test.arm64").read_text()) == []
+def test_a_single_run_shares_what_leads_up_to_it() -> None:
+    steps = shared_layer_steps((DOCKER / "Dockerfile.build.test.arm64").read_text())
+    assert [logical_lines(step)[1:] for step in steps] == [
+        ["COPY install/debian_build_tools.sh install/debian_packages.sh /opt/ci/install/"]
+    ]
+
+
+def test_nothing_to_share_in_one_run_on_its_base() -> None:
+    assert shared_layer_steps("FROM a\nRUN x\n") == []
+    assert shared_layer_steps("FROM a\nRUN x\nRUN y\n") == ["FROM a\nRUN x\n"]
 
 
 def test_steps_are_cut_from_the_text_as_written() -> None:
-    text = (
-        "# a comment\nFROM x\nRUN apt-get install \\\n    gcc   \\\n# inside\n    g++\n"
-        "ENV A=1\nRUN two\nRUN three\n"
-    )
-    assert shared_layer_steps(text) == [
-        "# a comment\nFROM x\nRUN apt-get install \\\n    gcc   \\\n# inside\n    g++\n",
-        "# a comment\nFROM x\nRUN apt-get install \\\n    gcc   \\\n# inside\n    g++\nENV A=1\nRUN two\n",
-    ]
+    head = "# a comment\nFROM x\nRUN apt-get install \\\n    gcc   \\\n# inside\n    g++\n"
+    text = head + "ENV A=1\nRUN two\nRUN three\n"
+    assert shared_layer_steps(text) == [head, head + "ENV A=1\n", head + "ENV A=1\nRUN two\n"]
 
 
 @pytest.mark.parametrize(
