@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+import docker
+from ci.engine import endpoints
+from ci.engine.client import Engine
 from ci.images import bootstrap
 from ci.images.baseimage import BootstrapRecipe
 
@@ -64,3 +67,29 @@ def read(rootfs: tarfile.TarFile, name: str) -> str:
     member = rootfs.extractfile(f"./{name}")
     assert member is not None, name
     return member.read().decode()
+
+
+@pytest.mark.usefixtures("amd64_image")  # its base, bootstrapped by then: the rootfs is cached
+def test_a_bootstrapped_base_is_configured_for_containers_as_debians_own_images_are(
+    docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """dpkg without an fsync per file and apt without translations, in files of the same names as
+    the pulled debian:trixie's; apt and dpkg read them."""
+    recipe = BootstrapRecipe(
+        image=f"ciharness-test/debian:{uuid.uuid4().hex[:12]}", docker_platform="linux/amd64", suite="trixie",
+        debian_arch="amd64", mirror=os.environ.get("CI_DEBIAN_MIRROR") or "http://deb.debian.org/debian",
+    )  # fmt: skip
+    engine = Engine.connect(endpoints.default_endpoint(dict(os.environ), tmp_path))
+    bootstrap.bootstrap(recipe, engine, lambda data, err: None)
+    try:
+        script = (
+            "apt-config dump Acquire::Languages; cat /etc/dpkg/dpkg.cfg.d/docker-apt-speedup;"
+            " stat -c '%a %U' /etc/apt /etc/apt/apt.conf.d /etc/dpkg/dpkg.cfg.d"
+        )
+        shown = docker_client.containers.run(recipe.image, ["sh", "-c", script], remove=True).decode()
+    finally:
+        docker_client.images.remove(recipe.image)
+    assert shown.splitlines() == [
+        'Acquire::Languages "";', 'Acquire::Languages:: "none";',  # a list of one: none
+        "force-unsafe-io", "755 root", "755 root", "755 root",
+    ], shown  # fmt: skip
