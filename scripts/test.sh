@@ -45,6 +45,26 @@ start_lane() {
     favour_pid=$!
 }
 
+# The run's image-transport registry (tests/integration/cache_registry.py), handed to every pytest
+# run of the engine tier as CI_TEST_CACHE_REGISTRY: the tests that need a registry only to move a
+# build image to another engine push the amd64 image to it once a run, not once each (a push to
+# a new registry is 33 CPU-seconds of dockerd's compression here). Stopped when this script exits.
+cache_registry_dir=''
+start_cache_registry() {
+    cache_registry_dir=$(mktemp -d)
+    CI_TEST_CACHE_REGISTRY=$("$py" -m tests.integration.cache_registry "$cache_registry_dir")
+    export CI_TEST_CACHE_REGISTRY
+}
+# shellcheck disable=SC2317  # called by the EXIT trap
+stop_cache_registry() {
+    [ -n "$cache_registry_dir" ] || return 0
+    if [ -f "$cache_registry_dir/pid" ]; then
+        kill "$(cat "$cache_registry_dir/pid")" 2>/dev/null || true
+    fi
+    rm -rf "$cache_registry_dir"
+}
+trap stop_cache_registry EXIT
+
 engine_tier() {
     local status=0 lane_status=0
     [ -n "$lane_pid" ] || start_lane
@@ -144,7 +164,7 @@ run_tier() {
 }
 
 case " ${tiers[*]} " in
-    *" engine "*) start_lane ;;
+    *" engine "*) start_cache_registry && start_lane ;;
 esac
 failed=0
 for tier in "${tiers[@]}"; do

@@ -21,6 +21,7 @@ from tests.integration.helpers import (
     leftovers,
     non_root_user,
     run_build_py,
+    start_registry,
     stop_dockerd,
     stop_registries,
     wait_for_dockerd,
@@ -94,6 +95,19 @@ def _timeline(event: str, nodeid: str) -> None:
 def _stop_registries() -> Iterator[None]:
     yield
     stop_registries()
+
+
+@pytest.fixture(scope="session")
+def cache_registry(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A registry for tests that need one only as the way a build image reaches another engine:
+    the run's (scripts/test.sh's CI_TEST_CACHE_REGISTRY: tests/integration/cache_registry.py),
+    which holds the image after the first push, else one of this session's own. Tests about the
+    registry itself (pushes, pulls, logins, one going down) start their own."""
+    shared = os.environ.get("CI_TEST_CACHE_REGISTRY")
+    if shared:
+        return shared
+    address, _ = start_registry(tmp_path_factory.mktemp("cache-registry"))
+    return address
 
 
 @pytest.fixture(scope="session")

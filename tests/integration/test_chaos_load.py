@@ -24,7 +24,7 @@ import pytest
 import docker
 from ci.engine import endpoints
 from ci.engine.client import Engine
-from tests.integration.helpers import BUILD_PY, container_names, run_build_py, start_registry, tiny_platforms
+from tests.integration.helpers import BUILD_PY, container_names, run_build_py, tiny_platforms
 from tests.integration.secure_engines import TlsEngine, tls_dockerd
 
 CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS", "50"))
@@ -137,9 +137,9 @@ def percentile(values: list[float], q: float) -> float:
 
 @pytest.mark.usefixtures("amd64_image")
 def test_chaos_under_load_local_and_remote(
-    docker_client: docker.DockerClient, remote_engine: TlsEngine, tmp_path: Path
+    docker_client: docker.DockerClient, remote_engine: TlsEngine, cache_registry: str, tmp_path: Path
 ) -> None:
-    registry, _ = start_registry(tmp_path / "registry")
+    registry = cache_registry
     assert run_build_py("-p", "amd64", "-b", "--docker-registry", registry, "--push-cache").returncode == 0
     tls_env = {"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(remote_engine.good)}
     remote = Engine.connect(

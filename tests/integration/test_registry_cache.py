@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
 import urllib.request
 import uuid
 from pathlib import Path
@@ -11,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import docker
-from tests.integration.helpers import run_build_py, start_registry, tiny_platforms
+from tests.integration.helpers import REPO, run_build_py, start_registry, tiny_platforms
 
 
 def tags(address: str, repository: str) -> list[str]:
@@ -54,3 +58,20 @@ def test_push_then_pull_instead_of_building_and_registry_down_is_a_warning(
     for leftover in (ref, f"{address}/{ref}"):
         with contextlib.suppress(docker.errors.ImageNotFound):
             docker_client.images.remove(leftover, force=True)
+
+
+def test_the_runs_transport_registry_outlives_the_command_that_started_it(tmp_path: Path) -> None:
+    """scripts/test.sh's way: the command prints the address of a registry that goes on
+    answering after it exits, and leaves the pid to stop it by."""
+    started = subprocess.run(
+        [sys.executable, "-m", "tests.integration.cache_registry", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    address = started.stdout.strip()
+    pid = int((tmp_path / "pid").read_text())
+    try:
+        with urllib.request.urlopen(f"http://{address}/v2/", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        os.kill(pid, signal.SIGTERM)

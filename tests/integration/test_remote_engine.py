@@ -19,7 +19,6 @@ from tests.integration.helpers import (
     container_names,
     free_port,
     run_build_py,
-    start_registry,
     tiny_platforms,
 )
 
@@ -36,10 +35,12 @@ def containers_on(url: str) -> list[str]:
 
 @pytest.mark.xdist_group("second-engine")  # one worker starts the second dockerd
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
-def test_platform_builds_and_tests_on_its_mapped_engine(second_engine: str, tmp_path: Path) -> None:
+def test_platform_builds_and_tests_on_its_mapped_engine(
+    second_engine: str, cache_registry: str, tmp_path: Path
+) -> None:
     # Scale-out as a site would: this machine pushes its image to a registry cache, and the other
     # engine takes it from there instead of building (its containers have no outside network).
-    registry, _ = start_registry(tmp_path / "registry")
+    registry = cache_registry
     pushed = run_build_py("-p", "amd64", "-b", "--docker-registry", registry, "--push-cache")
     assert pushed.returncode == 0, pushed.stderr[-2000:]
     build = tmp_path / "build"

@@ -22,7 +22,7 @@ import docker
 from ci.engine import endpoints
 from ci.engine.client import Engine
 from ci.errors import EngineUnreachableError
-from tests.integration.helpers import BUILD_PY, container_names, run_build_py, start_registry
+from tests.integration.helpers import BUILD_PY, container_names, run_build_py
 from tests.integration.secure_engines import SshEngine, TlsEngine, sshd, tls_dockerd
 
 LABEL = "io.ciharness.run-id"
@@ -146,8 +146,10 @@ def test_watchdog_reaches_tls_and_ssh_engines(
 
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
-def test_build_py_through_tls_needs_the_right_certificates(tls_engine: TlsEngine, tmp_path: Path) -> None:
-    registry, _ = start_registry(tmp_path / "registry")
+def test_build_py_through_tls_needs_the_right_certificates(
+    tls_engine: TlsEngine, cache_registry: str, tmp_path: Path
+) -> None:
+    registry = cache_registry
     pushed = run_build_py("-p", "amd64", "-b", "--docker-registry", registry, "--push-cache")
     assert pushed.returncode == 0, pushed.stderr[-2000:]
     url = tls_engine.url

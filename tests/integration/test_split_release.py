@@ -70,11 +70,11 @@ def joined(result: Result, repositories: list[str], tag: str) -> dict[str, str]:
 @pytest.mark.xdist_group("second-engine")  # one worker starts the second dockerd
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
 def test_agents_on_two_engines_release_their_arch_and_a_third_process_joins(
-    tmp_path: Path, second_engine: str, docker_client: docker.DockerClient
+    tmp_path: Path, second_engine: str, cache_registry: str, docker_client: docker.DockerClient
 ) -> None:
     first, _ = start_registry(tmp_path / "r1")
     second, _ = start_registry(tmp_path / "r2")
-    cache, _ = start_registry(tmp_path / "cache")  # how the second engine gets its build image
+    cache = cache_registry  # how the second engine gets its build image
     repositories = [f"{first}/xsum", f"{second}/team/xsum"]
     push = ",".join(repositories)
     tag = f"2.0.{uuid.uuid4().hex[:6]}"
