@@ -209,6 +209,66 @@ def bootstrap_modes(repeat: int, work: Path) -> list[Figure]:
     ]  # fmt: skip
 
 
+def qemu_cpu(repeat: int, work: Path) -> list[Figure]:
+    """B11: arm64 code under QEMU with QEMU's default CPU / with docker/arches' arm64 qemu_cpu
+    (max,pauth-impdef=on), which build.py tells QEMU by itself; interleaved, medians. (a) xsum on
+    the arm64 userland (test.arm64: configured, compiled with ccache off, tested, cold), the
+    default asked for with `-e QEMU_CPU=max` (the run's -e decides); (b) a layer of an emulated
+    image: the build systems (python3, Meson, autotools) installed on that userland with
+    `docker build --no-cache`, without and with the build argument build.py adds."""
+    sys.path.insert(0, str(REPO))
+    from ci.planning import arches, dockerfile  # noqa: PLC0415
+
+    told = arches.by_name("arm64").qemu_cpu  # type: ignore[union-attr]
+    made = subprocess.run([BUILD_PY, "-p", "test.arm64", "-b"], capture_output=True, text=True, check=True)
+    userland = made.stdout.split()[-1]
+
+    def cold(*extra: str) -> float:
+        build = Path(tempfile.mkdtemp(prefix="b11-", dir=work))
+        try:
+            return build_py("-p", "test.arm64", "--build-dir", str(build), "-e", "CCACHE_DISABLE=1", *extra)
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
+
+    def layer(with_cpu: bool) -> float:
+        context = Path(tempfile.mkdtemp(prefix="b11-layer-", dir=work))
+        (context / "install").mkdir()
+        for script in ("debian_build_systems.sh", "debian_packages.sh"):
+            shutil.copy2(REPO / "docker" / "install" / script, context / "install" / script)
+        text = (
+            f"FROM {userland}\nCOPY install/ /opt/ci/install/\nRUN /opt/ci/install/debian_build_systems.sh\n"
+        )
+        (context / "Dockerfile").write_text(
+            dockerfile.with_build_arg(text, "QEMU_CPU", told) if with_cpu else text
+        )
+        tag = f"ciharness-bench/b11:{context.name.lower()}"
+        try:
+            started = time.monotonic()
+            subprocess.run(["docker", "build", "-q", "--no-cache", "--platform", "linux/arm64", "-t", tag,
+                            str(context)], capture_output=True, check=True)  # fmt: skip
+            return time.monotonic() - started
+        finally:
+            subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, check=False)
+            shutil.rmtree(context, ignore_errors=True)
+
+    runs = [(cold("-e", "QEMU_CPU=max"), cold(), layer(False), layer(True)) for _ in range(repeat)]
+    xsum_default, xsum_told, layer_default, layer_told = (
+        statistics.median(r[i] for r in runs) for i in range(4)
+    )
+    detail = {"xsum_default_s": xsum_default, "xsum_told_s": xsum_told,
+              "layer_default_s": layer_default, "layer_told_s": layer_told}  # fmt: skip
+    return [
+        Figure(name="B11a", what="xsum on the arm64 userland under QEMU, cold, ccache off: QEMU's default "
+               f"CPU (max: pointer authentication by QARMA5) / {told} (docker/arches)",
+               value=xsum_default / xsum_told, unit="x", target=">= 1.25",
+               met=xsum_default / xsum_told >= 1.25, detail=detail),
+        Figure(name="B11b", what="an emulated arm64 image's layer (python3, Meson, autotools installed on "
+               f"the arm64 userland, --no-cache): QEMU's default CPU / {told}, the build argument "
+               "build.py adds", value=layer_default / layer_told, unit="x", target=">= 2",
+               met=layer_default / layer_told >= 2, detail=detail),
+    ]  # fmt: skip
+
+
 def our_containers(owner_pid: int) -> list[str]:
     out = subprocess.run(
         ["docker", "ps", "-aq", "--filter", f"label=io.ciharness.owner-pid={owner_pid}"],
@@ -814,6 +874,7 @@ BENCHMARKS: dict[str, Callable[[int, Path], list[Figure]]] = {
     "B3": cross_vs_native,
     "native": native_vs_emulated_cross,
     "B10": bootstrap_modes,
+    "B11": qemu_cpu,
     "P8": shared_cache,
 }
 

@@ -219,6 +219,12 @@ def is_remote(url: str) -> bool:
     return url.startswith(("tcp://", "ssh://"))
 
 
+def on_this_machine(url: str) -> bool:
+    """Whether the engine at url runs on this machine: its containers meet this kernel's
+    binfmt_misc handlers (this machine's QEMU)."""
+    return not is_remote(url) or is_loopback(url)
+
+
 def is_loopback(url: str) -> bool:
     return is_loopback_name(urllib.parse.urlsplit(url).hostname or "")
 

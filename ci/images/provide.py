@@ -17,11 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ci.engine import endpoints
 from ci.engine.client import Engine, Output, write_through
 from ci.errors import BaseImageUnavailableError, ImageBuildError, ImageMissingError
 from ci.images import bootstrap
 from ci.images.baseimage import base_images, bootstrap_recipe, rewrite_from, same_architecture
-from ci.planning import dockerfile, runspec
+from ci.planning import dockerfile, emulation, runspec
 from ci.planning.platforms import Platform
 from ci.running.locks import locked
 
@@ -222,7 +223,8 @@ def build_image(
     other images (dockerfile.shared_layer_steps: one build makes them, the rest take them from
     the cache, in this run or another), then the whole Dockerfile."""
     text = platform.dockerfile.read_text(encoding="utf-8")
-    rewritten = fitted_from(engine, text, platform.docker_platform, host_platform)
+    fitted = fitted_from(engine, text, platform.docker_platform, host_platform)
+    rewritten = with_qemu_cpu(engine, platform, fitted, host_platform)
     ensure_bases(engine, rewritten, platform.docker_platform, output, request)
     log.info("building image %s from %s for %s", ref, platform.dockerfile.name, platform.docker_platform)
     started = time.monotonic()
@@ -239,6 +241,14 @@ def build_image(
         else:  # outside the context: the Docker SDK ships it alongside
             build(written(Path(tmp) / platform.dockerfile.name, rewritten), tag=ref)
     log.info("built %s in %.1f s", ref, time.monotonic() - started)
+
+
+def with_qemu_cpu(engine: Engine, platform: Platform, text: str, host_platform: str) -> str:
+    """text with QEMU_CPU as a build argument where its steps run under QEMU told a CPU
+    (ci.planning.emulation.build_qemu_cpu: arm64's); the image keeps no trace of it."""
+    local = endpoints.on_this_machine(engine.endpoint.url)
+    cpu = emulation.qemu_cpu_here(platform, host_platform, local=local, build=True)
+    return dockerfile.with_build_arg(text, emulation.QEMU_CPU, cpu) if cpu else text
 
 
 def written(path: Path, text: str) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 from ci import REPO_ROOT
 
 TABLE = REPO_ROOT / "docker" / "arches"
-COLUMNS: tuple[str, ...] = ("arch", "platform", "debian", "repo", "triplet", "qemu", "cmake")
+COLUMNS: tuple[str, ...] = ("arch", "platform", "debian", "repo", "triplet", "qemu", "qemu_cpu", "cmake")
 COLUMNS += ("meson_family", "meson_cpu", "endian", "uname", "cross_from", "aliases")
 NONE = "-"
 
@@ -23,6 +23,7 @@ class Arch:
     repo: str  # Docker's per-architecture repository prefix: arm32v7
     triplet: str  # GNU triplet: arm-linux-gnueabihf ('-': no Debian cross toolchain)
     qemu: str  # QEMU's name: arm (qemu-arm, the binfmt_misc handler)
+    qemu_cpu: str  # QEMU_CPU for its code under QEMU ('-': QEMU's default)
     cmake: str  # CMAKE_SYSTEM_PROCESSOR
     meson_family: str  # Meson cpu_family
     meson_cpu: str  # Meson cpu

@@ -93,3 +93,26 @@ def reads_context_root(source: str) -> bool:
     """Whether a COPY or ADD source takes in files at the top of the build context."""
     name = posixpath.normpath(source.strip())
     return name in (".", "/") or ("/" not in name.strip("/") and any(c in name for c in "*?["))
+
+
+def with_build_arg(text: str, name: str, value: str) -> str:
+    """text with `ARG name=value` after each FROM: every RUN of every stage has it in its
+    environment, and no image keeps it (an ARG is not an ENV). Unchanged where the Dockerfile
+    declares name itself (ARG or ENV), which then decides."""
+    if any(
+        line.split()[0].upper() in ("ARG", "ENV") and _declares(line, name) for line in logical_lines(text)
+    ):
+        return text
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    for line, end in reversed(list(instructions(text))):
+        if line.split(None, 1)[0].upper() == "FROM":
+            lines.insert(end, f"ARG {name}={value}\n")
+    return "".join(lines)
+
+
+def _declares(instruction: str, name: str) -> bool:
+    """Whether an ARG or ENV instruction sets name (`ARG NAME`, `ARG NAME=x`, `ENV NAME x`, ...)."""
+    words = instruction.split()[1:]
+    return any(word.split("=", 1)[0] == name for word in words)

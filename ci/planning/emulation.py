@@ -8,6 +8,10 @@ handler works inside containers that do not contain QEMU.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
+import re
+import subprocess
 from pathlib import Path
 
 from ci.errors import EmulationUnavailableError, UsageError
@@ -105,3 +109,72 @@ def check(platform: Platform, host: str, binfmt_dir: Path = BINFMT_DIR) -> None:
                 hint="run sudo scripts/provision.sh (installs qemu-user-static and binfmt-support and "
                 "registers the handlers), or run this platform on a native machine",
             )
+
+
+# QEMU_CPU's values with CPU properties (arm64's pauth-impdef=on) need QEMU 6.0 or later.
+Version = tuple[int, int]
+QEMU_CPU_SINCE: Version = (6, 0)
+QEMU_CPU = "QEMU_CPU"
+
+
+def qemu_cpu(platform: Platform, engine_platform: str, qemu_version: Version | None) -> str | None:
+    """QEMU_CPU for a run's container: the target's row's qemu_cpu, where QEMU there emulates the
+    target alone (its tests under qemu-user, or its whole userland) or nothing (native: nothing
+    reads it), and the QEMU emulating it takes the value (qemu_version: this machine's handler's,
+    None when the engine is another machine's). None: QEMU's default."""
+    row = arches.by_platform(platform.target)
+    if row is None or row.qemu_cpu == arches.NONE:
+        return None
+    foreign = needed(platform, engine_platform)
+    if not set(foreign) <= {platform.target}:
+        return None  # one variable for every QEMU in the container: not another architecture's
+    if foreign and (qemu_version is None or qemu_version < QEMU_CPU_SINCE):
+        return None
+    return row.qemu_cpu
+
+
+def build_qemu_cpu(platform: Platform, engine_platform: str, qemu_version: Version | None) -> str | None:
+    """QEMU_CPU for the RUN steps of the platform's image: as qemu_cpu, for an image of its
+    target's own architecture (a cross image's steps are the engine's own code)."""
+    if platform.docker_platform != platform.target:
+        return None
+    return qemu_cpu(platform, engine_platform, qemu_version)
+
+
+def qemu_cpu_here(
+    platform: Platform, engine_platform: str, *, local: bool, build: bool = False
+) -> str | None:
+    """qemu_cpu (build_qemu_cpu for its image's steps) on an engine of this machine (local: its
+    QEMU's version is asked, where the run needs emulation) or another's (not known)."""
+    decide = build_qemu_cpu if build else qemu_cpu
+    wanted = decide(platform, engine_platform, QEMU_CPU_SINCE)
+    if wanted is None or not needed(platform, engine_platform):
+        return wanted
+    return decide(platform, engine_platform, handler_qemu_version(platform.target) if local else None)
+
+
+def parse_qemu_version(text: str) -> Version | None:
+    """`qemu-aarch64 version 7.2.22 (Debian ...)` -> (7, 2)."""
+    found = re.search(r"version (\d+)\.(\d+)", text)
+    return (int(found[1]), int(found[2])) if found else None
+
+
+@functools.cache
+def handler_qemu_version(docker_platform: str, binfmt_dir: Path = BINFMT_DIR) -> Version | None:
+    """The version of the QEMU this machine's binfmt_misc handler for docker_platform runs (its
+    interpreter, resolved past Debian's -binfmt-P link, asked for --version), or None."""
+    name = handler_name(docker_platform)
+    handler = read_handler(name, binfmt_dir) if name else None
+    if handler is None or not handler.interpreter:
+        return None
+    try:
+        result = subprocess.run(
+            [os.path.realpath(handler.interpreter), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return parse_qemu_version(result.stdout)

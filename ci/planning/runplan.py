@@ -16,9 +16,11 @@ def run_inputs(
     source_mode: runspec.SourceMode,
     emulated: bool,
     engine_limits: Mapping[str, int],
+    qemu_cpu: str | None = None,
 ) -> runspec.RunInputs:
     """The container's inputs: source_mode as decided for its engine (the setting's, or
-    read-only where the engine cannot make the overlay), whether it runs emulated, its limits."""
+    read-only where the engine cannot make the overlay), whether it runs emulated and the CPU its
+    QEMU is told, its limits."""
     return runspec.RunInputs(
         shared=shared,
         platform=run.platform,
@@ -28,6 +30,7 @@ def run_inputs(
         build_dir=run.build_dir,
         source_mode=source_mode,
         emulated=emulated,
+        qemu_cpu=qemu_cpu,
         transfer=run.remote,
         engine_limits=engine_limits,
         gpus=run.gpus,
@@ -41,7 +44,15 @@ def spec_for(
     source_mode: runspec.SourceMode,
     emulated: bool,
     engine_limits: Mapping[str, int],
+    qemu_cpu: str | None = None,
 ) -> runspec.RunSpec:
     return runspec.plan_run(
-        run_inputs(shared, run, source_mode=source_mode, emulated=emulated, engine_limits=engine_limits)
+        run_inputs(
+            shared,
+            run,
+            source_mode=source_mode,
+            emulated=emulated,
+            engine_limits=engine_limits,
+            qemu_cpu=qemu_cpu,
+        )
     )

@@ -1,4 +1,5 @@
-"""Decide everything about a run without touching Docker: image tags, mounts, env, labels.
+"""Decide everything about a run without touching Docker: image tags (first), then a run's mounts,
+env and labels.
 
 The RunSpec built here is what ci.engine.client executes and what --print-docker-run prints, so the
 two cannot drift apart.
@@ -44,10 +45,6 @@ CCACHE_LOG = ".ciharness-ccache.log"
 CCACHE_VOLUME = "ciharness-ccache"
 # A copy-on-write source's writes, in its build dir (see source_layers).
 SOURCE_CHANGES_DIR = ".ciharness-source"
-
-
-# ---------------------------------------------------------------------------------------------
-# Images
 
 
 def _context_files(context: Path, pattern: str, dockerfile: Path) -> list[Path]:
@@ -115,10 +112,6 @@ def image_labels(platform: Platform, ref: ImageRef) -> dict[str, str]:
         LABEL_PREFIX + "content-hash": ref.tag,
         LABEL_PREFIX + "docker-platform": platform.docker_platform,
     }
-
-
-# ---------------------------------------------------------------------------------------------
-# Runs
 
 
 def parse_env(pairs: list[str]) -> dict[str, str]:
@@ -232,6 +225,7 @@ class RunInputs:
     build_dir: Path
     source_mode: SourceMode  # the setting's, unless the engine cannot make the overlay
     emulated: bool = False
+    qemu_cpu: str | None = None  # QEMU_CPU for QEMU in the container (ci.planning.emulation.qemu_cpu)
     # On a remote engine nothing of this machine can be mounted: sources are copied in, results
     # out, and ccache lives in a volume on that engine.
     transfer: bool = False
@@ -254,8 +248,9 @@ def hidden(name: str, value: str) -> bool:
 
 
 def run_env(inputs: RunInputs) -> dict[str, str]:
-    """The container's environment: ours, then the Jenkins variables passed through, then -e's;
-    ccache's log goes into the build dir whenever a remote storage is set (see CCACHE_LOG)."""
+    """The container's environment: ours (QEMU_CPU where the run's QEMU is told a CPU), then the
+    project's, the Jenkins variables passed through, then -e's; ccache's log goes into the build
+    dir whenever a remote storage is set (see CCACHE_LOG)."""
     platform, shared = inputs.platform, inputs.shared
     env: dict[str, str] = {
         "HOME": "/tmp",
@@ -273,6 +268,8 @@ def run_env(inputs: RunInputs) -> dict[str, str]:
         "CI_GPUS": inputs.gpus.env_value(),
         "CI_TEST_JOBS": str(inputs.project.test_jobs or ""),
     }
+    if inputs.qemu_cpu:
+        env["QEMU_CPU"] = inputs.qemu_cpu
     env.update(project_env(inputs.project))
     if shared.ccache_remote:
         env[ccache_remote.ENV_NAME] = shared.ccache_remote

@@ -10,6 +10,7 @@ import shlex
 import time
 from collections.abc import Callable, Iterator, Mapping
 
+from ci.engine import endpoints
 from ci.engine.client import Engine, Output
 from ci.engine.pool import EnginePool
 from ci.errors import SourceOverlayError
@@ -86,6 +87,9 @@ def spec_for(session: Session, run: PlatformRun, engine_platform: str) -> runspe
         source_mode=session.overlays.mode_for(run.engine_url, session.run.settings.source_mode),
         emulated=bool(emulation.needed(run.platform, engine_platform)),
         engine_limits=session.engine_limits,
+        qemu_cpu=emulation.qemu_cpu_here(
+            run.platform, engine_platform, local=endpoints.on_this_machine(run.engine_url)
+        ),
     )
 
 

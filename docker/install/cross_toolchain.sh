@@ -24,7 +24,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 table=$here/../arches
-columns=(arch platform debian repo triplet qemu cmake meson_family meson_cpu endian uname cross_from aliases)
+columns=(arch platform debian repo triplet qemu qemu_cpu cmake meson_family meson_cpu endian uname cross_from aliases)
 
 die() {
     echo "cross_toolchain.sh: $*" >&2

@@ -67,9 +67,9 @@ def test_host_docker_platform(machine: str, platform: str) -> None:
     [
         ("# only comments\n", "the header must be"),
         ("arch platform\n", "the header must be"),
-        (" ".join(arches.COLUMNS) + "\narmv7 linux/arm/v7 armhf\n", "row 'armv7' has 3 fields, not 13"),
+        (" ".join(arches.COLUMNS) + "\narmv7 linux/arm/v7 armhf\n", "row 'armv7' has 3 fields, not 14"),
         (
-            " ".join(arches.COLUMNS) + "\na linux/a d r t q c f m little u d,e -\n",
+            " ".join(arches.COLUMNS) + "\na linux/a d r t q - c f m little u d,e -\n",
             "row 'a' lists its own architecture in cross_from",
         ),
     ],
@@ -84,13 +84,14 @@ def test_parse_reads_aliases_and_skips_comments() -> None:
         "# c\n"
         + " ".join(arches.COLUMNS)
         + "\n\n"
-        + "a linux/a d r t-linux-gnu q c f u little m e,g x,linux/a/v1\n"
-        + "b linux/b e r t-linux-gnu q c f u little n - -\n"
+        + "a linux/a d r t-linux-gnu q max,x=on c f u little m e,g x,linux/a/v1\n"
+        + "b linux/b e r t-linux-gnu q - c f u little n - -\n"
     )
     (row, other) = arches.parse(text)
     assert row.aliases == ("x", "linux/a/v1") and row.names == ("a", "d", "m", "x")
     assert row.platforms == ("linux/a", "linux/a/v1")
     assert row.cross_from == ("e", "g") and other.cross_from == () and other.aliases == ()
+    assert row.qemu_cpu == "max,x=on" and other.qemu_cpu == arches.NONE
 
 
 def test_cross_from_names_other_rows_debian_architectures() -> None:

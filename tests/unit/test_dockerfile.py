@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ci.planning.dockerfile import copied_sources, logical_lines, shared_layer_steps
+from ci.planning.dockerfile import copied_sources, logical_lines, shared_layer_steps, with_build_arg
 
 DOCKER = Path(__file__).parents[2] / "docker"
 
@@ -160,3 +160,34 @@ def test_no_steps_where_cutting_could_change_the_cache(text: str) -> None:
 def test_steps_stop_before_a_copy_of_the_context_top() -> None:
     text = "FROM a\nRUN x\nCOPY . /src\nRUN y\nRUN z\n"
     assert shared_layer_steps(text) == ["FROM a\nRUN x\n"]
+
+
+# -- with_build_arg ---------------------------------------------------------------------------
+
+
+def test_a_build_arg_follows_every_from_and_what_follows_is_kept_as_written() -> None:
+    text = "# c\nFROM a AS b\nRUN x \\\n  y\nFROM b\nRUN z"
+    assert with_build_arg(text, "QEMU_CPU", "max,pauth-impdef=on") == (
+        "# c\nFROM a AS b\nARG QEMU_CPU=max,pauth-impdef=on\nRUN x \\\n  y\n"
+        "FROM b\nARG QEMU_CPU=max,pauth-impdef=on\nRUN z\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM a\nARG QEMU_CPU\nRUN x\n",
+        "FROM a\nENV QEMU_CPU=cortex-a53\n",
+        "FROM a\nENV A=1 QEMU_CPU cortex-a53\n",
+    ],
+)
+def test_a_dockerfile_that_sets_the_variable_itself_decides(text: str) -> None:
+    assert with_build_arg(text, "QEMU_CPU", "max") == text
+
+
+def test_shared_steps_of_platforms_given_the_same_arg_stay_shared() -> None:
+    arm64 = with_build_arg((DOCKER / "Dockerfile.build.arm64").read_text(), "QEMU_CPU", "v")
+    userland = with_build_arg((DOCKER / "Dockerfile.build.test.arm64").read_text(), "QEMU_CPU", "v")
+    step = shared_layer_steps(userland)[0]
+    assert logical_lines(step)[1] == "ARG QEMU_CPU=v"
+    assert logical_lines(shared_layer_steps(arm64)[0]) == logical_lines(step)

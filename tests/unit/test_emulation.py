@@ -133,3 +133,68 @@ def test_normalize_arch_hint_lists_the_tables_names() -> None:
     with pytest.raises(UsageError) as err:
         emulation.normalize_arch("vax")
     assert "aarch64" in err.value.hint and "armhf" in err.value.hint and "s390x" in err.value.hint
+
+
+# -- QEMU_CPU ---------------------------------------------------------------------------------
+
+ARM64, AMD64, ARMV7 = "linux/arm64", "linux/amd64", "linux/arm/v7"
+FAST = "max,pauth-impdef=on"  # arm64's row in docker/arches
+
+
+@pytest.mark.parametrize(
+    ("docker_platform", "target", "host", "version", "want"),
+    [
+        (AMD64, ARM64, AMD64, (7, 2), FAST),  # cross: the tests under qemu-aarch64
+        (ARM64, ARM64, AMD64, (7, 2), FAST),  # a whole arm64 userland under QEMU
+        (ARM64, ARM64, ARM64, None, FAST),  # native: nothing reads it, so nothing to know
+        (AMD64, ARM64, AMD64, (5, 2), None),  # QEMU before 6.0 has no such CPU property
+        (AMD64, ARM64, AMD64, None, None),  # another machine's QEMU, not known
+        (ARMV7, ARM64, AMD64, (7, 2), None),  # qemu-arm would read it too, and refuse it
+        (AMD64, ARMV7, AMD64, (7, 2), None),  # armv7's row keeps QEMU's default
+        (ARM64, AMD64, ARM64, None, None),  # an amd64 cross image on arm64: qemu-x86_64's tests
+    ],
+)  # fmt: skip
+def test_qemu_cpu_is_the_targets_where_its_qemu_alone_would_read_it(
+    docker_platform: str, target: str, host: str, version: tuple[int, int] | None, want: str | None
+) -> None:
+    assert emulation.qemu_cpu(platform(docker_platform, target), host, version) == want
+
+
+def test_a_cross_images_steps_are_the_engines_own_code() -> None:
+    cross = platform(AMD64, ARM64)
+    assert emulation.qemu_cpu(cross, AMD64, (7, 2)) == FAST  # its tests
+    assert emulation.build_qemu_cpu(cross, AMD64, (7, 2)) is None  # its image's RUN steps
+    assert emulation.build_qemu_cpu(platform(ARM64, ARM64), AMD64, (7, 2)) == FAST
+
+
+def test_qemu_cpu_here_asks_this_machines_qemu_only_where_it_emulates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+
+    def version(docker_platform: str) -> tuple[int, int]:
+        asked.append(docker_platform)
+        return (5, 2)
+
+    monkeypatch.setattr(emulation, "handler_qemu_version", version)
+    assert emulation.qemu_cpu_here(platform(AMD64, ARMV7), AMD64, local=True) is None
+    assert emulation.qemu_cpu_here(platform(ARM64, ARM64), ARM64, local=False) == FAST
+    assert asked == []
+    assert emulation.qemu_cpu_here(platform(AMD64, ARM64), AMD64, local=True) is None  # 5.2
+    assert emulation.qemu_cpu_here(platform(AMD64, ARM64), AMD64, local=False) is None
+    assert asked == [ARM64]
+
+
+def test_the_version_comes_from_the_handlers_interpreter(tmp_path: Path) -> None:
+    interpreter = tmp_path / "bin" / "qemu-aarch64-static"
+    interpreter.parent.mkdir()
+    interpreter.write_text("#!/bin/sh\necho 'qemu-aarch64 version 7.2.22 (Debian 1:7.2+dfsg-7)'\n")
+    interpreter.chmod(0o755)
+    (tmp_path / "aarch64-binfmt-P").symlink_to(interpreter)
+    (tmp_path / "qemu-aarch64").write_text(
+        f"enabled\ninterpreter {tmp_path / 'aarch64-binfmt-P'}\nflags: PF\n"
+    )
+    assert emulation.handler_qemu_version(ARM64, tmp_path) == (7, 2)
+    assert emulation.handler_qemu_version(ARMV7, tmp_path) is None  # no handler
+    assert emulation.parse_qemu_version("qemu-arm version 10.1.0") == (10, 1)
+    assert emulation.parse_qemu_version("no version here") is None

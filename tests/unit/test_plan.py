@@ -287,6 +287,13 @@ def test_default_env() -> None:
     assert dict(plan_run(inputs(emulated=True)).env)["CI_EMULATED"] == "1"
 
 
+def test_qemu_cpu_is_set_only_when_decided_and_an_e_flag_decides_over_it() -> None:
+    assert "QEMU_CPU" not in dict(plan_run(inputs()).env)
+    assert dict(plan_run(inputs(qemu_cpu="max,pauth-impdef=on")).env)["QEMU_CPU"] == "max,pauth-impdef=on"
+    mine = plan_run(inputs(qemu_cpu="max,pauth-impdef=on", user_env={"QEMU_CPU": "cortex-a72"}))
+    assert dict(mine.env)["QEMU_CPU"] == "cortex-a72"
+
+
 def test_user_env_overrides_defaults_and_passthrough() -> None:
     spec = plan_run(
         inputs(
