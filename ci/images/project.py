@@ -45,8 +45,9 @@ def ensure_run_image(
     if project_image is None:
         platform_image()
     else:
+        cpu = provide.steps_qemu_cpu(engine, platform, host_platform)
         ensure_project_image(engine, project_image, request, docker_platform=platform.docker_platform,
-                             output=output, base=platform_image)  # fmt: skip
+                             output=output, base=platform_image, qemu_cpu=cpu)  # fmt: skip
 
 
 def ensure_project_image(
@@ -57,14 +58,16 @@ def ensure_project_image(
     docker_platform: str,
     output: Output,
     base: Callable[[], None],
+    qemu_cpu: str | None = None,
 ) -> None:
     """Make image.ref exist; base() makes the platform's image exist, called only when the
-    project's image is to be built (not when it is found or pulled)."""
+    project's image is to be built (not when it is found or pulled); its steps run under QEMU
+    told qemu_cpu, where there is one (provide.steps_qemu_cpu)."""
 
     def build() -> None:
         base()
         provide.with_retries(
-            lambda: build_project_image(engine, image, docker_platform, output),
+            lambda: build_project_image(engine, image, docker_platform, output, qemu_cpu),
             attempts=request.attempts,
             delay=request.retry_delay,
             what=f"building {image.ref}",
@@ -81,7 +84,9 @@ def ensure_project_image(
     )
 
 
-def build_project_image(engine: Engine, image: ProjectImage, docker_platform: str, output: Output) -> None:
+def build_project_image(
+    engine: Engine, image: ProjectImage, docker_platform: str, output: Output, qemu_cpu: str | None = None
+) -> None:
     log.info("building the project's image %s on %s", image.ref, image.base)
     started = time.monotonic()
     seen: list[bytes] = []
@@ -91,7 +96,9 @@ def build_project_image(engine: Engine, image: ProjectImage, docker_platform: st
         output(chunk, is_stderr)
 
     with tempfile.TemporaryDirectory(prefix="ciharness-project-") as tmp:
-        for name, content in image.context_files().items():
+        files = image.context_files()
+        files["Dockerfile"] = provide.with_qemu_cpu(files["Dockerfile"].decode(), qemu_cpu).encode()
+        for name, content in files.items():
             path = Path(tmp) / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)

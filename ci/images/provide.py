@@ -224,7 +224,7 @@ def build_image(
     the cache, in this run or another), then the whole Dockerfile."""
     text = platform.dockerfile.read_text(encoding="utf-8")
     fitted = fitted_from(engine, text, platform.docker_platform, host_platform)
-    rewritten = with_qemu_cpu(engine, platform, fitted, host_platform)
+    rewritten = with_qemu_cpu(fitted, steps_qemu_cpu(engine, platform, host_platform))
     ensure_bases(engine, rewritten, platform.docker_platform, output, request)
     log.info("building image %s from %s for %s", ref, platform.dockerfile.name, platform.docker_platform)
     started = time.monotonic()
@@ -243,11 +243,15 @@ def build_image(
     log.info("built %s in %.1f s", ref, time.monotonic() - started)
 
 
-def with_qemu_cpu(engine: Engine, platform: Platform, text: str, host_platform: str) -> str:
-    """text with QEMU_CPU as a build argument where its steps run under QEMU told a CPU
-    (ci.planning.emulation.build_qemu_cpu: arm64's); the image keeps no trace of it."""
+def steps_qemu_cpu(engine: Engine, platform: Platform, host_platform: str) -> str | None:
+    """The QEMU_CPU the RUN steps of an image of platform's (or of a project's on top of it) run
+    under on engine (ci.planning.emulation.build_qemu_cpu: arm64's), or None."""
     local = endpoints.on_this_machine(engine.endpoint.url)
-    cpu = emulation.qemu_cpu_here(platform, host_platform, local=local, build=True)
+    return emulation.qemu_cpu_here(platform, host_platform, local=local, build=True)
+
+
+def with_qemu_cpu(text: str, cpu: str | None) -> str:
+    """text with QEMU_CPU as a build argument (no image keeps it), where there is one."""
     return dockerfile.with_build_arg(text, emulation.QEMU_CPU, cpu) if cpu else text
 
 

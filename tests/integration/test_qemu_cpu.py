@@ -8,6 +8,8 @@ In the lane (scripts/test.sh), after test.arm64's image: its arm64 base is made 
 
 from __future__ import annotations
 
+import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -64,7 +66,7 @@ def test_an_e_flag_decides_the_cpu(tmp_path: Path) -> None:
 def test_an_emulated_images_steps_are_told_and_the_image_keeps_nothing(
     tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
-    step = f'RUN echo "step-cpu=[$QEMU_CPU] $(uname -m) {tmp_path.name}"\n'  # new: not cached
+    step = f'RUN echo "step-cpu=[$QEMU_CPU] $(uname -m) {uuid.uuid4().hex}"\n'  # new: not cached
     text = f"# ci.docker-platform: linux/arm64\nFROM debian:trixie\n{step}"
     docker_dir = tiny_platforms(tmp_path, {"a64cpu": text})
     built = run_build_py("--docker-dir", str(docker_dir), "-p", "a64cpu", "-b", timeout=1800)
@@ -75,3 +77,26 @@ def test_an_emulated_images_steps_are_told_and_the_image_keeps_nothing(
         assert not [e for e in image.attrs["Config"]["Env"] or [] if e.startswith("QEMU_CPU")]
     finally:
         docker_client.images.remove(str(image.id), force=True)
+
+
+def test_a_projects_image_on_the_arm64_userland_is_built_told_too(
+    tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    """The project's own image (its pre-build commands, its packages) over test.arm64's: the same
+    build argument, and again no trace of it in the image."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "CMakeLists.txt").write_text("project(p C)\n")
+    toml = f'pre-build = ["echo project-cpu=[$QEMU_CPU] $(uname -m) {uuid.uuid4().hex}"]\n'  # new: not cached
+    (src / "ciharness.toml").write_text(toml)
+    build = tmp_path / "build"
+    ran = run_build_py("-p", "test.arm64", "--source", str(src), "--build-dir", str(build), "--", "true")
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert f"project-cpu=[{FAST}] aarch64" in (build / "build.log").read_text()
+    made = re.search(r"running true in (ciharness/test\.arm64:\S+-project-\S+)", ran.stderr)
+    assert made, ran.stderr[-3000:]
+    image = docker_client.images.get(made[1])
+    try:
+        assert not [e for e in image.attrs["Config"]["Env"] or [] if e.startswith("QEMU_CPU")]
+    finally:
+        docker_client.images.remove(made[1])
