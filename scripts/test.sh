@@ -34,7 +34,7 @@ pytest_tier() {
 # order: the suite's longest chain (the arm64 userland's image, then the native arm64 image over
 # it, both under QEMU), which would otherwise hold the parallel phase open long after the rest is
 # done. Its output follows the serial phase's. When the engine tier is asked for, the lane starts
-# right after provisioning, beside the lint and unit tiers (which leave a core idle).
+# right after provisioning (below), beside the lint and unit tiers (which leave a core idle).
 # TEST_WORKERS sets the first phase's workers (default 3).
 lane_pid='' lane_log='' favour_pid=''
 start_lane() {
@@ -67,7 +67,6 @@ trap stop_cache_registry EXIT
 
 engine_tier() {
     local status=0 lane_status=0
-    [ -n "$lane_pid" ] || start_lane
     pytest_tier tests/integration -q --timeout=1800 -m "not serial and not lane" \
         -n "${TEST_WORKERS:-3}" --dist loadgroup --no-loadscope-reorder || status=$?
     pytest_tier tests/integration -q --timeout=1800 -m "serial and not last and not lane" || status=$?

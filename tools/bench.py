@@ -217,7 +217,7 @@ def qemu_cpu(repeat: int, work: Path) -> list[Figure]:
     image: the build systems (python3, Meson, autotools) installed on that userland with
     `docker build --no-cache`, without and with the build argument build.py adds."""
     sys.path.insert(0, str(REPO))
-    from ci.planning import arches, dockerfile  # noqa: PLC0415
+    from ci.planning import arches, dockerfile, emulation  # noqa: PLC0415
 
     told = arches.by_name("arm64").qemu_cpu  # type: ignore[union-attr]
     made = subprocess.run([BUILD_PY, "-p", "test.arm64", "-b"], capture_output=True, text=True, check=True)
@@ -239,7 +239,7 @@ def qemu_cpu(repeat: int, work: Path) -> list[Figure]:
             f"FROM {userland}\nCOPY install/ /opt/ci/install/\nRUN /opt/ci/install/debian_build_systems.sh\n"
         )
         (context / "Dockerfile").write_text(
-            dockerfile.with_build_arg(text, "QEMU_CPU", told) if with_cpu else text
+            dockerfile.with_build_arg(text, emulation.QEMU_CPU, told) if with_cpu else text
         )
         tag = f"ciharness-bench/b11:{context.name.lower()}"
         try:

@@ -12,6 +12,7 @@ import functools
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from ci.errors import EmulationUnavailableError, UsageError
@@ -117,23 +118,29 @@ QEMU_CPU_SINCE: Version = (6, 0)
 QEMU_CPU = "QEMU_CPU"
 
 
-def qemu_cpu(platform: Platform, engine_platform: str, qemu_version: Version | None) -> str | None:
+def qemu_cpu(
+    platform: Platform, engine_platform: str, qemu_version: Callable[[], Version | None]
+) -> str | None:
     """QEMU_CPU for a run's container: the target's row's qemu_cpu, where QEMU there emulates the
     target alone (its tests under qemu-user, or its whole userland) or nothing (native: nothing
-    reads it), and the QEMU emulating it takes the value (qemu_version: this machine's handler's,
-    None when the engine is another machine's). None: QEMU's default."""
+    reads it), and the QEMU emulating it takes the value (qemu_version, asked only then: this
+    machine's handler's, None when the engine is another machine's). None: QEMU's default."""
     row = arches.by_platform(platform.target)
     if row is None or row.qemu_cpu == arches.NONE:
         return None
     foreign = needed(platform, engine_platform)
     if not set(foreign) <= {platform.target}:
         return None  # one variable for every QEMU in the container: not another architecture's
-    if foreign and (qemu_version is None or qemu_version < QEMU_CPU_SINCE):
-        return None
+    if foreign:
+        version = qemu_version()
+        if version is None or version < QEMU_CPU_SINCE:
+            return None
     return row.qemu_cpu
 
 
-def build_qemu_cpu(platform: Platform, engine_platform: str, qemu_version: Version | None) -> str | None:
+def build_qemu_cpu(
+    platform: Platform, engine_platform: str, qemu_version: Callable[[], Version | None]
+) -> str | None:
     """QEMU_CPU for the RUN steps of the platform's image: as qemu_cpu, for an image of its
     target's own architecture (a cross image's steps are the engine's own code)."""
     if platform.docker_platform != platform.target:
@@ -145,12 +152,9 @@ def qemu_cpu_here(
     platform: Platform, engine_platform: str, *, local: bool, build: bool = False
 ) -> str | None:
     """qemu_cpu (build_qemu_cpu for its image's steps) on an engine of this machine (local: its
-    QEMU's version is asked, where the run needs emulation) or another's (not known)."""
+    QEMU's version is the handler's) or another's (not known)."""
     decide = build_qemu_cpu if build else qemu_cpu
-    wanted = decide(platform, engine_platform, QEMU_CPU_SINCE)
-    if wanted is None or not needed(platform, engine_platform):
-        return wanted
-    return decide(platform, engine_platform, handler_qemu_version(platform.target) if local else None)
+    return decide(platform, engine_platform, lambda: handler_qemu_version(platform.target) if local else None)
 
 
 def parse_qemu_version(text: str) -> Version | None:

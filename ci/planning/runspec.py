@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ci.engine import quirks
 from ci.errors import BadEnvError, PlatformDefinitionError
-from ci.planning import ccache_remote, ways
+from ci.planning import ccache_remote, emulation, ways
 from ci.planning.dockerfile import copied_sources
 from ci.planning.functions import SCRIPT_IN_CONTAINER
 from ci.planning.gpus import NO_GPUS, Gpus
@@ -269,7 +269,7 @@ def run_env(inputs: RunInputs) -> dict[str, str]:
         "CI_TEST_JOBS": str(inputs.project.test_jobs or ""),
     }
     if inputs.qemu_cpu:
-        env["QEMU_CPU"] = inputs.qemu_cpu
+        env[emulation.QEMU_CPU] = inputs.qemu_cpu
     env.update(project_env(inputs.project))
     if shared.ccache_remote:
         env[ccache_remote.ENV_NAME] = shared.ccache_remote

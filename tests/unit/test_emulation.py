@@ -157,14 +157,14 @@ FAST = "max,pauth-impdef=on"  # arm64's row in docker/arches
 def test_qemu_cpu_is_the_targets_where_its_qemu_alone_would_read_it(
     docker_platform: str, target: str, host: str, version: tuple[int, int] | None, want: str | None
 ) -> None:
-    assert emulation.qemu_cpu(platform(docker_platform, target), host, version) == want
+    assert emulation.qemu_cpu(platform(docker_platform, target), host, lambda: version) == want
 
 
 def test_a_cross_images_steps_are_the_engines_own_code() -> None:
     cross = platform(AMD64, ARM64)
-    assert emulation.qemu_cpu(cross, AMD64, (7, 2)) == FAST  # its tests
-    assert emulation.build_qemu_cpu(cross, AMD64, (7, 2)) is None  # its image's RUN steps
-    assert emulation.build_qemu_cpu(platform(ARM64, ARM64), AMD64, (7, 2)) == FAST
+    assert emulation.qemu_cpu(cross, AMD64, lambda: (7, 2)) == FAST  # its tests
+    assert emulation.build_qemu_cpu(cross, AMD64, lambda: (7, 2)) is None  # its image's RUN steps
+    assert emulation.build_qemu_cpu(platform(ARM64, ARM64), AMD64, lambda: (7, 2)) == FAST
 
 
 def test_qemu_cpu_here_asks_this_machines_qemu_only_where_it_emulates(
