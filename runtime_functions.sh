@@ -187,19 +187,39 @@ _build_autotools() {
     return "$status"
 }
 
-# A source tree from git has configure.ac but no configure: generate it in the source.
+# A source tree from git has configure.ac but no configure: generate it in the source, with the
+# project file's bootstrap command (CI_BOOTSTRAP, run by bash in the source dir) if it names one,
+# else the project's autogen.sh or bootstrap script, else autoreconf -fi. Some projects' scripts
+# exit 0 without writing configure (they print advice unless given a flag): then autoreconf -fi
+# runs after them, said in one line. No configure after that: one line and status 93
+# (ci/errors.py: ExitCode.NO_CONFIGURE), not a shell error later.
 _autotools_generate() {
-    local src=$CI_SOURCE_DIR
+    local src=$CI_SOURCE_DIR what=''
     [ ! -f "$src/configure" ] || return 0
-    if [ -f "$src/autogen.sh" ]; then
-        _log "no configure: running the project's autogen.sh"
+    if [ -n "${CI_BOOTSTRAP:-}" ]; then
+        what="the project file's bootstrap command ($CI_BOOTSTRAP)"
+        _log "no configure: running $what"
+        (cd "$src" && NOCONFIGURE=1 bash -c "$CI_BOOTSTRAP")
+    elif [ -f "$src/autogen.sh" ]; then
+        what="the project's autogen.sh"
+        _log "no configure: running $what"
         (cd "$src" && NOCONFIGURE=1 bash ./autogen.sh)
     elif [ -f "$src/bootstrap" ]; then
-        _log "no configure: running the project's bootstrap"
+        what="the project's bootstrap"
+        _log "no configure: running $what"
         (cd "$src" && bash ./bootstrap)
-    else
-        _log "no configure: autoreconf -fi"
+    fi
+    if [ -n "$what" ] && [ ! -f "$src/configure" ]; then
+        _log "$what exited 0 but wrote no configure: running autoreconf -fi instead (to run the project's own script with other arguments, name it as bootstrap = \"./autogen.sh ...\" in ciharness.toml)"
+    fi
+    if [ ! -f "$src/configure" ]; then
+        [ -n "$what" ] || _log "no configure: autoreconf -fi"
         (cd "$src" && autoreconf -fi)
+        what="${what:+$what and }autoreconf -fi"
+    fi
+    if [ ! -f "$src/configure" ]; then
+        echo "runtime_functions.sh: $what left no configure in $src: name the command that writes it as bootstrap = \"...\" in ciharness.toml, or check configure.ac" >&2
+        return 93
     fi
 }
 

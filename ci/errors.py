@@ -54,6 +54,7 @@ class ExitCode(enum.IntEnum):
     PROJECT_VALUE_INVALID = 90, "a value of the project file has the wrong type or is not allowed"
     PACKAGE_UNAVAILABLE = 91, "a package of the project file does not exist for a platform's architecture"
     PRE_BUILD_FAILED = 92, "a pre-build command of the project file failed"
+    NO_CONFIGURE = 93, "an autotools project's bootstrap and autoreconf -fi left no configure"
     RUN_TIMEOUT = 124, "the run exceeded --timeout"
     INTERNAL = 99, "internal error"
 

@@ -10,7 +10,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Sequence
 
-from ci.output import libraries
+from ci.output import libraries, programs
 
 VERSION = r"[0-9][0-9A-Za-z.+~-]*[0-9A-Za-z]"
 
@@ -37,34 +37,10 @@ class Cause:
     across_lines: bool = False
 
 
-# The Debian package (trixie) that provides a command real builds and tests call, for the
-# command-not-found hint. A command not listed gets a way to look it up instead.
-PACKAGE_OF: dict[str, str] = {
-    "aclocal": "automake", "autoconf": "autoconf", "autopoint": "autopoint", "autoreconf": "autoconf",
-    "automake": "automake", "bc": "bc", "bison": "bison", "bzip2": "bzip2", "clang": "clang",
-    "cmake": "cmake", "curl": "curl", "doxygen": "doxygen", "flex": "flex", "gawk": "gawk",
-    "gdb": "gdb", "git": "git", "gperf": "gperf", "gtkdocize": "gtk-doc-tools", "help2man": "help2man",
-    "hexdump": "bsdextrautils", "jq": "jq", "lex": "flex", "libtool": "libtool",
-    "libtoolize": "libtool", "m4": "m4", "makeinfo": "texinfo", "meson": "meson", "msgfmt": "gettext",
-    "nasm": "nasm", "ninja": "ninja-build", "openssl": "openssl", "patch": "patch", "perl": "perl",
-    "pkg-config": "pkgconf", "pkgconf": "pkgconf", "protoc": "protobuf-compiler",
-    "python": "python-is-python3", "python3": "python3", "rsync": "rsync", "ruby": "ruby",
-    "swig": "swig", "tclsh": "tcl", "unzip": "unzip", "valgrind": "valgrind", "wget": "wget",
-    "xgettext": "gettext", "xmllint": "libxml2-utils", "xsltproc": "xsltproc", "xxd": "xxd",
-    "xz": "xz-utils", "yacc": "bison", "yasm": "yasm", "zip": "zip",
-}  # fmt: skip
-
-
 def _package(found: Sequence[Groups]) -> Groups:
     """The missing command (named `cmd`, or `cmd2` in the pattern's make branch) and its package."""
     groups = found[0]
-    cmd = groups.get("cmd") or groups.get("cmd2") or "?"
-    package = PACKAGE_OF.get(cmd)
-    if package is None:
-        where = f"the Debian package that provides it (apt-file search bin/{cmd}, or packages.debian.org)"
-    else:
-        where = f"Debian's package {package} provides it"
-    return {"cmd": cmd, "where": where, "package": package or "PACKAGE"}
+    return programs.program_fields(groups.get("cmd") or groups.get("cmd2") or "?")
 
 
 NAME = r"[A-Za-z0-9_][\w.+-]*"  # a library as builds name it: ZLIB, libxml-2.0, gtk+-3.0, nlohmann_json
@@ -125,8 +101,8 @@ def _libraries(found: Sequence[Groups]) -> Groups:
         package = libraries.package_of(name)
         if package is not None:
             known.setdefault(package, name)
-        elif name.lower() in PACKAGE_OF:
-            tools.setdefault(PACKAGE_OF[name.lower()], name)
+        elif (tool := programs.package_of_program(name.lower())) is not None:
+            tools.setdefault(tool, name)
         else:
             unknown.append(name)
     parts = []
@@ -164,11 +140,21 @@ CAUSES: tuple[Cause, ...] = (
             r"(?:^|[\s:])(?P<cmd>[A-Za-z][A-Za-z0-9_.+-]*): (?:command )?not found\s*$"
             r"|^make(?:\[\d+\])?: (?P<cmd2>[A-Za-z][A-Za-z0-9_.+-]*): No such file or directory\s*$"
         ),
-        hint=(
-            "{cmd} is not in the build image: {where}; add it to the platform's Dockerfile "
-            "(RUN /opt/ci/install/debian_packages.sh {package}) and run again: the image is rebuilt"
-        ),
+        hint="{cmd} is not in the build image: {how}",
         derive=_package,
+    ),
+    Cause(
+        name="missing-program",
+        pattern=programs.MISSING_PROGRAM,
+        hint="the build looked for the program {cmd} and the image has none: {how}",
+        derive=programs.missing_program,
+        across_lines=True,
+    ),
+    Cause(
+        name="undefined-macro",
+        pattern=programs.UNDEFINED_MACRO,
+        hint="configure.ac uses the autoconf macro {macro}, which no .m4 file in the image defines: {how}",
+        derive=programs.undefined_macro,
     ),
     Cause(
         name="missing-library", pattern=MISSING_LIBRARY, hint="{text}", derive=_libraries, across_lines=True

@@ -217,17 +217,15 @@ def read_junit(build_dir: Path, fresh: float) -> tuple[TestTally | None, tuple[F
 
 
 def write_junit(build_dir: Path, platform: str, system: str, fresh: float) -> None:
-    """JUnit XML for a build system whose test runner does not write ours (ctest does), from what
-    this run's tests left: `junit/<tool>-<platform>.xml`."""
-    if system not in READERS:
-        return
-    tool, read = READERS[system]
-    cases = read(build_dir, fresh)
-    if cases is not None:
-        (build_dir / "junit").mkdir(exist_ok=True)
-        (build_dir / "junit" / f"{tool}-{platform}.xml").write_text(
-            testresults.to_junit(tool, platform, cases), encoding="utf-8"
-        )
+    """JUnit XML for a build system whose test runners do not write ours (ctest does), from what
+    this run's tests left: `junit/<tool>-<platform>.xml` for each of its runners that ran."""
+    for tool, read in READERS.get(system, ()):
+        cases = read(build_dir, fresh)
+        if cases is not None:
+            (build_dir / "junit").mkdir(exist_ok=True)
+            (build_dir / "junit" / f"{tool}-{platform}.xml").write_text(
+                testresults.to_junit(tool, platform, cases), encoding="utf-8"
+            )
 
 
 def _meson_cases(build_dir: Path, fresh: float) -> list[testresults.Case] | None:
@@ -252,11 +250,27 @@ def _make_cases(build_dir: Path, fresh: float) -> list[testresults.Case] | None:
     return testresults.from_make(_text(record), _text(build_dir / (MAKE_CHECK_RECORD + ".log")))
 
 
-# Build system -> (the tool its JUnit file is named after, the reader of what its tests left).
-READERS: dict[str, tuple[str, Callable[[Path, float], list[testresults.Case] | None]]] = {
-    "meson": ("meson", _meson_cases),
-    "autotools": ("automake", _automake_cases),
-    "make": ("make", _make_cases),
+def _dejagnu_cases(build_dir: Path, fresh: float) -> list[testresults.Case] | None:
+    """Every DejaGnu tool's results this run wrote (automake's dejagnu option: `make check` runs
+    runtest, which leaves <tool>.sum and <tool>.log where it ran)."""
+    sums = [p for p in sorted(build_dir.rglob("*.sum")) if _fresh(p, fresh)]
+    found = [(p, text) for p in sums if testresults.is_dejagnu_sum(text := _text(p))]
+    if not found:
+        return None
+    return [
+        case
+        for path, text in found
+        for case in testresults.from_dejagnu(path.stem, text, _text(path.with_suffix(".log")))
+    ]
+
+
+Reader = Callable[[Path, float], list[testresults.Case] | None]
+# Build system -> its test runners that do not write our JUnit: (the tool its JUnit file is named
+# after, the reader of what its tests left).
+READERS: dict[str, tuple[tuple[str, Reader], ...]] = {
+    "meson": (("meson", _meson_cases),),
+    "autotools": (("automake", _automake_cases), ("dejagnu", _dejagnu_cases)),
+    "make": (("make", _make_cases),),
 }
 
 

@@ -1,5 +1,6 @@
 """Decide what each build system's tests did, as JUnit XML labelled per platform: Meson's
-testlog.json, automake's .trs files, a Make check target's record (pure: text in, XML out).
+testlog.json, automake's .trs files, DejaGnu's .sum and .log files, a Make check target's record
+(pure: text in, XML out).
 
 Every suite is named `<tool>.<platform>` and every test class prefixed `<platform>.`, as ctest's
 XML is, so one Jenkins junit step over several platforms keeps them apart.
@@ -38,6 +39,25 @@ AUTOMAKE_STATUS: dict[str, Status] = {
     "XPASS": "failed",
     "ERROR": "failed",
 }
+# DejaGnu's result words (the `WORD: name` lines of a .sum file): an expected failure (XFAIL, and
+# KFAIL, a known bug's) passes; an unexpected pass fails, as does a test that could not decide
+# (UNRESOLVED) and a Tcl error in the .exp file; UNTESTED and UNSUPPORTED are skips.
+DEJAGNU_STATUS: dict[str, Status] = {
+    "PASS": "passed",
+    "XFAIL": "passed",
+    "KFAIL": "passed",
+    "FAIL": "failed",
+    "XPASS": "failed",
+    "KPASS": "failed",
+    "UNRESOLVED": "failed",
+    "ERROR": "failed",
+    "UNTESTED": "skipped",
+    "UNSUPPORTED": "skipped",
+}
+DEJAGNU_RESULT = re.compile(rf"^({'|'.join(DEJAGNU_STATUS)}): (.*)$")
+DEJAGNU_RUNNING = re.compile(r"^Running (\S+\.exp) \.\.\.$")
+# What a .log says between tests that is no test's output: the end of an .exp file's run.
+DEJAGNU_BETWEEN = re.compile(r"^(Running \S+\.exp \.\.\.|testcase \S+ completed in .*)$")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -47,6 +67,7 @@ class Case:
     seconds: float = 0.0
     message: str = ""
     output: str = ""
+    group: str = ""  # the test's class under the platform, when not its name (DejaGnu: its .exp)
 
 
 def to_junit(tool: str, platform: str, cases: Sequence[Case]) -> str:
@@ -63,7 +84,11 @@ def to_junit(tool: str, platform: str, cases: Sequence[Case]) -> str:
     for case in cases:
         name, message = _safe(case.name), _safe(case.message)
         element = ET.SubElement(
-            suite, "testcase", name=name, classname=f"{platform}.{name}", time=f"{case.seconds:.3f}"
+            suite,
+            "testcase",
+            name=name,
+            classname=f"{platform}.{_safe(case.group or case.name)}",
+            time=f"{case.seconds:.3f}",
         )
         if case.status == "failed":
             ET.SubElement(element, "failure", message=message or "failed").text = message
@@ -146,3 +171,51 @@ def from_make(record: str, log: str) -> list[Case]:
             output=log,
         )
     ]
+
+
+def is_dejagnu_sum(text: str) -> bool:
+    """Whether a .sum file is DejaGnu's: it opens with `Test run by USER on DATE`."""
+    return text.lstrip().startswith("Test run by ")
+
+
+def from_dejagnu(tool: str, summary: str, log: str) -> list[Case]:
+    """A DejaGnu tool's results: each `WORD: name` line of its .sum file, classed under the .exp
+    file that ran it (`<tool>.<exp's stem>`), a failure carrying what its .log says before it."""
+    outputs = _dejagnu_outputs(log)
+    cases: list[Case] = []
+    group = tool
+    for line in summary.splitlines():
+        running = DEJAGNU_RUNNING.match(line.strip())
+        if running:
+            group = f"{tool}.{running.group(1).rsplit('/', 1)[-1].removesuffix('.exp')}"
+            continue
+        found = DEJAGNU_RESULT.match(line.rstrip())
+        if not found:
+            continue
+        word, name = found.groups()
+        status = DEJAGNU_STATUS[word]
+        cases.append(
+            Case(
+                name=name.strip() or word,
+                status=status,
+                message="" if word == "PASS" else f"{word}: {name.strip()}",
+                output=outputs.get(line.rstrip(), "") if status != "passed" else "",
+                group=group,
+            )
+        )
+    return cases
+
+
+def _dejagnu_outputs(log: str) -> dict[str, str]:
+    """Each result line of a DejaGnu .log -> the lines logged since the result before it."""
+    found: dict[str, str] = {}
+    since: list[str] = []
+    for line in log.splitlines():
+        if DEJAGNU_RESULT.match(line.rstrip()):
+            found.setdefault(line.rstrip(), "\n".join([*since, line]))
+            since = []
+        elif DEJAGNU_BETWEEN.match(line.strip()):
+            since = []
+        else:
+            since.append(line)
+    return found

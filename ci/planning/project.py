@@ -35,6 +35,7 @@ class PlatformProject:
     test_jobs: int | None
     configure_args: tuple[str, ...] = ()
     test_args: tuple[str, ...] = ()
+    bootstrap: str = ""  # autotools: the command that writes configure ('': the step's own choice)
     environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
     needs: ImageNeeds = ImageNeeds()
 
@@ -78,6 +79,7 @@ def for_platform(opts: Options, platform: str, source: Path, *, default_step: bo
         test_jobs=int(str(test_jobs)) if test_jobs is not None else None,
         configure_args=words("configure-args"),
         test_args=words("test-args"),
+        bootstrap=str(setting_for(opts, platform, "bootstrap") or ""),
         environment=dict(environment) if isinstance(environment, dict) else {},
         needs=ImageNeeds(  # packages as a set: the same set, in any order, is the same image
             packages=tuple(sorted(set(words("packages")))),

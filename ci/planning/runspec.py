@@ -322,7 +322,8 @@ def plan_run(inputs: RunInputs) -> RunSpec:
 
 def project_env(project: PlatformProject) -> dict[str, str]:
     """The project's variables, then what runtime_functions.sh reads of it: the build system,
-    and its arguments one a line (CI_CONFIGURE_ARGS, CI_TEST_ARGS)."""
+    its arguments one a line (CI_CONFIGURE_ARGS, CI_TEST_ARGS), and the autotools bootstrap
+    command (CI_BOOTSTRAP)."""
     env = dict(project.environment)
     if project.build is not None:
         env["CI_BUILD_SYSTEM"] = project.build.system
@@ -330,6 +331,8 @@ def project_env(project: PlatformProject) -> dict[str, str]:
         env["CI_CONFIGURE_ARGS"] = "\n".join(project.configure_args)
     if project.test_args:
         env["CI_TEST_ARGS"] = "\n".join(project.test_args)
+    if project.bootstrap:
+        env["CI_BOOTSTRAP"] = project.bootstrap
     return env
 
 

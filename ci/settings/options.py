@@ -62,6 +62,7 @@ class Options:
     packages: list[str]
     build_packages: list[str]
     pre_build: list[str]
+    bootstrap: str  # autotools: the command that writes configure ('' : the step's own choice)
     configure_args: list[str]
     test_args: list[str]
     environment: dict[str, str]

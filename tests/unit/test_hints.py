@@ -140,7 +140,8 @@ def test_a_missing_command_names_the_debian_package_and_how_to_add_it(
     (hint,) = hints.hints_for(127, ["building", line, "make: *** [Makefile:3: all] Error 127"])
     assert hint.startswith(f"{cmd} is not in the build image")
     assert f"package {package} provides it" in hint
-    assert f"debian_packages.sh {package}" in hint and "Dockerfile" in hint
+    assert f'build-packages = ["{package}"]' in hint and "ciharness.toml" in hint
+    assert "Dockerfile" not in hint
 
 
 def test_an_unknown_missing_command_says_how_to_find_its_package() -> None:
@@ -153,3 +154,97 @@ def test_ordinary_lines_with_not_found_are_no_missing_command() -> None:
     # pkg-config's words: a missing library (tests/unit/test_library_hints.py), not a command.
     (hint,) = hints.hints_for(1, ["Package zlib was not found in the pkg-config search path"])
     assert "is not in the build image" not in hint and "zlib1g-dev" in hint
+
+
+# Real output of a missing program, each build system's way, captured in the amd64 build image
+# (Meson 1.7, autoconf 2.72, CMake 3.31).
+MESON_PROJECT_ERROR = [
+    "Host machine cpu: x86_64",
+    "Program help2man found: NO",
+    "",
+    "meson.build:4:2: ERROR: Problem encountered: help2man is required to build the manual pages",
+    "",
+    "A full log can be found at /work/build/meson-logs/meson-log.txt",
+]
+MESON_REQUIRED = [
+    "Program help2man found: NO",
+    "",
+    "meson.build:2:0: ERROR: Program 'help2man' not found or not executable",
+]
+CONFIGURE_ERROR = [
+    "checking for help2man... no",
+    "configure: error: help2man is required to build the manual pages",
+]
+CMAKE_FIND_PROGRAM = [
+    "CMake Error at CMakeLists.txt:3 (find_program):",
+    "  Could not find HELP2MAN using the following names: help2man",
+    "",
+    "",
+    "-- Configuring incomplete, errors occurred!",
+]
+
+
+@pytest.mark.parametrize(
+    "lines", [MESON_PROJECT_ERROR, MESON_REQUIRED, CONFIGURE_ERROR, CMAKE_FIND_PROGRAM],
+    ids=["meson-error", "meson-required", "configure", "cmake"],
+)  # fmt: skip
+def test_a_missing_program_names_it_its_package_and_build_packages(lines: list[str]) -> None:
+    hint = only(1, [f"[amd64] {line}" for line in lines])
+    assert hint.startswith("the build looked for the program help2man and the image has none")
+    assert "Debian's package help2man provides it" in hint
+    assert 'build-packages = ["help2man"]' in hint and "ciharness.toml" in hint
+
+
+def test_an_optional_program_the_build_went_on_without_is_no_cause() -> None:
+    lines = ["Program help2man found: NO", "", "src/a.c:3:1: error: expected ';'", "ninja: build stopped"]
+    assert hints_for(1, lines) == []
+    lines = [
+        "checking for help2man... no",
+        "checking for zlib.h... no",
+        "configure: error: zlib.h is required",
+    ]
+    assert all("help2man" not in hint for hint in hints_for(1, lines))
+
+
+def test_an_unknown_missing_program_says_how_to_find_its_package() -> None:
+    hint = only(1, ["checking for frobgen... no", "configure: error: cannot find frobgen"])
+    assert "frobgen" in hint and "apt-file search bin/frobgen" in hint and "build-packages" in hint
+
+
+AUTORECONF_LT = [
+    "libtoolize: Consider adding '-I m4' to ACLOCAL_AMFLAGS in Makefile.am.",
+    "configure.ac:5: error: possibly undefined macro: LT_SYS_SYMBOL_USCORE",
+    "      If this token and others are legitimate, please use m4_pattern_allow.",
+    "      See the Autoconf documentation.",
+    "autoreconf: error: /usr/bin/autoconf failed with exit status: 1",
+]
+
+
+@pytest.mark.parametrize(
+    ("macro", "package"),
+    [
+        ("LT_SYS_SYMBOL_USCORE", "libltdl-dev"), ("LTDL_INIT", "libltdl-dev"), ("LT_INIT", "libtool"),
+        ("PKG_CHECK_MODULES", "pkgconf"), ("AX_CODE_COVERAGE", "autoconf-archive"),
+        ("AM_GNU_GETTEXT", "gettext"), ("AM_GNU_GETTEXT_VERSION", "gettext"),
+        ("GTK_DOC_CHECK", "gtk-doc-tools"),
+    ],
+)  # fmt: skip
+def test_an_undefined_autoconf_macro_names_the_package_of_its_m4(macro: str, package: str) -> None:
+    lines = [line.replace("LT_SYS_SYMBOL_USCORE", macro) for line in AUTORECONF_LT]
+    hint = only(1, lines)
+    assert hint.startswith(f"configure.ac uses the autoconf macro {macro}, which no .m4 file")
+    assert f"Debian's package {package} ships the .m4 file" in hint
+    assert f'build-packages = ["{package}"]' in hint
+
+
+def test_a_macro_left_unexpanded_in_configure_is_found_too() -> None:
+    lines = [
+        "./configure: line 4567: syntax error near unexpected token `GLIB,'",
+        "./configure: line 4567: `PKG_CHECK_MODULES(GLIB, glib-2.0)'",
+    ]
+    assert "Debian's package pkgconf ships" in only(2, lines)
+
+
+def test_an_unknown_macro_says_how_to_find_it() -> None:
+    hint = only(1, ["configure.ac:9: error: possibly undefined macro: FROB_INIT"])
+    assert "FROB_INIT" in hint and "usr/share/aclocal/" in hint and "m4/" in hint

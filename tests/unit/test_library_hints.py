@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from ci.output import libraries
-from ci.output.hints import PACKAGE_OF, hints_for
+from ci.output.hints import hints_for
+from ci.output.programs import programs
 
 CMAKE_FIND_MODULE = """\
 -- Detecting C compile features - done
@@ -192,5 +193,5 @@ def test_the_tables_agree() -> None:
     }.items():  # fmt: skip
         assert libraries.package_of(name) == package, name
     # A name that is both a library and a command (curl, openssl, bzip2) is the library.
-    assert {"curl", "openssl", "bzip2"} <= set(PACKAGE_OF) & set(libraries.PACKAGE_OF_LIBRARY)
+    assert {"curl", "openssl", "bzip2"} <= set(programs()) & set(libraries.PACKAGE_OF_LIBRARY)
     assert "libcurl4-openssl-dev" in only("No package 'curl' found")

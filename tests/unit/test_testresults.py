@@ -163,3 +163,92 @@ def test_results_of_an_earlier_run_are_not_counted(tmp_path: Path) -> None:
     past = time.time() - 3600
     os.utime(old, (past, past))
     assert collect(tmp_path, "cmake").status == ExitCode.NO_TESTS
+
+
+# A DejaGnu run as automake's dejagnu option leaves it (runtest 1.6.3 in the amd64 build image),
+# with a second .exp file whose results are of every other kind.
+DEJAGNU_SUM = """\
+Test run by root on Sun Dec  6 06:48:01 2026
+Native configuration is x86_64-pc-linux-gnu
+
+\t\t=== greet tests ===
+
+Schedule of variations:
+    unix
+
+Running target unix
+Running /work/src/testsuite/greet.all/hello.exp ...
+PASS: greet says hello
+FAIL: greet says goodbye
+Running /work/src/testsuite/greet.all/odd.exp ...
+XFAIL: known to fail
+XPASS: fixed by accident
+UNRESOLVED: could not tell
+UNTESTED: not written yet
+UNSUPPORTED: needs a tty
+
+\t\t=== greet Summary ===
+
+# of expected passes\t\t1
+# of unexpected failures\t1
+"""
+DEJAGNU_LOG = """\
+Test run by root on Sun Dec  6 06:48:01 2026
+Running /work/src/testsuite/greet.all/hello.exp ...
+spawn /work/build/greet
+hello
+PASS: greet says hello
+spawn /work/build/greet bye
+hello
+FAIL: greet says goodbye
+testcase /work/src/testsuite/greet.all/hello.exp completed in 0 seconds
+Running /work/src/testsuite/greet.all/odd.exp ...
+spawn /work/build/greet odd
+XPASS: fixed by accident
+"""
+
+
+def test_dejagnu_results_become_cases_classed_by_their_exp_file() -> None:
+    assert testresults.is_dejagnu_sum(DEJAGNU_SUM) and not testresults.is_dejagnu_sum("abc  file.c\n")
+    cases = testresults.from_dejagnu("greet", DEJAGNU_SUM, DEJAGNU_LOG)
+    got = [(c.group, c.name, c.status) for c in cases]
+    assert got == [
+        ("greet.hello", "greet says hello", "passed"),
+        ("greet.hello", "greet says goodbye", "failed"),
+        ("greet.odd", "known to fail", "passed"),
+        ("greet.odd", "fixed by accident", "failed"),
+        ("greet.odd", "could not tell", "failed"),
+        ("greet.odd", "not written yet", "skipped"),
+        ("greet.odd", "needs a tty", "skipped"),
+    ]
+    failed = cases[1]
+    assert failed.message == "FAIL: greet says goodbye"
+    # Its output is what the .log says since the test before it, not the other tests' lines.
+    assert failed.output == "spawn /work/build/greet bye\nhello\nFAIL: greet says goodbye"
+    assert cases[3].output == "spawn /work/build/greet odd\nXPASS: fixed by accident"
+    xml = testresults.to_junit("dejagnu", "armv7", cases)
+    root = ET.fromstring(xml)
+    assert (root.get("name"), root.get("tests"), root.get("failures"), root.get("skipped")) == (
+        "dejagnu.armv7",
+        "7",
+        "3",
+        "2",
+    )
+    first = root.find("testcase")
+    assert first is not None and first.get("classname") == "armv7.greet.hello"
+
+
+def test_collect_reads_dejagnu_sum_files_beside_automakes_trs(tmp_path: Path) -> None:
+    (tmp_path / "testsuite").mkdir()
+    (tmp_path / "testsuite" / "greet.sum").write_text(DEJAGNU_SUM)
+    (tmp_path / "testsuite" / "greet.log").write_text(DEJAGNU_LOG)
+    (tmp_path / "data.sum").write_text("d41d8cd98f00b204e9800998ecf8427e  empty\n")  # not DejaGnu's
+    (tmp_path / "t.trs").write_text(":test-result: PASS\n")
+    outcome = collect(tmp_path, "autotools")
+    assert sorted(p.name for p in (tmp_path / "junit").iterdir()) == [
+        "automake-armv7.xml",
+        "dejagnu-armv7.xml",
+    ]
+    assert outcome.tests is not None
+    assert (outcome.tests.passed, outcome.tests.failed, outcome.tests.skipped) == (3, 3, 2)
+    assert "greet says goodbye" in outcome.failed_tests
