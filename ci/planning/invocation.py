@@ -181,7 +181,8 @@ def source_dir(opts: Options) -> Path:
     if not source.is_dir():
         raise SourceMissingError(
             f"source dir {source} does not exist or is not a directory",
-            hint="pass an existing CMake source tree with --source DIR",
+            hint="pass the root of an existing C or C++ source tree (CMake, Meson, autotools or "
+            "Make) with --source DIR",
         )
     return source
 

@@ -340,6 +340,8 @@ def test_missing_source(
     message, hint = error_line(capsys)
     assert f"source dir {missing} does not exist" in message
     assert "--source" in hint
+    # Every build system the harness takes, not CMake alone.
+    assert all(name in hint for name in ("CMake", "Meson", "autotools", "Make")), hint
 
 
 def test_source_that_is_a_file(
