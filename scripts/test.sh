@@ -152,7 +152,7 @@ run_tier() {
             "$py" -m ruff check ci tests tools build.py &&
                 "$py" -m ruff format --check ci tests tools build.py &&
                 "$py" -m mypy &&
-                shellcheck runtime_functions.sh scripts/*.sh docker/install/* .ci/run &&
+                shellcheck runtime_functions.sh ci/buildsystems/*.sh scripts/*.sh docker/install/* .ci/run &&
                 lint_jenkinsfile &&
                 lint_workflow
             ;;

@@ -376,10 +376,9 @@ def overhead(repeat: int, work: Path) -> list[Figure]:
     steps = startup_profile(max(repeat, 5), build_dir)
 
     sys.path.insert(0, str(REPO))
-    from ci.engine import endpoints  # noqa: PLC0415
     from ci.engine.client import Engine  # noqa: PLC0415
     from ci.images import provide  # noqa: PLC0415
-    from ci.planning import runspec  # noqa: PLC0415
+    from ci.planning import endpoints, imagerequest, runspec  # noqa: PLC0415
     from ci.planning.platforms import discover, host_docker_platform  # noqa: PLC0415
     from ci.settings import table  # noqa: PLC0415
 
@@ -390,10 +389,15 @@ def overhead(repeat: int, work: Path) -> list[Figure]:
     def resolve() -> float:
         started = time.monotonic()
         ref = runspec.image_ref(amd64, REPO / "docker")
+        request = imagerequest.ImageRequest(lock_timeout=10, debian_mirror=mirror)
         provide.ensure_image(
-            engine, amd64, ref, REPO / "docker", provide.ImageRequest(lock_timeout=10, debian_mirror=mirror),
+            engine,
+            amd64,
+            ref,
+            REPO / "docker",
+            request,
             host_platform=host_docker_platform(platform.machine()),
-        )  # fmt: skip
+        )
         return time.monotonic() - started
 
     resolution = median_of(max(repeat, 5), resolve)
@@ -419,10 +423,9 @@ def project_image_rerun(repeat: int, work: Path) -> list[Figure]:
     build_py("-p", "amd64", "--source", str(src), "--build-dir", str(work / "p11-warm"), "-b")  # made once
 
     sys.path.insert(0, str(REPO))
-    from ci.engine import endpoints  # noqa: PLC0415
     from ci.engine.client import Engine  # noqa: PLC0415
-    from ci.images import project  # noqa: PLC0415
-    from ci.planning import invocation  # noqa: PLC0415
+    from ci.images import projectbuild  # noqa: PLC0415
+    from ci.planning import endpoints, invocation  # noqa: PLC0415
     from ci.settings.host import Host  # noqa: PLC0415
     from ci.settings.options import read_options  # noqa: PLC0415
 
@@ -435,9 +438,10 @@ def project_image_rerun(repeat: int, work: Path) -> list[Figure]:
         run, request = plan.platforms[0], plan.images
         if request is None:
             raise SystemExit("bench: P11 planned no image request")
-        project.ensure_run_image(engine, run.platform, run.image, run.project_image, context=plan.docker_dir,
-                                 request=request, host_platform=plan.host_platform,
-                                 output=lambda _chunk, _err: None)  # fmt: skip
+        projectbuild.ensure_run_image(
+            engine, run.platform, run.image, run.project_image, context=plan.docker_dir,
+            request=request, host_platform=plan.host_platform, output=lambda _chunk, _err: None,
+        )  # fmt: skip
         return time.monotonic() - started
 
     # Side by side: the same resolution for the sample (no project file) and for the project.

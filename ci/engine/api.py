@@ -19,7 +19,7 @@ import urllib.parse
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ci.engine.endpoints import Tls
+from ci.planning.endpoints import Tls
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 STDOUT, STDERR = 1, 2  # the stream ids of an attached container's multiplexed output

@@ -1,6 +1,7 @@
 """Do: the only module that talks to a Docker engine. Runs, streams, removes; builds, pulls.
 
-It knows nothing about platforms or projects: it executes a RunSpec and builds a context.
+It knows nothing about platforms or projects: it creates the containers it is told to (the API's
+create body) and builds a context.
 Calls go over ci.engine.api (the standard library); builds, pulls and pushes go through the
 Docker SDK (ci.engine.sdk), imported the first time one is needed.
 """
@@ -12,16 +13,14 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ci.engine.api import STDERR, ApiError, EngineApi, TransportError, short
-from ci.engine.endpoints import Endpoint, unreachable_hint
 from ci.engine.sshbridge import SshBridge
 from ci.errors import ContainerError, EngineUnreachableError, SourceOverlayError
-from ci.planning.createbody import container_config
-from ci.planning.runspec import RunSpec
+from ci.planning.endpoints import Endpoint, unreachable_hint
 
 if TYPE_CHECKING:
     import docker
@@ -48,7 +47,7 @@ LOCAL_SOCKET = "unix:///var/run/docker.sock"
 
 def _reach(ep: Endpoint) -> Endpoint:
     """The URL and TLS to dial: url '' is the local socket (DOCKER_HOST, with its TLS, was
-    already read from the environment build.py was given: ci.engine.endpoints.default_endpoint)."""
+    already read from the environment build.py was given: ci.planning.endpoints.default_endpoint)."""
     return ep if ep.url else Endpoint(LOCAL_SOCKET)
 
 
@@ -174,24 +173,30 @@ class Engine:
         from ci.engine import sdk  # noqa: PLC0415
 
         sdk.build(
-            lambda: self.client, context=context, dockerfile=dockerfile, tag=tag, platform=platform,
-            labels=labels, no_cache=no_cache, output=output,
-        )  # fmt: skip
+            lambda: self.client,
+            context=context,
+            dockerfile=dockerfile,
+            tag=tag,
+            platform=platform,
+            labels=labels,
+            no_cache=no_cache,
+            output=output,
+        )
 
     # -- containers -----------------------------------------------------------------------
 
-    def create(self, spec: RunSpec) -> str:
+    def create(self, body: Mapping[str, Any], *, name: str, platform: str, tty: bool) -> str:
+        """A container from the API's create body (ci.planning.createbody makes it from a run's
+        spec): its id. tty: whether it has a terminal, which decides how its output streams."""
         try:
             container = self.http.post_json(
-                "/containers/create",
-                container_config(spec),
-                params={"name": spec.name or None, "platform": spec.docker_platform or None},
+                "/containers/create", dict(body), params={"name": name or None, "platform": platform or None}
             )
         except ApiError as exc:
             raise ContainerError(f"cannot create the container: {short(exc.message)}") from exc
         except TransportError as exc:
             raise ContainerError(f"lost the engine creating the container: {short(str(exc))}") from exc
-        self._tty[str(container["Id"])] = spec.tty
+        self._tty[str(container["Id"])] = tty
         return str(container["Id"])
 
     def start_and_stream(self, container_id: str, output: Output = write_through) -> int:
@@ -285,11 +290,21 @@ class Engine:
             raise ContainerError(f"a housekeeping container failed: {short(str(exc))}") from exc
 
     def _runshort(
-        self, image: str, command: list[str], *, binds: list[str], platform: str = "",
+        self,
+        image: str,
+        command: list[str],
+        *,
+        binds: list[str],
+        platform: str = "",
         labels: dict[str, str] | None = None,
-    ) -> int:  # fmt: skip
-        config = {"Image": image, "Cmd": command, "User": "0:0", "Labels": labels or {},
-                  "HostConfig": {"Binds": binds, "NetworkMode": "default"}}  # fmt: skip
+    ) -> int:
+        config = {
+            "Image": image,
+            "Cmd": command,
+            "User": "0:0",
+            "Labels": labels or {},
+            "HostConfig": {"Binds": binds, "NetworkMode": "default"},
+        }
         container = self.http.post_json("/containers/create", config, params={"platform": platform or None})
         container_id = str(container["Id"])
         try:

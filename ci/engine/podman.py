@@ -1,6 +1,6 @@
 """Do: podman as the engine, through its Docker-compatible API service.
 
-The same ci.engine.client code drives it; what differs is decided in ci.engine.quirks (ulimits,
+The same ci.engine.client code drives it; what differs is decided in ci.planning.quirks (ulimits,
 user namespace,
 the printed program) from what this module reports: where the service's socket is, whether it
 runs rootless, and the limits of the process that starts containers.
@@ -15,20 +15,11 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 from ci.errors import EngineUnreachableError
 
 log = logging.getLogger(__name__)
-
-
-def socket_path(euid: int, env: Mapping[str, str]) -> Path:
-    """Where podman's own tools put the API socket: rootful under /run, rootless per user."""
-    if euid == 0:
-        return Path("/run/podman/podman.sock")
-    runtime = env.get("XDG_RUNTIME_DIR") or f"/run/user/{euid}"
-    return Path(runtime) / "podman" / "podman.sock"
 
 
 def _answers(path: Path) -> bool:
@@ -96,21 +87,6 @@ def service_limits(path: Path) -> dict[str, int]:
                 pass
             break
     return {k: v if v >= 0 else 1 << 20 for k, v in limits.items()}
-
-
-def choose(
-    engine: str,
-    env: Mapping[str, str],
-    docker_socket: Path = Path("/var/run/docker.sock"),
-    podman_installed: bool | None = None,
-) -> str:
-    """--engine auto|docker|podman -> docker or podman (auto: Docker when it is there)."""
-    if engine != "auto":
-        return engine
-    if env.get("DOCKER_HOST") or docker_socket.exists():
-        return "docker"
-    installed = shutil.which("podman") is not None if podman_installed is None else podman_installed
-    return "podman" if installed else "docker"
 
 
 def rootless() -> bool:

@@ -21,8 +21,8 @@ import urllib3.exceptions
 
 import docker
 from ci.engine.api import ApiError, TransportError, short
-from ci.engine.endpoints import Endpoint
 from ci.errors import ImageBuildError
+from ci.planning.endpoints import Endpoint
 
 Output = Callable[[bytes, bool], None]  # (chunk, is_stderr)
 

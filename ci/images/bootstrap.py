@@ -120,8 +120,19 @@ def make_rootfs(recipe: BootstrapRecipe, what: str, destination: Path, output: O
                 run_bootstrap(mmdebstrap_argv(recipe, partial), what, recipe, output)
         else:
             rootfs = workdir / "rootfs"
-            run_bootstrap(["debootstrap", "--variant=minbase", f"--arch={recipe.debian_arch}", recipe.suite,
-                           str(rootfs), recipe.mirror], what, recipe, output)  # fmt: skip
+            run_bootstrap(
+                [
+                    "debootstrap",
+                    "--variant=minbase",
+                    f"--arch={recipe.debian_arch}",
+                    recipe.suite,
+                    str(rootfs),
+                    recipe.mirror,
+                ],
+                what,
+                recipe,
+                output,
+            )
             pack(rootfs, partial)
         partial.replace(destination)
     finally:

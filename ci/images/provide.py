@@ -17,14 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ci.engine import endpoints
+from ci.base.locks import locked
 from ci.engine.client import Engine, Output, write_through
 from ci.errors import BaseImageUnavailableError, ImageBuildError, ImageMissingError
-from ci.images import bootstrap
+from ci.images import bootstrap, hostqemu
 from ci.images.baseimage import base_images, bootstrap_recipe, rewrite_from, same_architecture
-from ci.planning import dockerfile, emulation, runspec
+from ci.planning import dockerfile, emulation, endpoints, runspec
+from ci.planning.imagerequest import ImageRequest
 from ci.planning.platforms import Platform
-from ci.running.locks import locked
 
 log = logging.getLogger(__name__)
 
@@ -73,20 +73,6 @@ def with_retries(
             )
             sleep(delay)
             delay *= 2
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ImageRequest:
-    """How a run wants its image: what may be used, built, pulled and pushed."""
-
-    lock_timeout: float  # the lock-timeout setting: waiting for another run's build of the image
-    debian_mirror: str  # the debian-mirror setting: where a base image is bootstrapped from
-    no_cache: bool = False
-    run_only: bool = False
-    registry: str | None = None
-    push_cache: bool = False
-    attempts: int = 3
-    retry_delay: float = 2.0
 
 
 def ensure_bases(
@@ -155,8 +141,15 @@ def ensure_image(
         )
 
     lock_name = f"image-{platform.name}-{ref.tag}"
-    ensure(engine, ref, request, lock_name=lock_name, docker_platform=platform.docker_platform,
-           what=platform.name, build=build)  # fmt: skip
+    ensure(
+        engine,
+        ref,
+        request,
+        lock_name=lock_name,
+        docker_platform=platform.docker_platform,
+        what=platform.name,
+        build=build,
+    )
 
 
 def ensure(
@@ -247,7 +240,7 @@ def steps_qemu_cpu(engine: Engine, platform: Platform, host_platform: str) -> st
     """The QEMU_CPU the RUN steps of an image of platform's (or of a project's on top of it) run
     under on engine (ci.planning.emulation.build_qemu_cpu: arm64's), or None."""
     local = endpoints.on_this_machine(engine.endpoint.url)
-    return emulation.qemu_cpu_here(platform, host_platform, local=local, build=True)
+    return hostqemu.qemu_cpu_here(platform, host_platform, local=local, build=True)
 
 
 def with_qemu_cpu(text: str, cpu: str | None) -> str:

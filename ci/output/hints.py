@@ -10,6 +10,8 @@ import dataclasses
 import re
 from collections.abc import Callable, Sequence
 
+from ci import buildsystems
+from ci.buildsystems import autotools
 from ci.output import libraries, programs
 
 VERSION = r"[0-9][0-9A-Za-z.+~-]*[0-9A-Za-z]"
@@ -23,18 +25,29 @@ def _latest(found: Sequence[Groups]) -> Groups:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Cause:
-    """A known failure cause: a line matching pattern, or an exit status in statuses, gives hint
+    """A known failure cause: a line matching one of patterns, or an exit status in statuses, gives hint
     (a str.format template over the latest match's named groups, or what derive makes of them)."""
 
     name: str
-    pattern: re.Pattern[str]
+    patterns: tuple[re.Pattern[str], ...]
     hint: str
     statuses: frozenset[int] = frozenset()
     # The template's fields, from every match's groups (the latest first).
     derive: Callable[[Sequence[Groups]], Groups] = _latest
-    # The pattern reads the lines as one text (re.MULTILINE: a report that spans lines), not
+    # The patterns read the lines as one text (re.MULTILINE: a report that spans lines), not
     # line by line.
     across_lines: bool = False
+
+
+def _program(found: Sequence[Groups]) -> Groups:
+    """A program a build system looked for and did not find (the latest report)."""
+    return programs.program_fields(next(iter(found[0].values())))
+
+
+def _macro(found: Sequence[Groups]) -> Groups:
+    """An autoconf macro no .m4 file defined (the latest report)."""
+    macro = next(iter(found[0].values()))
+    return programs.macro_fields(macro, autotools.package_of_macro(macro))
 
 
 def _package(found: Sequence[Groups]) -> Groups:
@@ -49,28 +62,20 @@ KNOWN_HEADER = "|".join(
     re.escape(h) + (r"[\w./+-]+" if h.endswith("/") else "") for h in libraries.LIBRARY_OF_HEADER
 )
 
-# How each build system reports a library it did not find, when the build needs it (its report
-# of an optional one, which the build goes on without, is left out). Each group names the library.
-MISSING_LIBRARY = re.compile(
-    # CMake find modules, REQUIRED: "CMake Error at .../FindPackageHandleStandardArgs.cmake:233
-    # (message):" then "  Could NOT find ZLIB (missing: ...)"; an optional one is a "-- " line.
-    rf"^CMake Error at [^\n]*\(message\):\n[ \t]*Could NOT find (?P<cmake>{NAME})"
-    # CMake config packages: "CMake Error at CMakeLists.txt:3 (find_package):" then, a few
-    # wrapped lines on, 'package configuration file provided by "fmt"'.
-    r"|^CMake Error at [^\n]*\(find_package\):\n(?:[^\n]*\n){0,3}?[^\n]*?"
-    r'package\s+configuration\s+file\s+provided\s+by\s+"(?P<config>[^"]+)"'
-    # CMake pkg_check_modules REQUIRED: the list under this line, "   - zlib>=1.2".
-    r"|^[ \t]*The following required packages were not found:[ \t]*\n(?:[ \t]*\n)*"
-    r"(?P<listed>(?:[ \t]+- [^\n]*(?:\n|$))+)"
-    # pkg-config: pkgconf, and freedesktop's, alone or in configure's PKG_CHECK_MODULES error.
-    rf"|^Package '(?P<pc>{NAME})', required by '[^']*', not found"
-    rf"|^No package '(?P<pc2>{NAME})' found"
-    rf"|^Package (?P<pc3>{NAME}) was not found in the pkg-config search path"
-    # Meson: 'meson.build:2:7: ERROR: Dependency "zlib" not found, tried pkgconfig and system'.
-    r'|ERROR: Dependency "(?P<meson>[^"]+)" not found'
-    # The compiler: "fatal error: zlib.h: No such file or directory" (GCC), "'zlib.h' file not found".
-    rf"|fatal error: '?(?P<header>{KNOWN_HEADER})'?(?:: No such file or directory| file not found)",
-    re.MULTILINE,
+# How a library the build needs is reported missing outside any one build system (pkg-config's
+# words, alone or in configure's PKG_CHECK_MODULES error; the compiler's, for a known library's
+# header); each build system adds its own (ci.buildsystems: missing_library). An optional one,
+# which the build goes on without, is left out. Each group names the library.
+MISSING_LIBRARY = (
+    re.compile(
+        rf"^Package '(?P<pc>{NAME})', required by '[^']*', not found"
+        rf"|^No package '(?P<pc2>{NAME})' found"
+        rf"|^Package (?P<pc3>{NAME}) was not found in the pkg-config search path"
+        # "fatal error: zlib.h: No such file or directory" (GCC), "'zlib.h' file not found" (clang).
+        rf"|fatal error: '?(?P<header>{KNOWN_HEADER})'?(?:: No such file or directory| file not found)",
+        re.MULTILINE,
+    ),
+    *(pattern for system in buildsystems.ALL for pattern in system.missing_library),
 )
 
 
@@ -136,35 +141,39 @@ CAUSES: tuple[Cause, ...] = (
         name="command-not-found",
         # sh: "sh: 1: xxd: not found"; bash: "bash: line 1: xxd: command not found"; make running
         # a recipe line without a shell: "make: xxd: No such file or directory".
-        pattern=re.compile(
-            r"(?:^|[\s:])(?P<cmd>[A-Za-z][A-Za-z0-9_.+-]*): (?:command )?not found\s*$"
-            r"|^make(?:\[\d+\])?: (?P<cmd2>[A-Za-z][A-Za-z0-9_.+-]*): No such file or directory\s*$"
+        patterns=(
+            re.compile(
+                r"(?:^|[\s:])(?P<cmd>[A-Za-z][A-Za-z0-9_.+-]*): (?:command )?not found\s*$"
+                r"|^make(?:\[\d+\])?: (?P<cmd2>[A-Za-z][A-Za-z0-9_.+-]*): No such file or directory\s*$"
+            ),
         ),
         hint="{cmd} is not in the build image: {how}",
         derive=_package,
     ),
     Cause(
         name="missing-program",
-        pattern=programs.MISSING_PROGRAM,
+        patterns=tuple(pattern for system in buildsystems.ALL for pattern in system.missing_program),
         hint="the build looked for the program {cmd} and the image has none: {how}",
-        derive=programs.missing_program,
+        derive=_program,
         across_lines=True,
     ),
     Cause(
         name="undefined-macro",
-        pattern=programs.UNDEFINED_MACRO,
+        patterns=(autotools.UNDEFINED_MACRO,),
         hint="configure.ac uses the autoconf macro {macro}, which no .m4 file in the image defines: {how}",
-        derive=programs.undefined_macro,
+        derive=_macro,
     ),
     Cause(
-        name="missing-library", pattern=MISSING_LIBRARY, hint="{text}", derive=_libraries, across_lines=True
+        name="missing-library", patterns=MISSING_LIBRARY, hint="{text}", derive=_libraries, across_lines=True
     ),
     Cause(
         name="newer-cmake",
         # CMake's own words: "CMake 3.29 or higher is required.  You are running version 3.25.1"
-        pattern=re.compile(
-            rf"CMake (?P<need>{VERSION}) or higher is required\."
-            rf"\s+You are running version (?P<have>{VERSION})"
+        patterns=(
+            re.compile(
+                rf"CMake (?P<need>{VERSION}) or higher is required\."
+                rf"\s+You are running version (?P<have>{VERSION})"
+            ),
         ),
         hint=(
             "the project needs CMake {need} or newer and this image has CMake {have}: base the "
@@ -174,7 +183,7 @@ CAUSES: tuple[Cause, ...] = (
     ),
     Cause(
         name="read-only-source",
-        pattern=re.compile(r"Read-only file system"),
+        patterns=(re.compile(r"Read-only file system"),),
         hint=(
             "a write failed on a read-only file system: if it was the source tree, it was mounted "
             "read-only (--source-mode read-only, or a stated fallback); use --writable-source, or "
@@ -183,7 +192,7 @@ CAUSES: tuple[Cause, ...] = (
     ),
     Cause(
         name="exec-format",
-        pattern=re.compile(r"exec format error", re.IGNORECASE),
+        patterns=(re.compile(r"exec format error", re.IGNORECASE),),
         hint=(
             "a binary of a foreign architecture could not be run (exec format error): this host "
             "lacks its QEMU binfmt_misc handler; run sudo scripts/provision.sh to register them"
@@ -193,11 +202,13 @@ CAUSES: tuple[Cause, ...] = (
         name="out-of-memory",
         # GCC's driver when the kernel's OOM killer takes cc1/cc1plus or the linker, and GCC
         # itself when memory runs out.
-        pattern=re.compile(
-            r"fatal error: Killed signal terminated program"
-            r"|terminated with signal 9 \[Killed\]"
-            r"|virtual memory exhausted"
-            r"|Cannot allocate memory"
+        patterns=(
+            re.compile(
+                r"fatal error: Killed signal terminated program"
+                r"|terminated with signal 9 \[Killed\]"
+                r"|virtual memory exhausted"
+                r"|Cannot allocate memory"
+            ),
         ),
         statuses=frozenset({137}),
         hint=(
@@ -208,7 +219,7 @@ CAUSES: tuple[Cause, ...] = (
     ),
     Cause(
         name="disk-full",
-        pattern=re.compile(r"No space left on device"),
+        patterns=(re.compile(r"No space left on device"),),
         hint=(
             "a disk is full (No space left on device): run ./build.py --prune to remove outdated "
             "images, or free space where the engine keeps its data and the build dir lives"
@@ -218,11 +229,13 @@ CAUSES: tuple[Cause, ...] = (
         name="qemu-crash",
         # QEMU user mode's own reports: a target program died of a signal, an instruction it
         # cannot translate, or a crash of QEMU itself.
-        pattern=re.compile(
-            r"qemu: uncaught target signal"
-            r"|qemu: unhandled CPU exception"
-            r"|qemu: fatal:"
-            r"|QEMU internal SIG[A-Z]+"
+        patterns=(
+            re.compile(
+                r"qemu: uncaught target signal"
+                r"|qemu: unhandled CPU exception"
+                r"|qemu: fatal:"
+                r"|QEMU internal SIG[A-Z]+"
+            ),
         ),
         hint=(
             "a program died under QEMU user-mode emulation: if it passes natively, QEMU is likely "
@@ -259,7 +272,8 @@ def matches(cause: Cause, lines: Sequence[str]) -> list[Groups]:
     """The named groups of cause's matches in lines, the latest first: one per matching line, or
     every match in the lines read as one text (across_lines)."""
     if cause.across_lines:
-        found = list(cause.pattern.finditer("\n".join(lines)))
+        text = "\n".join(lines)
+        found = sorted((m for p in cause.patterns for m in p.finditer(text)), key=lambda m: m.start())
     else:
-        found = [m for m in map(cause.pattern.search, lines) if m]
+        found = [m for line in lines for p in cause.patterns if (m := p.search(line))]
     return [{k: v for k, v in m.groupdict().items() if v is not None} for m in reversed(found)]

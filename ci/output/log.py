@@ -14,7 +14,7 @@ from typing import TextIO
 
 import colorlog
 
-from ci.running import procs
+from ci.base import procs
 
 # --debug stamps each line with the time since this process started (a start-up profile; the
 # process is the one ./build.py's sh prologue began in), both read on the boot clock.

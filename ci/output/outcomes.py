@@ -6,18 +6,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
+from ci import buildsystems
+from ci.buildsystems import Choice, junit
 from ci.errors import ExitCode
-from ci.output import ccachelog, testresults
+from ci.output import ccachelog
 from ci.output.platformlog import PlatformLog
 from ci.planning import runspec
-from ci.planning.buildsystem import Choice
 
-# What runtime_functions.sh's Make step records of its check target (target=, status=, seconds=),
-# beside the target's whole output in the same name + ".log", in the build dir.
-MAKE_CHECK_RECORD = ".ciharness-check"
 NO_TESTS = "no tests"  # Outcome.error of a default step that passed but ran no test
 FAILURE_OUTPUT_LINES = 20  # of a failed test's own output, kept for the report
 
@@ -200,10 +197,10 @@ def read_junit(build_dir: Path, fresh: float) -> tuple[TestTally | None, tuple[F
     earlier run's)."""
     tallies: list[TestTally] = []
     failed: list[FailedTest] = []
-    for junit in sorted((build_dir / "junit").glob("*.xml")):
-        if junit.is_file() and junit.stat().st_mtime >= fresh:
+    for xml_file in sorted((build_dir / "junit").glob("*.xml")):
+        if xml_file.is_file() and xml_file.stat().st_mtime >= fresh:
             with contextlib.suppress(ValueError, SyntaxError, OSError):
-                xml_text = junit.read_text(encoding="utf-8")
+                xml_text = xml_file.read_text(encoding="utf-8")
                 tallies.append(junit_counts(xml_text))
                 failed += junit_failures(xml_text)
     if not tallies:
@@ -219,70 +216,13 @@ def read_junit(build_dir: Path, fresh: float) -> tuple[TestTally | None, tuple[F
 def write_junit(build_dir: Path, platform: str, system: str, fresh: float) -> None:
     """JUnit XML for a build system whose test runners do not write ours (ctest does), from what
     this run's tests left: `junit/<tool>-<platform>.xml` for each of its runners that ran."""
-    for tool, read in READERS.get(system, ()):
-        cases = read(build_dir, fresh)
+    for results in buildsystems.by_name(system).results:
+        cases = results.read(build_dir, fresh)
         if cases is not None:
             (build_dir / "junit").mkdir(exist_ok=True)
-            (build_dir / "junit" / f"{tool}-{platform}.xml").write_text(
-                testresults.to_junit(tool, platform, cases), encoding="utf-8"
+            (build_dir / "junit" / f"{results.tool}-{platform}.xml").write_text(
+                junit.to_junit(results.tool, platform, cases), encoding="utf-8"
             )
-
-
-def _meson_cases(build_dir: Path, fresh: float) -> list[testresults.Case] | None:
-    testlog = build_dir / "meson-logs" / "testlog.json"
-    return testresults.from_meson(_text(testlog)) if _fresh(testlog, fresh) else None
-
-
-def _automake_cases(build_dir: Path, fresh: float) -> list[testresults.Case] | None:
-    trs = [p for p in sorted(build_dir.rglob("*.trs")) if _fresh(p, fresh)]
-    named = ((p.relative_to(build_dir).with_suffix("").as_posix(), p) for p in trs)
-    return (
-        testresults.from_automake((n, _text(p), _text(p.with_suffix(".log"))) for n, p in named)
-        if trs
-        else None
-    )
-
-
-def _make_cases(build_dir: Path, fresh: float) -> list[testresults.Case] | None:
-    record = build_dir / MAKE_CHECK_RECORD
-    if not _fresh(record, fresh):
-        return None
-    return testresults.from_make(_text(record), _text(build_dir / (MAKE_CHECK_RECORD + ".log")))
-
-
-def _dejagnu_cases(build_dir: Path, fresh: float) -> list[testresults.Case] | None:
-    """Every DejaGnu tool's results this run wrote (automake's dejagnu option: `make check` runs
-    runtest, which leaves <tool>.sum and <tool>.log where it ran)."""
-    sums = [p for p in sorted(build_dir.rglob("*.sum")) if _fresh(p, fresh)]
-    found = [(p, text) for p in sums if testresults.is_dejagnu_sum(text := _text(p))]
-    if not found:
-        return None
-    return [
-        case
-        for path, text in found
-        for case in testresults.from_dejagnu(path.stem, text, _text(path.with_suffix(".log")))
-    ]
-
-
-Reader = Callable[[Path, float], list[testresults.Case] | None]
-# Build system -> its test runners that do not write our JUnit: (the tool its JUnit file is named
-# after, the reader of what its tests left).
-READERS: dict[str, tuple[tuple[str, Reader], ...]] = {
-    "meson": (("meson", _meson_cases),),
-    "autotools": (("automake", _automake_cases), ("dejagnu", _dejagnu_cases)),
-    "make": (("make", _make_cases),),
-}
-
-
-def _fresh(path: Path, fresh: float) -> bool:
-    return path.is_file() and path.stat().st_mtime >= fresh
-
-
-def _text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
 
 
 def with_log(outcome: Outcome, plog: PlatformLog | None) -> Outcome:

@@ -1,14 +1,13 @@
-"""Decide where each platform's build dir is and whether it may be used; prepare the host dirs a
-run mounts, as the invoking user, so the engine never creates them root-owned."""
+"""Decide where each platform's build dir is and whether it may be used (ci.running.hostdirs
+creates them)."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ci.errors import BuildDirConflictError, DirNotWritableError, DockerSocketMountError
+from ci.errors import BuildDirConflictError, DockerSocketMountError
 from ci.planning.platforms import Platform
 
 BUILD_DIR_STAMP = ".ciharness-platform"
@@ -45,23 +44,6 @@ def check_build_dir(build_dir: Path, platform: Platform, source: Path) -> None:
 
 def lock_name(build_dir: Path) -> str:
     return "build-dir-" + hashlib.sha256(str(build_dir).encode()).hexdigest()[:16]
-
-
-def prepare_dir(path: Path, stamp: str | None = None) -> None:
-    """Create as the invoking user, so the engine never creates it root-owned."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        if stamp is not None:  # atomically: a run killed mid-write must not leave half a stamp
-            partial = path / f"{BUILD_DIR_STAMP}.{os.getpid()}"
-            partial.write_text(stamp, encoding="utf-8")
-            partial.replace(path / BUILD_DIR_STAMP)
-        elif not os.access(path, os.W_OK | os.X_OK):
-            raise PermissionError(f"Permission denied: '{path}'")
-    except OSError as exc:
-        raise DirNotWritableError(
-            f"cannot create or write {path}: {exc.strerror or exc}",
-            hint="choose a directory you can write with --build-dir / --ccache-dir",
-        ) from exc
 
 
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")

@@ -8,10 +8,7 @@ handler works inside containers that do not contain QEMU.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import os
 import re
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -148,37 +145,7 @@ def build_qemu_cpu(
     return qemu_cpu(platform, engine_platform, qemu_version)
 
 
-def qemu_cpu_here(
-    platform: Platform, engine_platform: str, *, local: bool, build: bool = False
-) -> str | None:
-    """qemu_cpu (build_qemu_cpu for its image's steps) on an engine of this machine (local: its
-    QEMU's version is the handler's) or another's (not known)."""
-    decide = build_qemu_cpu if build else qemu_cpu
-    return decide(platform, engine_platform, lambda: handler_qemu_version(platform.target) if local else None)
-
-
 def parse_qemu_version(text: str) -> Version | None:
     """`qemu-aarch64 version 7.2.22 (Debian ...)` -> (7, 2)."""
     found = re.search(r"version (\d+)\.(\d+)", text)
     return (int(found[1]), int(found[2])) if found else None
-
-
-@functools.cache
-def handler_qemu_version(docker_platform: str, binfmt_dir: Path = BINFMT_DIR) -> Version | None:
-    """The version of the QEMU this machine's binfmt_misc handler for docker_platform runs (its
-    interpreter, resolved past Debian's -binfmt-P link, asked for --version), or None."""
-    name = handler_name(docker_platform)
-    handler = read_handler(name, binfmt_dir) if name else None
-    if handler is None or not handler.interpreter:
-        return None
-    try:
-        result = subprocess.run(
-            [os.path.realpath(handler.interpreter), "--version"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return parse_qemu_version(result.stdout)

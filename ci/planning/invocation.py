@@ -13,18 +13,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from ci.engine import endpoints, podman
 from ci.errors import SourceMissingError, UsageError
-from ci.images.provide import ImageRequest
-from ci.planning import builddirs, ccache_remote, emulation, gpus, runspec, ways
-from ci.planning import project as project_plan
+from ci.planning import builddirs, ccache_remote, emulation, endpoints, enginekind, runspec, ways
+from ci.planning import projectsettings as project_plan
 from ci.planning.functions import defined_functions, resolve_command
+from ci.planning.imagerequest import ImageRequest
 from ci.planning.platformrun import PlatformRun, with_project_image
 from ci.planning.platforms import Platform, discover, host_docker_platform, select
-from ci.release.plan import ArchImage, Release, plan_release
-from ci.running import cleanup
-from ci.settings import projectfile
-from ci.settings.host import Host, default_ccache_dir, default_jobs, default_parallel, docker_config
+from ci.planning.release import ArchImage, Release, plan_release
+from ci.settings import gpus, projectfile
+from ci.settings.host import (
+    JENKINS_VARIABLES,
+    Host,
+    default_ccache_dir,
+    default_jobs,
+    default_parallel,
+    docker_config,
+)
 from ci.settings.options import Options
 
 Mode = Literal["list", "list-json", "prune", "cleanup", "manifest", "build", "print", "interactive", "run"]
@@ -100,18 +105,27 @@ def plan_invocation(opts: Options, env: Mapping[str, str], host: Host) -> Invoca
         default = endpoints.Endpoint(url, endpoints.env_tls(env, docker_config(env, host)) if url else None)
         listed = [p for p in known.values() if p.gpus.wanted or not (mode == "list" and opts.list_gpus)]
         return Invocation(
-            mode=mode, host=host, settings=opts, docker_dir=docker_dir, known=tuple(listed),
-            engine_urls=(default.url,), endpoints={default.url: default},
-        )  # fmt: skip
+            mode=mode,
+            host=host,
+            settings=opts,
+            docker_dir=docker_dir,
+            known=tuple(listed),
+            engine_urls=(default.url,),
+            endpoints={default.url: default},
+        )
     if mode == "list-json":
         listed = select(opts.platforms, known) if opts.platforms else list(known.values())
         return Invocation(mode=mode, host=host, settings=opts, docker_dir=docker_dir, known=tuple(listed))
     if mode == "manifest":  # only the registries: no engine, no source, no build dirs
         chosen = chosen_platforms(opts, known)
         return Invocation(
-            mode=mode, host=host, settings=opts, docker_dir=docker_dir, known=tuple(chosen),
+            mode=mode,
+            host=host,
+            settings=opts,
+            docker_dir=docker_dir,
+            known=tuple(chosen),
             release=release_of(opts, chosen),
-        )  # fmt: skip
+        )
     return plan_platforms(opts, env, host, mode=mode, docker_dir=docker_dir, known=known)
 
 
@@ -144,10 +158,10 @@ def engine_choice(
 ) -> tuple[str, Path | None, dict[str, endpoints.Endpoint]]:
     """(engine kind, podman socket or None, platform -> engine), every local platform's
     emulation checked, every engine's access checked (no plain TCP off loopback)."""
-    kind = podman.choose(opts.engine, env)
+    kind = enginekind.choose(opts.engine, env)
     engine_env, podman_socket = dict(env), None
     if kind == "podman":  # its Docker-compatible API service stands in for the default engine
-        podman_socket = podman.socket_path(host.euid, env)
+        podman_socket = enginekind.socket_path(host.euid, env)
         engine_env["DOCKER_HOST"] = f"unix://{podman_socket}"
     chosen_endpoints = endpoints.endpoints_for(
         [p.name for p in chosen],
@@ -262,7 +276,7 @@ def run_settings(
         ccache_dir=(opts.ccache_dir or default_ccache_dir(env, host.home)).expanduser().resolve(),
         runtime_functions=opts.runtime_functions.resolve(),
         user_env=user_env,
-        passthrough_env={k: env[k] for k in cleanup.JENKINS_VARIABLES if k in env},
+        passthrough_env={k: env[k] for k in JENKINS_VARIABLES if k in env},
         jobs=opts.build_jobs or default_jobs(host.cpus, host.available_memory),
         run_id=uuid.uuid4().hex[:12],
         ccache_remote=remote,

@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ci.engine import endpoints
-from ci.planning import gpus, projectimage, runspec, ways
-from ci.planning import project as project_plan
+from ci.planning import endpoints, projectimage, runspec, ways
+from ci.planning import projectsettings as project_plan
 from ci.planning.platforms import Platform
-from ci.release.plan import ArchImage
+from ci.planning.release import ArchImage
+from ci.settings import gpus
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

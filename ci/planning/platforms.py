@@ -12,7 +12,8 @@ import re
 from pathlib import Path
 
 from ci.errors import BadPlatformNameError, PlatformDefinitionError, UnknownPlatformError
-from ci.planning import arches, gpus
+from ci.planning import arches
+from ci.settings import gpus
 
 DOCKERFILE_PREFIX = "Dockerfile.build."
 # Lowercase words joined by single '.', '_' or '-': valid as a Docker repository path component,

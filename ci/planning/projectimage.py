@@ -15,7 +15,7 @@ import hashlib
 from pathlib import Path
 
 from ci import REPO_ROOT
-from ci.planning.project import ImageNeeds
+from ci.planning.projectsettings import ImageNeeds
 from ci.planning.runspec import LABEL_PREFIX, ImageRef
 
 # The harness's own script (not the docker dir's: a platform dropped into another dir uses it too).

@@ -13,15 +13,15 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ci.engine import quirks
+from ci import buildsystems
 from ci.errors import BadEnvError, PlatformDefinitionError
-from ci.planning import ccache_remote, emulation, ways
+from ci.planning import ccache_remote, emulation, quirks, ways
 from ci.planning.dockerfile import copied_sources
 from ci.planning.functions import SCRIPT_IN_CONTAINER
-from ci.planning.gpus import NO_GPUS, Gpus
 from ci.planning.platforms import Platform
-from ci.planning.project import PlatformProject
+from ci.planning.projectsettings import PlatformProject
 from ci.settings import table
+from ci.settings.gpus import NO_GPUS, Gpus
 from ci.settings.host import Host
 from ci.settings.options import Options, SourceMode
 
@@ -35,6 +35,8 @@ LABEL_PREFIX = "io.ciharness."
 SOURCE_IN_CONTAINER = "/work/src"
 BUILD_IN_CONTAINER = "/work/build"
 CCACHE_IN_CONTAINER = "/work/ccache"
+# The build systems' step files, beside the runtime functions script, which sources them.
+STEPS_IN_CONTAINER = "/work/ci/buildsystems"
 # Per-run ccache statistics (CCACHE_STATSLOG), in the build dir: the cache's own counters are
 # shared by every concurrent run and so say nothing about one run.
 CCACHE_STATS_LOG = ".ciharness-ccache-stats.log"
@@ -270,7 +272,7 @@ def run_env(inputs: RunInputs) -> dict[str, str]:
     }
     if inputs.qemu_cpu:
         env[emulation.QEMU_CPU] = inputs.qemu_cpu
-    env.update(project_env(inputs.project))
+    env.update(inputs.project.env())
     if shared.ccache_remote:
         env[ccache_remote.ENV_NAME] = shared.ccache_remote
     env.update(shared.passthrough_env)
@@ -299,6 +301,7 @@ def plan_run(inputs: RunInputs) -> RunSpec:
             Mount(source=inputs.build_dir, target=BUILD_IN_CONTAINER),
             Mount(source=shared.ccache_dir, target=CCACHE_IN_CONTAINER),
             Mount(source=shared.runtime_functions, target=SCRIPT_IN_CONTAINER, read_only=True),
+            Mount(source=buildsystems.STEPS_DIR, target=STEPS_IN_CONTAINER, read_only=True),
         )
     return RunSpec(
         platform=platform.name,
@@ -318,22 +321,6 @@ def plan_run(inputs: RunInputs) -> RunSpec:
         gpus=inputs.gpus,
         **quirks.engine_quirks(shared.engine_kind, inputs.engine_limits, shared.rootless),
     )
-
-
-def project_env(project: PlatformProject) -> dict[str, str]:
-    """The project's variables, then what runtime_functions.sh reads of it: the build system,
-    its arguments one a line (CI_CONFIGURE_ARGS, CI_TEST_ARGS), and the autotools bootstrap
-    command (CI_BOOTSTRAP)."""
-    env = dict(project.environment)
-    if project.build is not None:
-        env["CI_BUILD_SYSTEM"] = project.build.system
-    if project.configure_args:
-        env["CI_CONFIGURE_ARGS"] = "\n".join(project.configure_args)
-    if project.test_args:
-        env["CI_TEST_ARGS"] = "\n".join(project.test_args)
-    if project.bootstrap:
-        env["CI_BOOTSTRAP"] = project.bootstrap
-    return env
 
 
 def source_layers(build_dir: Path) -> tuple[Path, Path]:

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ci.errors import ReleaseImagesMissingError, ReleasePushError
+from ci.planning.release import ArchImage
 from ci.release import join_plan, registry
-from ci.release.plan import ArchImage
 
 log = logging.getLogger(__name__)
 

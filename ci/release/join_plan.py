@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from ci.release.plan import ArchImage
+from ci.planning.release import ArchImage
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"

@@ -14,7 +14,8 @@ from ci.errors import ReleasePushError
 from ci.images import provide
 from ci.planning import runspec
 from ci.planning.dockerfile import copied_sources
-from ci.release.plan import ArchImage
+from ci.planning.imagerequest import ImageRequest
+from ci.planning.release import ArchImage
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def build_and_push(
     repositories: list[str],
     host_platform: str,
     output: Output,
-    images: provide.ImageRequest,
+    images: ImageRequest,
 ) -> None:
     """The runtime image of one architecture, from the files its Dockerfile COPYs out of build_dir
     (its base images found, pulled or bootstrapped as images says)."""

@@ -16,8 +16,8 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from ci.engine import endpoints
 from ci.errors import ReleasePushError
+from ci.planning import endpoints
 
 log = logging.getLogger(__name__)
 

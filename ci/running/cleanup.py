@@ -16,9 +16,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ci import REPO_ROOT
-from ci.engine.endpoints import Endpoint
+from ci.base import procs
+from ci.planning.endpoints import Endpoint
 from ci.planning.runspec import LABEL_PREFIX
-from ci.running import procs
+from ci.settings.host import JENKINS_VARIABLES
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +27,6 @@ RUN_LABEL = LABEL_PREFIX + "run-id"
 PID_LABEL = LABEL_PREFIX + "owner-pid"
 START_LABEL = LABEL_PREFIX + "owner-start"
 HOST_LABEL = LABEL_PREFIX + "owner-host"
-
-# The variables Jenkins' process tree killer matches on. The watchdog must not carry them, or
-# the killer would take it down together with the run it is there to clean up after.
-JENKINS_VARIABLES = (
-    "BUILD_NUMBER",
-    "BUILD_ID",
-    "BUILD_TAG",
-    "JOB_NAME",
-    "JENKINS_NODE_COOKIE",
-    "JENKINS_SERVER_COOKIE",
-)
 
 
 def owner_alive(pid: int, start: float) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from ci.engine.client import Engine, Output, write_through
 from ci.errors import ContainerError, RunTimeoutError
 from ci.planning import runline, runspec
+from ci.planning.createbody import container_config
 from ci.running import signals
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,8 @@ def run_container(
     container_id = ""
     try:
         with signals.held():  # no signal may land between creating the container and registering it
-            container_id = engine.create(spec)
+            body = container_config(spec)
+            container_id = engine.create(body, name=spec.name, platform=spec.docker_platform, tty=spec.tty)
             registered = live.add(container_id, engine)
         log.debug("%s: container %s created", spec.platform, container_id[:12])
         if not registered:

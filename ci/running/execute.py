@@ -9,20 +9,21 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 
-from ci.engine import endpoints, podman, quirks
+from ci.engine import podman
 from ci.engine.client import Engine, write_through
-from ci.engine.pool import EnginePool
 from ci.errors import ExitCode, HarnessError, UsageError
 from ci.images import provide
 from ci.output import outcomes, progress, summary
 from ci.output.outcomes import Outcome
 from ci.output.platformlog import PlatformLog
 from ci.output.timeline import Recorder
-from ci.planning import gpus
+from ci.planning import endpoints, quirks
 from ci.planning.invocation import Invocation, Mode
-from ci.release.plan import Release
+from ci.planning.release import Release
 from ci.running import cleanup, containers, signals
+from ci.running.pool import EnginePool
 from ci.running.steps import Session, Step, container_step, image_only, print_line, shell
+from ci.settings import gpus
 from ci.settings.host import docker_config
 
 log = logging.getLogger(__name__)

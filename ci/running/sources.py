@@ -10,7 +10,8 @@ import threading
 
 from ci.engine.client import Engine
 from ci.errors import ContainerError
-from ci.planning import builddirs, runspec
+from ci.planning import runspec
+from ci.running import hostdirs
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,8 @@ def prepare_layers(engine: Engine, spec: runspec.RunSpec) -> None:
     clear_scratch(engine, spec)
     for mount in spec.mounts:
         if mount.upper is not None and mount.work is not None:
-            builddirs.prepare_dir(mount.upper)
-            builddirs.prepare_dir(mount.work)
+            hostdirs.prepare_dir(mount.upper)
+            hostdirs.prepare_dir(mount.work)
 
 
 def clear_scratch(engine: Engine, spec: runspec.RunSpec) -> None:

@@ -10,18 +10,29 @@ import shlex
 import time
 from collections.abc import Callable, Iterator, Mapping
 
-from ci.engine import endpoints
+from ci.base import locks
 from ci.engine.client import Engine, Output
-from ci.engine.pool import EnginePool
 from ci.errors import SourceOverlayError
-from ci.images import project, provide
+from ci.images import hostqemu, projectbuild
 from ci.output import outcomes, platformlog, progress, summary
 from ci.output.outcomes import Outcome
-from ci.planning import builddirs, ccache_remote, emulation, platformrun, runline, runplan, runspec, ways
+from ci.planning import (
+    builddirs,
+    ccache_remote,
+    emulation,
+    endpoints,
+    platformrun,
+    runline,
+    runplan,
+    runspec,
+    ways,
+)
+from ci.planning.imagerequest import ImageRequest
 from ci.planning.invocation import Invocation
 from ci.planning.platformrun import PlatformRun
 from ci.release import push
-from ci.running import containers, locks, sources, transfer
+from ci.running import containers, hostdirs, sources, transfer
+from ci.running.pool import EnginePool
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +43,7 @@ class Session:
 
     inv: Invocation
     run: runspec.RunSettings  # the invocation's (modes over platforms always have them)
-    images: provide.ImageRequest
+    images: ImageRequest
     pool: EnginePool
     live: containers.LiveContainers
     engine_limits: Mapping[str, int]
@@ -66,7 +77,7 @@ def on_its_engine(session: Session, run: PlatformRun) -> tuple[Engine, str, Plat
 def image_for(session: Session, run: PlatformRun, output: Output) -> tuple[Engine, str, PlatformRun]:
     """on_its_engine, with the run's image present on that engine."""
     engine, engine_platform, run = on_its_engine(session, run)
-    project.ensure_run_image(
+    projectbuild.ensure_run_image(
         engine,
         run.platform,
         run.image,
@@ -87,7 +98,7 @@ def spec_for(session: Session, run: PlatformRun, engine_platform: str) -> runspe
         source_mode=session.overlays.mode_for(run.engine_url, session.run.settings.source_mode),
         emulated=bool(emulation.needed(run.platform, engine_platform)),
         engine_limits=session.engine_limits,
-        qemu_cpu=emulation.qemu_cpu_here(
+        qemu_cpu=hostqemu.qemu_cpu_here(
             run.platform, engine_platform, local=endpoints.on_this_machine(run.engine_url)
         ),
     )
@@ -153,8 +164,8 @@ def build_dir_in_use(session: Session, run: PlatformRun, output: Output) -> Iter
     """The build and ccache dirs created as the user, the build dir stamped and locked for this
     run, and its build.log (a run's, not a shell's) open from the image step on."""
     shared = session.run
-    builddirs.prepare_dir(run.build_dir, builddirs.stamp_text(run.platform, shared.source_dir))
-    builddirs.prepare_dir(shared.ccache_dir)
+    hostdirs.prepare_dir(run.build_dir, builddirs.stamp_text(run.platform, shared.source_dir))
+    hostdirs.prepare_dir(shared.ccache_dir)
     log_path = run.build_dir / builddirs.BUILD_LOG if session.inv.mode == "run" else None
     lock_timeout = shared.settings.lock_timeout
     with (

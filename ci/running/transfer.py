@@ -13,7 +13,11 @@ import tarfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from ci import buildsystems
 from ci.planning.builddirs import BUILD_LOG
+from ci.planning.runspec import STEPS_IN_CONTAINER
+
+STEPS = STEPS_IN_CONTAINER.lstrip("/")
 
 
 def _add_owned(tar: tarfile.TarFile, path: Path, arcname: str, uid: int, gid: int) -> None:
@@ -27,10 +31,11 @@ def _add_owned(tar: tarfile.TarFile, path: Path, arcname: str, uid: int, gid: in
 
 
 def pack_inputs(source: Path, runtime_functions: Path, uid: int, gid: int) -> bytes:
-    """work/src/..., an empty work/build/ and work/runtime_functions.sh, all owned by uid:gid."""
+    """work/src/..., an empty work/build/, work/runtime_functions.sh and the build systems' step
+    files it sources (work/ci/buildsystems/<name>.sh), all owned by uid:gid."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for directory in ("work", "work/build"):
+        for directory in ("work", "work/build", "work/ci", STEPS):
             info = tarfile.TarInfo(directory)
             info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o755, uid, gid
             tar.addfile(info)
@@ -39,6 +44,8 @@ def pack_inputs(source: Path, runtime_functions: Path, uid: int, gid: int) -> by
             if path.is_symlink() or path.is_file() or path.is_dir():
                 _add_owned(tar, path, f"work/src/{path.relative_to(source).as_posix()}", uid, gid)
         _add_owned(tar, runtime_functions, "work/runtime_functions.sh", uid, gid)
+        for step in buildsystems.step_files():
+            _add_owned(tar, step, f"{STEPS}/{step.name}", uid, gid)
     return buffer.getvalue()
 
 

@@ -28,7 +28,7 @@ def main(argv: list[str]) -> int:
     died = time.monotonic()
     # Imported only now: while the run works, the watchdog costs it no CPU.
     from ci.engine.client import Engine  # noqa: PLC0415
-    from ci.engine.endpoints import Endpoint  # noqa: PLC0415
+    from ci.planning.endpoints import Endpoint  # noqa: PLC0415
 
     endpoints = [Endpoint.from_arg(a) for a in argv[1:] if a] or [Endpoint("")]
     connected: dict[int, Engine] = {}

@@ -10,7 +10,19 @@ import socket
 from collections.abc import Mapping
 from pathlib import Path
 
-from ci.running import procs
+from ci.base import procs
+
+# The variables Jenkins' process tree killer matches on: passed into the run's containers (so
+# the killer finds their processes), kept from the watchdog (ci.running.cleanup), which it must
+# not take down together with the run it is there to clean up after.
+JENKINS_VARIABLES = (
+    "BUILD_NUMBER",
+    "BUILD_ID",
+    "BUILD_TAG",
+    "JOB_NAME",
+    "JENKINS_NODE_COOKIE",
+    "JENKINS_SERVER_COOKIE",
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ci.errors import UsageError
-from ci.planning import gpus
-from ci.settings import projectfile
+from ci.settings import gpus, projectfile
 from ci.settings.flags import build_parser
 from ci.settings.projectfile import NO_PROJECT, ProjectFile
 from ci.settings.resolve import resolve
@@ -48,7 +47,7 @@ class Options:
     lock_timeout: float
     env: list[str]
     source: Path
-    build_system: str  # auto, or a name of ci.planning.buildsystem.BUILD_SYSTEMS
+    build_system: str  # auto, or a name of ci.buildsystems.ALL
     tests: bool  # False: the project defines none (--no-tests)
     test_jobs: int | None  # None: as the project's own test command runs them
     project_file: Path | None

@@ -167,8 +167,11 @@ def table_problem(setting: table.Setting, value: object) -> str:
     if not isinstance(value, dict):
         return f'must be a table of NAME = "VALUE", not {type_name(value)}'
     scalar = (str, int, float)
-    bad = [k for k, v in value.items() if not table.ENV_NAME_RE.match(k) or not isinstance(v, scalar)
-           or isinstance(v, bool)]  # fmt: skip
+    bad = [
+        k
+        for k, v in value.items()
+        if not table.ENV_NAME_RE.match(k) or not isinstance(v, scalar) or isinstance(v, bool)
+    ]
     return f"has a bad variable {bad[0]!r} (a name of letters, digits and _, a string value)" if bad else ""
 
 
@@ -176,8 +179,15 @@ def path_problem(setting: table.Setting, value: object) -> str:
     return "" if isinstance(value, str) else f"must be a path, not {type_name(value)}"
 
 
-PROBLEMS = {"bool": bool_problem, "int": int_problem, "float": int_problem, "str": str_problem,
-            "list": list_problem, "table": table_problem, "path": path_problem}  # fmt: skip
+PROBLEMS = {
+    "bool": bool_problem,
+    "int": int_problem,
+    "float": int_problem,
+    "str": str_problem,
+    "list": list_problem,
+    "table": table_problem,
+    "path": path_problem,
+}
 
 
 def example(setting: table.Setting) -> str:

@@ -12,8 +12,9 @@ import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from ci import REPO_ROOT
+from ci import REPO_ROOT, buildsystems
 
 TABLE_FILE = Path(__file__).with_name("settings.toml")
 # An environment variable's name (-e NAME=VALUE, the project file's [environment]).
@@ -82,15 +83,37 @@ CONVERTERS: dict[str, Callable[[object], object]] = {
 }
 
 
+# Lists a row takes from elsewhere (`choices = "build-systems"` with its first words before):
+# the build systems' names, in their order of recognition (ci.buildsystems).
+CHOICES_FROM: dict[str, Callable[[], tuple[str, ...]]] = {"build-systems": buildsystems.names}
+
+
+def _choices(entry: dict[str, Any]) -> tuple[str, ...] | None:
+    """A row's choices: listed, or `choices-from` a list named in CHOICES_FROM after those listed."""
+    listed = tuple(entry.get("choices", ()))
+    if "choices-from" in entry:
+        return listed + CHOICES_FROM[entry["choices-from"]]()
+    return listed or None
+
+
+def _text(text: str) -> str:
+    """A help text with `{build-systems}` written out: "cmake, meson, autotools or make"."""
+    names = buildsystems.names()
+    return text.replace("{build-systems}", ", ".join(names[:-1]) + " or " + names[-1])
+
+
 @functools.cache
 def load() -> tuple[tuple[Setting, ...], dict[str, str]]:
     """(every setting in the table's order, the --help groups: key -> title in order)."""
     data = tomllib.loads(TABLE_FILE.read_text(encoding="utf-8"))
+    skipped = ("flags", "choices", "choices-from", "help", "project-help")
     settings = tuple(
         Setting(
-            **{k.replace("-", "_"): v for k, v in entry.items() if k not in ("flags", "choices")},
+            **{k.replace("-", "_"): v for k, v in entry.items() if k not in skipped},
             flags=tuple(entry.get("flags", ())),
-            choices=tuple(entry["choices"]) if "choices" in entry else None,
+            choices=_choices(entry),
+            help=_text(entry.get("help", "")),
+            project_help=_text(entry.get("project-help", "")),
         )
         for entry in data["setting"]
     )

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 import docker
-from ci.engine import endpoints
 from ci.engine.client import Engine
 from ci.images import bootstrap
 from ci.images.baseimage import BootstrapRecipe
+from ci.planning import endpoints
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="NOT ROOT: bootstrapping a base needs root")
 

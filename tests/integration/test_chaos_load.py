@@ -22,8 +22,8 @@ import psutil
 import pytest
 
 import docker
-from ci.engine import endpoints
 from ci.engine.client import Engine
+from ci.planning import endpoints
 from tests.integration.helpers import BUILD_PY, container_names, run_build_py, tiny_platforms
 from tests.integration.secure_engines import TlsEngine, tls_dockerd
 
@@ -219,8 +219,8 @@ def test_interrupt_does_not_wait_for_a_worker_stuck_on_a_lock(
 ) -> None:
     """Two platforms; one waits for its build dir (another run holds it), the other runs. A
     SIGINT ends build.py within seconds, without waiting for the stuck worker's lock."""
+    from ci.base import locks
     from ci.planning import builddirs
-    from ci.running import locks
 
     docker_dir = tiny_platforms(tmp_path, {"near": "FROM debian:trixie\n", "far": "FROM debian:trixie\n"})
     held = contextlib.ExitStack()  # another run using far's build dir

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from ci.base import locks
 from ci.planning import builddirs
-from ci.running import locks
 from tests.integration.helpers import BUILD_PY
 
 EARLY_TRIALS = int(os.environ.get("EARLY_TRIALS", "60"))

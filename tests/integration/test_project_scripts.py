@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import docker
+from ci.buildsystems import autotools
 from ci.errors import ExitCode
 from ci.output import libraries, programs
 from tests.integration.helpers import Result, elf_identity, run_build_py, summary_rows
@@ -177,7 +178,7 @@ def test_every_package_the_hints_name_exists_in_the_images_debian_suite(
 ) -> None:
     names = sorted(
         set(programs.programs().values())
-        | set(programs.macros().values())
+        | set(autotools.MACRO_PACKAGES.values())
         | set(libraries.PACKAGE_OF_LIBRARY.values())
     )
     script = (

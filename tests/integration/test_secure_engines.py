@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 import docker
-from ci.engine import endpoints
 from ci.engine.client import Engine
 from ci.errors import EngineUnreachableError
+from ci.planning import endpoints
 from tests.integration.helpers import BUILD_PY, container_names, run_build_py
 from tests.integration.secure_engines import SshEngine, TlsEngine, sshd, tls_dockerd
 

@@ -9,7 +9,7 @@ from typing import Any
 from ci.planning import runspec
 from ci.planning.invocation import Invocation, plan_invocation
 from ci.planning.platforms import Platform
-from ci.planning.project import PlatformProject
+from ci.planning.projectsettings import PlatformProject
 from ci.planning.runspec import ImageRef, RunInputs, RunSettings
 from ci.settings.host import Host
 from ci.settings.options import parse_args, read_options

@@ -15,6 +15,7 @@ from ci.errors import ExitCode
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "runtime_functions.sh"
+STEP = REPO / "ci" / "buildsystems" / "autotools.sh"
 # autoreconf stand-ins: one that writes configure as the real one does, one that writes nothing.
 WRITES = '#!/bin/sh\necho "autoreconf $*" >>calls\nprintf "#!/bin/sh\\n" >configure\n'
 WRITES_NOTHING = '#!/bin/sh\necho "autoreconf $*" >>calls\n'
@@ -29,6 +30,7 @@ def generate(
     (bin_dir / "autoreconf").write_text(autoreconf)
     (bin_dir / "autoreconf").chmod(0o755)
     functions = "\n".join(SCRIPT.read_text().splitlines()[:-1])  # all but `_dispatch "$@"`
+    functions += f"\n. {STEP}"  # (the script sources it from beside itself; here it has no path)
     run_env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "CI_SOURCE_DIR": str(src), **(env or {})}
     return subprocess.run(
         ["bash", "-c", functions + "\n_autotools_generate"],
@@ -97,6 +99,6 @@ def test_no_configure_after_everything_is_one_line_and_exit_93(tmp_path: Path, a
 
 
 def test_the_steps_status_is_the_exit_code_the_harness_documents() -> None:
-    text = SCRIPT.read_text()
+    text = STEP.read_text()
     assert re.search(r"return 93\n", text) and "ExitCode.NO_CONFIGURE" in text
     assert os.access(SCRIPT, os.X_OK)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ci import buildsystems
 from ci.errors import ExitCode, NoBuildSystemError
-from ci.planning import buildsystem, runplan
+from ci.planning import runplan
 from tests.unit.helpers import plan, shared
 
 
@@ -30,7 +31,7 @@ from tests.unit.helpers import plan, shared
     ],
 )
 def test_the_first_marker_in_order_decides(files: list[str], system: str, reason: str) -> None:
-    assert buildsystem.recognise(set(files)) == buildsystem.Choice(system=system, reason=reason)  # type: ignore[arg-type]
+    assert buildsystems.recognise(set(files)) == buildsystems.Choice(system=system, reason=reason)
 
 
 def test_a_tree_with_none_is_one_line_naming_what_was_looked_for(tmp_path: Path) -> None:
@@ -38,7 +39,7 @@ def test_a_tree_with_none_is_one_line_naming_what_was_looked_for(tmp_path: Path)
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "CMakeLists.txt").write_text("x", encoding="utf-8")  # not at the root
     with pytest.raises(NoBuildSystemError) as info:
-        buildsystem.choose(tmp_path, "auto")
+        buildsystems.choose(tmp_path, "auto")
     assert info.value.code == ExitCode.NO_BUILD_SYSTEM
     assert int(info.value.code) == 86
     message = info.value.message
@@ -50,21 +51,23 @@ def test_a_tree_with_none_is_one_line_naming_what_was_looked_for(tmp_path: Path)
 
 def test_the_setting_names_one_whatever_the_tree_holds(tmp_path: Path) -> None:
     (tmp_path / "CMakeLists.txt").write_text("x", encoding="utf-8")
-    assert buildsystem.choose(tmp_path, "make") == buildsystem.Choice(system="make", reason="--build-system")
-    assert buildsystem.choose(tmp_path, "auto").system == "cmake"
+    assert buildsystems.choose(tmp_path, "make") == buildsystems.Choice(
+        system="make", reason="--build-system"
+    )
+    assert buildsystems.choose(tmp_path, "auto").system == "cmake"
 
 
 def test_the_default_step_carries_the_choice_into_the_container(project: Path) -> None:
     (project / "src" / "meson.build").write_text("project('p', 'c')\n", encoding="utf-8")
     inv = plan(project, "-p", "amd64", "--test-jobs", "3")
-    assert inv.platforms[0].project.build == buildsystem.Choice(system="cmake", reason="CMakeLists.txt")
+    assert inv.platforms[0].project.build == buildsystems.Choice(system="cmake", reason="CMakeLists.txt")
     spec = runplan.spec_for(
         shared(inv), inv.platforms[0], source_mode="read-only", emulated=False, engine_limits={}
     )
     env = dict(spec.env)
     assert env["CI_BUILD_SYSTEM"] == "cmake" and env["CI_TEST_JOBS"] == "3"
     chosen = plan(project, "-p", "amd64", "--build-system", "meson")
-    assert chosen.platforms[0].project.build == buildsystem.Choice(system="meson", reason="--build-system")
+    assert chosen.platforms[0].project.build == buildsystems.Choice(system="meson", reason="--build-system")
 
 
 def test_a_tree_without_one_is_refused_only_for_the_default_step(project: Path) -> None:

@@ -7,10 +7,10 @@ import dataclasses
 
 import pytest
 
-from ci.planning import gpus
 from ci.planning.createbody import container_config
 from ci.planning.runline import docker_run_argv
 from ci.planning.runspec import RunSpec, plan_run
+from ci.settings import gpus
 from tests.unit.helpers import inputs
 
 

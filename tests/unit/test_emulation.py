@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ci.errors import EmulationUnavailableError, UsageError
+from ci.images import hostqemu
 from ci.planning import emulation
 from ci.planning.platforms import Platform
 
@@ -176,12 +177,12 @@ def test_qemu_cpu_here_asks_this_machines_qemu_only_where_it_emulates(
         asked.append(docker_platform)
         return (5, 2)
 
-    monkeypatch.setattr(emulation, "handler_qemu_version", version)
-    assert emulation.qemu_cpu_here(platform(AMD64, ARMV7), AMD64, local=True) is None
-    assert emulation.qemu_cpu_here(platform(ARM64, ARM64), ARM64, local=False) == FAST
+    monkeypatch.setattr(hostqemu, "handler_qemu_version", version)
+    assert hostqemu.qemu_cpu_here(platform(AMD64, ARMV7), AMD64, local=True) is None
+    assert hostqemu.qemu_cpu_here(platform(ARM64, ARM64), ARM64, local=False) == FAST
     assert asked == []
-    assert emulation.qemu_cpu_here(platform(AMD64, ARM64), AMD64, local=True) is None  # 5.2
-    assert emulation.qemu_cpu_here(platform(AMD64, ARM64), AMD64, local=False) is None
+    assert hostqemu.qemu_cpu_here(platform(AMD64, ARM64), AMD64, local=True) is None  # 5.2
+    assert hostqemu.qemu_cpu_here(platform(AMD64, ARM64), AMD64, local=False) is None
     assert asked == [ARM64]
 
 
@@ -194,7 +195,7 @@ def test_the_version_comes_from_the_handlers_interpreter(tmp_path: Path) -> None
     (tmp_path / "qemu-aarch64").write_text(
         f"enabled\ninterpreter {tmp_path / 'aarch64-binfmt-P'}\nflags: PF\n"
     )
-    assert emulation.handler_qemu_version(ARM64, tmp_path) == (7, 2)
-    assert emulation.handler_qemu_version(ARMV7, tmp_path) is None  # no handler
+    assert hostqemu.handler_qemu_version(ARM64, tmp_path) == (7, 2)
+    assert hostqemu.handler_qemu_version(ARMV7, tmp_path) is None  # no handler
     assert emulation.parse_qemu_version("qemu-arm version 10.1.0") == (10, 1)
     assert emulation.parse_qemu_version("no version here") is None

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ci.engine import endpoints
 from ci.errors import InsecureEngineError, UsageError
+from ci.planning import endpoints
 
 
 def make_context(config: Path, name: str, host: str) -> None:

@@ -9,10 +9,10 @@ import docker.types
 import pytest
 
 from ci.errors import ExitCode, GpuUnavailableError, PlatformDefinitionError, UsageError
-from ci.planning import gpus
 from ci.planning.platforms import discover
 from ci.planning.runline import docker_run_argv
 from ci.planning.runspec import plan_run
+from ci.settings import gpus
 from ci.settings.options import parse_args
 from tests.unit.helpers import inputs
 

@@ -16,10 +16,10 @@ from ci.errors import (
     UsageError,
 )
 from ci.planning import runspec
-from ci.planning.gpus import ALL_GPUS, NO_GPUS, Gpus
 from ci.planning.invocation import Invocation, mode_of
 from ci.planning.platformrun import PlatformRun
 from ci.planning.runplan import run_inputs
+from ci.settings.gpus import ALL_GPUS, NO_GPUS, Gpus
 from ci.settings.options import parse_args
 from tests.unit.helpers import plan, shared
 

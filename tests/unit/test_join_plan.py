@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from ci.planning.release import arch_images
 from ci.release.join_plan import (
     DOCKER_LIST,
     DOCKER_MANIFEST,
@@ -20,7 +21,6 @@ from ci.release.join_plan import (
     problems,
     readback_problem,
 )
-from ci.release.plan import arch_images
 
 IMAGES = arch_images("1.0", {"amd64": "linux/amd64", "arm64": "linux/arm64", "armv7": "linux/arm/v7"})
 

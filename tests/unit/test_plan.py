@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ci import buildsystems
 from ci.errors import BadEnvError, PlatformDefinitionError
 from ci.planning.platforms import Platform
 from ci.planning.runline import docker_run_argv
@@ -244,6 +245,8 @@ def test_mounts_source_read_only_by_default() -> None:
         "/work/build": (Path("/home/u/build"), False),
         "/work/ccache": (Path("/home/u/.cache/ccache"), False),
         "/work/runtime_functions.sh": (Path("/repo/runtime_functions.sh"), True),
+        # The build systems' step files it sources, from beside it in the container.
+        "/work/ci/buildsystems": (buildsystems.STEPS_DIR, True),
     }
 
 
@@ -337,6 +340,7 @@ def test_docker_run_argv() -> None:
         "/home/u/build:/work/build",
         "/home/u/.cache/ccache:/work/ccache",
         "/repo/runtime_functions.sh:/work/runtime_functions.sh:ro",
+        f"{buildsystems.STEPS_DIR}:/work/ci/buildsystems:ro",
     ]
     assert pairs(argv, "--env") == [f"{k}={v}" for k, v in spec.env]
     assert "CMAKE_ARGS=-DFOO=ON" in pairs(argv, "--env")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ci.engine.podman import choose, socket_path
-from ci.engine.quirks import engine_quirks
+from ci.planning.enginekind import choose, socket_path
+from ci.planning.quirks import engine_quirks
 
 
 def test_auto_prefers_docker_then_podman(tmp_path: Path) -> None:

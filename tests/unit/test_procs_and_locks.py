@@ -16,8 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from ci.base import locks, procs
 from ci.errors import LockTimeoutError
-from ci.running import locks, procs
 
 
 def test_start_time_is_psutils_create_time() -> None:
@@ -57,7 +57,7 @@ def test_a_held_lock_times_out_for_the_next_holder_then_frees(name: str) -> None
 
 
 HOLD = (
-    "import os, sys, time; os.umask(0o077); sys.path.insert(0, sys.argv[1]); from ci.running import locks\n"
+    "import os, sys, time; os.umask(0o077); sys.path.insert(0, sys.argv[1]); from ci.base import locks\n"
     "with locks.locked(sys.argv[2], 'it', 0):\n    print('held', flush=True); time.sleep(60)\n"
 )
 

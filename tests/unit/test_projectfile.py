@@ -18,9 +18,9 @@ from ci.errors import (
     ProjectValueError,
     UnknownPlatformError,
 )
-from ci.images.project import classified
+from ci.images.projectbuild import classified
 from ci.planning import projectimage, runplan
-from ci.planning.project import ImageNeeds
+from ci.planning.projectsettings import ImageNeeds
 from ci.planning.runspec import ImageRef
 from ci.settings import projectfile, table
 from tests.readme import README, tables

@@ -94,7 +94,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_engines_file_example_is_valid(tmp_path: Path) -> None:
-    from ci.engine.endpoints import Endpoint, Tls, load_access, load_file
+    from ci.planning.endpoints import Endpoint, Tls, load_access, load_file
 
     (example,) = [b.split("```", 1)[0] for b in README.split("```toml\n")[1:] if "# engines.toml" in b]
     path = tmp_path / "engines.toml"

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from ci.engine.endpoints import Endpoint
+from ci.base import locks
 from ci.images import provide
 from ci.planning import runspec
+from ci.planning.endpoints import Endpoint
+from ci.planning.imagerequest import ImageRequest
 from ci.planning.platforms import parse_dockerfile
-from ci.running import locks
 
 
 class FakeEngine:
@@ -73,7 +74,7 @@ def ensure(engine: FakeEngine, platform: object, tmp_path: Path, push: bool) -> 
         platform,  # type: ignore[arg-type]
         ref,
         tmp_path,
-        provide.ImageRequest(
+        ImageRequest(
             lock_timeout=5, debian_mirror="http://unused", registry="127.0.0.1:5000", push_cache=push
         ),
         host_platform="linux/amd64",
@@ -138,7 +139,7 @@ def test_shared_first_steps_are_built_each_under_a_lock_before_the_image(
     monkeypatch.setattr(provide, "locked", recording)
     engine = FakeEngine(have={"scratch"}, registry_has=set())
     ref = runspec.image_ref(platform, tmp_path)
-    request = provide.ImageRequest(lock_timeout=5, debian_mirror="http://unused", no_cache=no_cache)
+    request = ImageRequest(lock_timeout=5, debian_mirror="http://unused", no_cache=no_cache)
     provide.build_image(
         engine, platform, ref, context=tmp_path, request=request,  # type: ignore[arg-type]
         host_platform="linux/amd64", output=lambda data, err: None,

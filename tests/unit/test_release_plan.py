@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ci.errors import BadReleaseReferenceError
-from ci.release.plan import (
+from ci.planning.release import (
     arch_images,
     arch_suffix,
     parse_repositories,
@@ -61,7 +61,7 @@ def test_platforms_saying_release_no_are_left_out() -> None:
     from pathlib import Path
 
     from ci.planning.platforms import Platform
-    from ci.release.plan import release_targets
+    from ci.planning.release import release_targets
 
     arm = Platform(name="arm64", dockerfile=Path("x"), target="linux/arm64")
     test_arm = Platform(name="test.arm64", dockerfile=Path("y"), docker_platform="linux/arm64", release=False)
@@ -76,7 +76,7 @@ def test_plan_release_validates_and_keeps_the_order_given() -> None:
     from pathlib import Path
 
     from ci.planning.platforms import Platform
-    from ci.release.plan import plan_release
+    from ci.planning.release import plan_release
 
     platforms = [
         Platform(name="armv7", dockerfile=Path("a"), target="linux/arm/v7"),

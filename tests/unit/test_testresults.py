@@ -9,9 +9,9 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from ci.buildsystems import Choice, autotools, junit, make, meson
 from ci.errors import ExitCode
-from ci.output import outcomes, summary, testresults
-from ci.planning.buildsystem import Choice
+from ci.output import outcomes, summary
 
 
 def meson_line(name: str, result: str, code: int = 0, stdout: str = "", command: object = "") -> str:
@@ -38,14 +38,14 @@ def parse(xml_text: str) -> ET.Element:
 
 
 def test_meson_results_become_a_labelled_suite() -> None:
-    cases = testresults.from_meson(MESON_LOG)
+    cases = meson.from_testlog(MESON_LOG)
     assert [(c.name, c.status) for c in cases] == [
         ("endian", "passed"),
         ("broken", "failed"),
         ("optional", "skipped"),
         ("known-bad", "passed"),
     ]
-    root = parse(testresults.to_junit("meson", "s390x", cases))
+    root = parse(junit.to_junit("meson", "s390x", cases))
     assert root.get("name") == "meson.s390x"
     assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("4", "1", "1")
     assert [c.get("classname") for c in root.iter("testcase")][:2] == ["s390x.endian", "s390x.broken"]
@@ -58,14 +58,14 @@ def test_meson_results_become_a_labelled_suite() -> None:
 def test_a_cross_binary_meson_could_not_run_is_a_failure_not_a_skip() -> None:
     # Meson 1.7, a cross file without exe_wrapper: SKIP, exit 77 and no command.
     not_run = meson_line("t", "SKIP", 77, "", command=None)
-    (case,) = testresults.from_meson(not_run)
+    (case,) = meson.from_testlog(not_run)
     assert case.status == "failed" and "exe_wrapper" in case.message
-    (chosen,) = testresults.from_meson(meson_line("t", "SKIP", 77, "not here\n"))  # the test's own exit 77
+    (chosen,) = meson.from_testlog(meson_line("t", "SKIP", 77, "not here\n"))  # the test's own exit 77
     assert chosen.status == "skipped"
 
 
 def test_automake_trs_files_plain_and_tap() -> None:
-    cases = testresults.from_automake(
+    cases = autotools.from_automake(
         [
             ("tests/a", ":test-result: PASS\n:global-test-result: PASS\n:recheck: no\n", "a ok\n"),
             ("tests/b", ":test-result: FAIL\n:global-test-result: FAIL\n:recheck: yes\n", "b: boom\n"),
@@ -88,15 +88,15 @@ def test_automake_trs_files_plain_and_tap() -> None:
 
 
 def test_a_make_check_target_is_one_case_carrying_its_output() -> None:
-    (case,) = testresults.from_make("target=check\nstatus=2\nseconds=1.5\n", "FAIL: one\n")
+    (case,) = make.from_record("target=check\nstatus=2\nseconds=1.5\n", "FAIL: one\n")
     assert (case.name, case.status, case.seconds) == ("make check", "failed", 1.5)
     assert case.output == "FAIL: one\n" and "status 2" in case.message
-    assert testresults.from_make("target=\nstatus=0\n", "") == []
+    assert make.from_record("target=\nstatus=0\n", "") == []
 
 
 def test_test_names_and_output_are_escaped() -> None:
-    case = testresults.Case(name='<script>"&', status="failed", message="<b>", output="\x1b[31m&<x>")
-    root = parse(testresults.to_junit("make", "amd64", [case]))
+    case = junit.Case(name='<script>"&', status="failed", message="<b>", output="\x1b[31m&<x>")
+    root = parse(junit.to_junit("make", "amd64", [case]))
     (element,) = root.iter("testcase")
     assert element.get("name") == '<script>"&'
 
@@ -132,7 +132,7 @@ def test_a_run_that_ran_no_test_is_not_green(tmp_path: Path) -> None:
     assert outcome.status == ExitCode.NO_TESTS and outcome.error == outcomes.NO_TESTS
     assert "ran no test" in summary.status_text(outcome)
     assert "--no-tests" in summary.known_causes(outcome)[0]
-    (tmp_path / outcomes.MAKE_CHECK_RECORD).write_text("target=\nstatus=0\n", encoding="utf-8")
+    (tmp_path / make.CHECK_RECORD).write_text("target=\nstatus=0\n", encoding="utf-8")
     assert collect(tmp_path, "make").status == ExitCode.NO_TESTS  # no check or test target
 
 
@@ -209,8 +209,8 @@ XPASS: fixed by accident
 
 
 def test_dejagnu_results_become_cases_classed_by_their_exp_file() -> None:
-    assert testresults.is_dejagnu_sum(DEJAGNU_SUM) and not testresults.is_dejagnu_sum("abc  file.c\n")
-    cases = testresults.from_dejagnu("greet", DEJAGNU_SUM, DEJAGNU_LOG)
+    assert autotools.is_dejagnu_sum(DEJAGNU_SUM) and not autotools.is_dejagnu_sum("abc  file.c\n")
+    cases = autotools.from_dejagnu("greet", DEJAGNU_SUM, DEJAGNU_LOG)
     got = [(c.group, c.name, c.status) for c in cases]
     assert got == [
         ("greet.hello", "greet says hello", "passed"),
@@ -226,7 +226,7 @@ def test_dejagnu_results_become_cases_classed_by_their_exp_file() -> None:
     # Its output is what the .log says since the test before it, not the other tests' lines.
     assert failed.output == "spawn /work/build/greet bye\nhello\nFAIL: greet says goodbye"
     assert cases[3].output == "spawn /work/build/greet odd\nXPASS: fixed by accident"
-    xml = testresults.to_junit("dejagnu", "armv7", cases)
+    xml = junit.to_junit("dejagnu", "armv7", cases)
     root = ET.fromstring(xml)
     assert (root.get("name"), root.get("tests"), root.get("failures"), root.get("skipped")) == (
         "dejagnu.armv7",

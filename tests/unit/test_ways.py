@@ -116,7 +116,7 @@ def test_engine_needs_a_target(tmp_path: Path) -> None:
 
 
 def test_a_run_moves_to_its_engines_architecture_with_its_image(tmp_path: Path) -> None:
-    from ci.planning import project
+    from ci.planning import projectsettings
 
     arm64 = ways.on_engine(SHIPPED["arm64"], AMD64)
     run = platformrun.PlatformRun(
@@ -125,7 +125,7 @@ def test_a_run_moves_to_its_engines_architecture_with_its_image(tmp_path: Path) 
         image=runspec.image_ref(arm64, DOCKER),
         build_dir=tmp_path,
         command=("build_generic",),
-        project=project.PlatformProject(build=None, tests=True, test_jobs=None),
+        project=projectsettings.PlatformProject(build=None, tests=True, test_jobs=None),
     )
     on_arm = platformrun.on_engine(run, ARM64, DOCKER)
     assert on_arm.platform.docker_platform == ARM64 and on_arm.image.tag.endswith("-native")

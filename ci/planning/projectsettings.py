@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
-from ci.planning import buildsystem
+from ci import buildsystems
 from ci.settings import table
 from ci.settings.options import Options
 
@@ -30,7 +30,7 @@ class ImageNeeds:
 class PlatformProject:
     """One platform's project settings, as its container and image need them."""
 
-    build: buildsystem.Choice | None  # the default step's build system; None for any other command
+    build: buildsystems.Choice | None  # the default step's build system; None for any other command
     tests: bool
     test_jobs: int | None
     configure_args: tuple[str, ...] = ()
@@ -38,6 +38,21 @@ class PlatformProject:
     bootstrap: str = ""  # autotools: the command that writes configure ('': the step's own choice)
     environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
     needs: ImageNeeds = ImageNeeds()
+
+    def env(self) -> dict[str, str]:
+        """The project's variables, then what runtime_functions.sh reads of it: the build system,
+        its arguments one a line (CI_CONFIGURE_ARGS, CI_TEST_ARGS), and the autotools bootstrap
+        command (CI_BOOTSTRAP)."""
+        env = dict(self.environment)
+        if self.build is not None:
+            env["CI_BUILD_SYSTEM"] = self.build.system
+        if self.configure_args:
+            env["CI_CONFIGURE_ARGS"] = "\n".join(self.configure_args)
+        if self.test_args:
+            env["CI_TEST_ARGS"] = "\n".join(self.test_args)
+        if self.bootstrap:
+            env["CI_BOOTSTRAP"] = self.bootstrap
+        return env
 
 
 def setting_for(opts: Options, platform: str, name: str) -> object:
@@ -70,7 +85,7 @@ def for_platform(opts: Options, platform: str, source: Path, *, default_step: bo
     build = None
     if default_step:
         system = str(setting_for(opts, platform, "build-system"))
-        build = buildsystem.choose(source, system, reason=source_of(opts, platform, "build-system"))
+        build = buildsystems.choose(source, system, reason=source_of(opts, platform, "build-system"))
     environment = setting_for(opts, platform, "environment")
     test_jobs = setting_for(opts, platform, "test-jobs")
     return PlatformProject(

@@ -16,6 +16,7 @@ from ci.engine.client import Engine, Output
 from ci.errors import ImageBuildError, PackageUnavailableError, PreBuildError
 from ci.images import provide
 from ci.planning import runspec
+from ci.planning.imagerequest import ImageRequest
 from ci.planning.platforms import Platform
 from ci.planning.projectimage import MISSING_MARK, NOT_SERVED_MARK, PRE_BUILD_MARK, ProjectImage
 
@@ -29,7 +30,7 @@ def ensure_run_image(
     project_image: ProjectImage | None,
     *,
     context: Path,
-    request: provide.ImageRequest,
+    request: ImageRequest,
     host_platform: str,
     output: Output,
 ) -> None:
@@ -46,14 +47,21 @@ def ensure_run_image(
         platform_image()
     else:
         cpu = provide.steps_qemu_cpu(engine, platform, host_platform)
-        ensure_project_image(engine, project_image, request, docker_platform=platform.docker_platform,
-                             output=output, base=platform_image, qemu_cpu=cpu)  # fmt: skip
+        ensure_project_image(
+            engine,
+            project_image,
+            request,
+            docker_platform=platform.docker_platform,
+            output=output,
+            base=platform_image,
+            qemu_cpu=cpu,
+        )
 
 
 def ensure_project_image(
     engine: Engine,
     image: ProjectImage,
-    request: provide.ImageRequest,
+    request: ImageRequest,
     *,
     docker_platform: str,
     output: Output,

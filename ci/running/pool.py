@@ -8,9 +8,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from ci.engine import endpoints
 from ci.engine.client import Engine
-from ci.planning import runspec
+from ci.planning import endpoints, runspec
 from ci.planning.platforms import host_docker_platform
 from ci.running import cleanup
 

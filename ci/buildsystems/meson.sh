@@ -1,0 +1,38 @@
+# shellcheck shell=bash
+# The Meson step of build_generic: meson setup, meson compile, meson test.
+# Sourced by runtime_functions.sh (beside it in the container: /work/ci/buildsystems/meson.sh),
+# whose helpers (_log, _phase, _where, _words, _target_pkg_config, ...) it uses. Its rank and
+# markers agree with ci/buildsystems/meson.py (tests/unit/test_buildsystems.py checks).
+_build_system meson 2 meson.build
+
+# Meson: `meson setup` out of tree (with the image's cross file in cross images), `meson
+# compile`, `meson test`, which leaves meson-logs/testlog.json and testlog.junit.xml. A build dir
+# already set up with the same arguments is not set up again (`meson compile` regenerates what
+# changed); other arguments reconfigure it, and one that cannot be reconfigured is wiped.
+_build_meson() {
+    local args=() extra=() test_args=() stamp="$CI_BUILD_DIR/.ciharness-meson-setup" status=0
+    if [ -n "${CI_MESON_CROSS_FILE:-}" ]; then
+        args=(--cross-file "$CI_MESON_CROSS_FILE")
+    fi
+    _words extra CONFIGURE_ARGS
+    args+=("${extra[@]}")
+    if [ ! -f "$CI_BUILD_DIR/meson-private/coredata.dat" ]; then
+        _log "meson setup $CI_SOURCE_DIR for $CI_PLATFORM"
+        meson setup "$CI_BUILD_DIR" "$CI_SOURCE_DIR" "${args[@]}"
+    elif [ "$(cat "$stamp" 2>/dev/null)" != "${args[*]}" ]; then
+        _log "meson setup --reconfigure (arguments changed)"
+        meson setup --reconfigure "$CI_BUILD_DIR" "$CI_SOURCE_DIR" "${args[@]}" ||
+            meson setup --wipe "$CI_BUILD_DIR" "$CI_SOURCE_DIR" "${args[@]}"
+    fi
+    printf '%s\n' "${args[*]}" >"$stamp"
+    _log "build with $CI_JOBS jobs"
+    meson compile -C "$CI_BUILD_DIR" -j "$CI_JOBS"
+    _words test_args TEST_ARGS
+    if [ -n "${CI_TEST_JOBS:-}" ]; then
+        test_args=(--num-processes "$CI_TEST_JOBS" "${test_args[@]}")
+    fi
+    _phase testing
+    _log "meson test on $(_where)"
+    meson test -C "$CI_BUILD_DIR" --print-errorlogs "${test_args[@]}" || status=$?
+    return "$status"
+}
