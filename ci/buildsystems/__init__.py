@@ -27,6 +27,12 @@ def names() -> tuple[str, ...]:
     return tuple(system.name for system in ALL)
 
 
+def listed(word: str = "or") -> str:
+    """The names as a sentence lists them: "cmake, meson, autotools or make"."""
+    every = names()
+    return f"{', '.join(every[:-1])} {word} {every[-1]}"
+
+
 def by_name(name: str) -> BuildSystem:
     return next(system for system in ALL if system.name == name)
 

@@ -1,11 +1,11 @@
 """Know: the Debian (trixie) -dev package that provides a library a build looks for, by the names
-builds use for it (CMake's find_package, pkg-config's and Meson's dependency names) and by the
+builds use for it (the build systems' and pkg-config's names for it) and by the
 headers that C and C++ code includes. Pure tables, for the missing-library hint."""
 
 from __future__ import annotations
 
 # Debian's -dev package, and the names builds ask for it by: CMake's (lowercased: ZLIB, OpenSSL,
-# LibXml2, ...), pkg-config's (the .pc file's name) and Meson's.
+# LibXml2, ...), pkg-config's (the .pc file's name) and the other build systems'.
 _PROVIDES: dict[str, tuple[str, ...]] = {
     "zlib1g-dev": ("zlib",),
     "libssl-dev": ("openssl", "libssl", "libcrypto"),

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ci import buildsystems
 from ci.output import ccachelog, hints
 from ci.output.outcomes import NO_TESTS, CacheCounts, Outcome
 from ci.planning import ccache_remote
@@ -16,7 +17,8 @@ log = logging.getLogger(__name__)
 
 NO_TESTS_HINT = (
     "a green run must have tested something: check that the project's tests are built and found "
-    "(ctest, meson test, make check or test); a project that has none says so with --no-tests"
+    f"({', '.join(s.test_command for s in buildsystems.ALL)}); a project that has none says so "
+    "with --no-tests"
 )
 # A failing remote storage whose reason ccache's log does not tell (no log: CCACHE_LOGFILE set
 # elsewhere by the user, or an older ccache's words).

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+from ci import buildsystems
 from ci.errors import SourceMissingError, UsageError
 from ci.planning import builddirs, ccache_remote, emulation, endpoints, enginekind, runspec, ways
 from ci.planning import projectsettings as project_plan
@@ -195,8 +196,8 @@ def source_dir(opts: Options) -> Path:
     if not source.is_dir():
         raise SourceMissingError(
             f"source dir {source} does not exist or is not a directory",
-            hint="pass the root of an existing C or C++ source tree (CMake, Meson, autotools or "
-            "Make) with --source DIR",
+            hint=f"pass the root of an existing C or C++ source tree ({buildsystems.listed()}) "
+            "with --source DIR",
         )
     return source
 

@@ -20,7 +20,7 @@ examples:
   ./build.py -p amd64 unittest_xsum               a function of runtime_functions.sh
   ./build.py -p amd64 -i                          a shell with the same mounts, env and user
   ./build.py -p amd64 --print-docker-run -- make  print the equivalent `docker run` line
-  ./build.py -p amd64 --source ~/src/zlib         any C/C++ project as it is (CMake, Meson, autotools, Make)
+  ./build.py -p amd64 --source ~/src/zlib         any C/C++ project as it is, whatever it builds with
   ./build.py -p amd64 -e CMAKE_ARGS=-DFOO=ON      pass environment (values may contain '=')
   ./build.py --release 1.2 --push R/xsum -p arm64 --no-manifest   push 1.2-arm64 from this machine
   ./build.py --manifest 1.2 --push R/xsum -p amd64,arm64          then join them into the list 1.2

@@ -97,9 +97,8 @@ def _choices(entry: dict[str, Any]) -> tuple[str, ...] | None:
 
 
 def _text(text: str) -> str:
-    """A help text with `{build-systems}` written out: "cmake, meson, autotools or make"."""
-    names = buildsystems.names()
-    return text.replace("{build-systems}", ", ".join(names[:-1]) + " or " + names[-1])
+    """A help text with `{build-systems}` written out as the build systems' list."""
+    return text.replace("{build-systems}", buildsystems.listed())
 
 
 @functools.cache
