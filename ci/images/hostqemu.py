@@ -10,16 +10,20 @@ from pathlib import Path
 
 from ci.planning import emulation
 from ci.planning.emulation import BINFMT_DIR, Version
-from ci.planning.platforms import Platform
+from ci.planning.platforms import Platform, host_docker_platform
 
 
 def qemu_cpu_here(
-    platform: Platform, engine_platform: str, *, local: bool, build: bool = False
+    platform: Platform, engine_platform: str, *, local: bool, build: bool = False, machine: str = ""
 ) -> str | None:
-    """qemu_cpu (build_qemu_cpu for its image's steps) on an engine of this machine (local: its
-    QEMU's version is the handler's) or another's (not known)."""
+    """qemu_cpu (build_qemu_cpu for its image's steps) on an engine of this machine (local: what
+    its containers run natively is what this machine's kernel (of `uname -m` machine) runs,
+    whatever the engine reports, and its QEMU's version is the handler's) or another's (not known)."""
     decide = emulation.build_qemu_cpu if build else emulation.qemu_cpu
-    return decide(platform, engine_platform, lambda: handler_qemu_version(platform.target) if local else None)
+    if not local:
+        return decide(platform, engine_platform, lambda _: None)
+    here = host_docker_platform(machine or os.uname().machine)
+    return decide(platform, here, handler_qemu_version)
 
 
 @functools.cache

@@ -116,31 +116,36 @@ QEMU_CPU = "QEMU_CPU"
 
 
 def qemu_cpu(
-    platform: Platform, engine_platform: str, qemu_version: Callable[[], Version | None]
+    platform: Platform, engine_platform: str, qemu_version: Callable[[str], Version | None]
 ) -> str | None:
-    """QEMU_CPU for a run's container: the target's row's qemu_cpu, where QEMU there emulates the
-    target alone (its tests under qemu-user, or its whole userland) or nothing (native: nothing
-    reads it), and the QEMU emulating it takes the value (qemu_version, asked only then: this
-    machine's handler's, None when the engine is another machine's). None: QEMU's default."""
-    row = arches.by_platform(platform.target)
+    """QEMU_CPU for a run's container: the row's qemu_cpu of the one architecture QEMU emulates
+    there (the target's tests under qemu-user, its whole userland, or the image's own programs: an
+    x86 cross image made for arm64, run on an x86-64 machine), or the target's where nothing is
+    emulated (nothing reads it); only where that QEMU takes the value (qemu_version(platform),
+    asked only then: this machine's handler's, None when the engine is another machine's). Never
+    where two architectures are emulated: one variable would reach both QEMUs. None: the default."""
+    foreign = dict.fromkeys(needed(platform, engine_platform))
+    if len(foreign) > 1:
+        return None
+    emulated = next(iter(foreign), None)
+    row = arches.by_platform(emulated or platform.target)
     if row is None or row.qemu_cpu == arches.NONE:
         return None
-    foreign = needed(platform, engine_platform)
-    if not set(foreign) <= {platform.target}:
-        return None  # one variable for every QEMU in the container: not another architecture's
-    if foreign:
-        version = qemu_version()
+    if emulated is not None:
+        version = qemu_version(emulated)
         if version is None or version < QEMU_CPU_SINCE:
             return None
     return row.qemu_cpu
 
 
 def build_qemu_cpu(
-    platform: Platform, engine_platform: str, qemu_version: Callable[[], Version | None]
+    platform: Platform, engine_platform: str, qemu_version: Callable[[str], Version | None]
 ) -> str | None:
-    """QEMU_CPU for the RUN steps of the platform's image: as qemu_cpu, for an image of its
-    target's own architecture (a cross image's steps are the engine's own code)."""
-    if platform.docker_platform != platform.target:
+    """QEMU_CPU for the RUN steps of the platform's image: as qemu_cpu, where the image's own
+    architecture is emulated (its steps are that architecture's programs). None where the engine
+    runs them natively: a cross image's steps are the engine's own code, and the build argument
+    would part its layers from those other images share."""
+    if platform.docker_platform not in needed(platform, engine_platform):
         return None
     return qemu_cpu(platform, engine_platform, qemu_version)
 

@@ -181,12 +181,10 @@ def test_every_package_the_hints_name_exists_in_the_images_debian_suite(
         | set(autotools.MACRO_PACKAGES.values())
         | set(libraries.PACKAGE_OF_LIBRARY.values())
     )
-    script = (
-        'apt-get update -qq >/dev/null && for p in "$@"; do apt-cache show --no-all-versions "$p"'
-        ' >/dev/null 2>&1 || echo "missing: $p"; done; echo checked $#'
-    )
+    # One apt-cache call for all (one a package re-reads the cache each time: 100 s under load).
+    script = 'apt-get update -qq >/dev/null && apt-cache show --no-all-versions "$@" 2>/dev/null; true'
     out = docker_client.containers.run(
         amd64_image, ["bash", "-c", script, "check", *names], user="root", remove=True
-    ).decode()  # fmt: skip
-    assert f"checked {len(names)}" in out and len(names) > 100, out
-    assert re.findall(r"missing: \S+", out) == []
+    ).decode()
+    found = set(re.findall(r"^Package: (\S+)$", out, re.MULTILINE))
+    assert len(names) > 100 and sorted(set(names) - found) == []

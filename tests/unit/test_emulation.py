@@ -153,19 +153,24 @@ FAST = "max,pauth-impdef=on"  # arm64's row in docker/arches
         (ARMV7, ARM64, AMD64, (7, 2), None),  # qemu-arm would read it too, and refuse it
         (AMD64, ARMV7, AMD64, (7, 2), None),  # armv7's row keeps QEMU's default
         (ARM64, AMD64, ARM64, None, None),  # an amd64 cross image on arm64: qemu-x86_64's tests
+        (ARM64, AMD64, AMD64, (7, 2), FAST),  # that image on x86-64: its arm64 compilers emulated
+        (ARM64, ARMV7, AMD64, (7, 2), None),  # an armv7 cross image made for arm64: two QEMUs
     ],
 )  # fmt: skip
 def test_qemu_cpu_is_the_targets_where_its_qemu_alone_would_read_it(
     docker_platform: str, target: str, host: str, version: tuple[int, int] | None, want: str | None
 ) -> None:
-    assert emulation.qemu_cpu(platform(docker_platform, target), host, lambda: version) == want
+    assert emulation.qemu_cpu(platform(docker_platform, target), host, lambda _: version) == want
 
 
 def test_a_cross_images_steps_are_the_engines_own_code() -> None:
     cross = platform(AMD64, ARM64)
-    assert emulation.qemu_cpu(cross, AMD64, lambda: (7, 2)) == FAST  # its tests
-    assert emulation.build_qemu_cpu(cross, AMD64, lambda: (7, 2)) is None  # its image's RUN steps
-    assert emulation.build_qemu_cpu(platform(ARM64, ARM64), AMD64, lambda: (7, 2)) == FAST
+    assert emulation.qemu_cpu(cross, AMD64, lambda _: (7, 2)) == FAST  # its tests
+    assert emulation.build_qemu_cpu(cross, AMD64, lambda _: (7, 2)) is None  # its image's RUN steps
+    assert emulation.build_qemu_cpu(platform(ARM64, ARM64), AMD64, lambda _: (7, 2)) == FAST
+    # An x86-64 cross image made for arm64 on this x86-64 machine: its steps are arm64 programs.
+    assert emulation.build_qemu_cpu(platform(ARM64, AMD64), AMD64, lambda _: (7, 2)) == FAST
+    assert emulation.build_qemu_cpu(platform(ARM64, AMD64), ARM64, lambda _: (7, 2)) is None
 
 
 def test_qemu_cpu_here_asks_this_machines_qemu_only_where_it_emulates(
@@ -178,11 +183,16 @@ def test_qemu_cpu_here_asks_this_machines_qemu_only_where_it_emulates(
         return (5, 2)
 
     monkeypatch.setattr(hostqemu, "handler_qemu_version", version)
-    assert hostqemu.qemu_cpu_here(platform(AMD64, ARMV7), AMD64, local=True) is None
-    assert hostqemu.qemu_cpu_here(platform(ARM64, ARM64), ARM64, local=False) == FAST
+    assert hostqemu.qemu_cpu_here(platform(AMD64, ARMV7), AMD64, local=True, machine="x86_64") is None
+    assert hostqemu.qemu_cpu_here(platform(ARM64, ARM64), ARM64, local=False, machine="x86_64") == FAST
     assert asked == []
-    assert hostqemu.qemu_cpu_here(platform(AMD64, ARM64), AMD64, local=True) is None  # 5.2
-    assert hostqemu.qemu_cpu_here(platform(AMD64, ARM64), AMD64, local=False) is None
+    assert hostqemu.qemu_cpu_here(platform(AMD64, ARM64), AMD64, local=True, machine="x86_64") is None  # 5.2
+    assert hostqemu.qemu_cpu_here(platform(AMD64, ARM64), AMD64, local=False, machine="x86_64") is None
+    assert asked == [ARM64]
+    # An engine on this machine that says it is arm64 (a loopback front): this kernel decides
+    # what is emulated, so the x86-64 cross image made for arm64 has its arm64 programs emulated.
+    asked.clear()
+    assert hostqemu.qemu_cpu_here(platform(ARM64, AMD64), ARM64, local=True, machine="x86_64") is None  # 5.2
     assert asked == [ARM64]
 
 
