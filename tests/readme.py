@@ -1,4 +1,5 @@
-"""Reading the README's marked command blocks, for the tests that keep it true."""
+"""Reading the README's and docs/'s marked command blocks and tables, for the tests that keep
+them true."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-README = (REPO / "README.md").read_text(encoding="utf-8")
+# The front page, and the documentation in the order the front page links it.
+FRONT = (REPO / "README.md").read_text(encoding="utf-8")
+DOCS = tuple(dict.fromkeys(REPO / link for link in re.findall(r"\]\((docs/[\w-]+\.md)\)", FRONT)))
+# Everything a user reads: the front page, then each page of docs/ (the tables and marked blocks
+# the tests check are in one or the other).
+README = "\n".join([FRONT, *(page.read_text(encoding="utf-8") for page in DOCS)])
 
 
 def block(marker: str) -> list[str]:
