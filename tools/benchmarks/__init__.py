@@ -1,0 +1,1 @@
+"""The benchmark's figure groups, one module each (tools/bench.py runs them)."""
