@@ -151,7 +151,7 @@ _junit_label() {
 
 # Run the ctest suite of an existing build and write JUnit XML to junit/ctest-<platform>.xml.
 # Under emulation (CI_EMULATED=1) tests labelled no_emulation are left out: QEMU user mode gets
-# some things wrong (see README, "What QEMU gets wrong").
+# some things wrong (see docs/platforms.md, "What QEMU gets wrong").
 unittest_ctest() {
     local ctest_args=() status=0 xml="$CI_BUILD_DIR/junit/ctest-$CI_PLATFORM.xml"
     _words ctest_args TEST_ARGS CTEST_ARGS

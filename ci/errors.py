@@ -9,7 +9,7 @@ import enum
 
 
 class ExitCode(enum.IntEnum):
-    """Exit codes of build.py, each with its one-line meaning (--help and the README show it).
+    """Exit codes of build.py, each with its one-line meaning (--help and docs/usage.md show it).
     A run's own exit status (0-255) passes through unchanged."""
 
     meaning: str

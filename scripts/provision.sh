@@ -124,7 +124,7 @@ install_packages() {
 
 # Debian's redis-server package starts a system Redis on port 6379 as it installs. The tests
 # start their own on free ports, and where a site's shared ccache runs is the site's decision
-# (README: Shared compiler cache), so the one this script installed is stopped and disabled.
+# (docs/caching.md: Shared compiler cache), so the one this script installed is stopped and disabled.
 quiet_redis() {
     say "stopping and disabling the system redis-server service (tests start their own)"
     if [ -d /run/systemd/system ]; then

@@ -37,7 +37,7 @@ class BuildSystem:
     markers: tuple[str, ...]  # the files at a tree's root that recognise it, in order
     packages: tuple[str, ...]  # Debian packages its steps run (on the build machine)
     layer: Layer
-    configure: str  # what configures a build, as the README and help texts name it
+    configure: str  # what configures a build, as docs/ and help texts name it
     test_command: str  # what runs its tests
     cross: str  # what a cross image gives it: the file its step hands the build system, or how
     results: tuple[Results, ...]  # its test runners' results ((): the runner writes our JUnit)

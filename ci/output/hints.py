@@ -239,7 +239,7 @@ CAUSES: tuple[Cause, ...] = (
         ),
         hint=(
             "a program died under QEMU user-mode emulation: if it passes natively, QEMU is likely "
-            "at fault; label the test no_emulation so emulated runs leave it out (README: What "
+            "at fault; label the test no_emulation so emulated runs leave it out (docs/platforms.md: What "
             "QEMU gets wrong)"
         ),
     ),

@@ -75,7 +75,7 @@ def _read_toml(path: Path) -> dict[str, object]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(
-            f"cannot read the engines file {path}: {exc}", hint="see README, Scaling out"
+            f"cannot read the engines file {path}: {exc}", hint="see docs/scaling-out.md"
         ) from exc
 
 
@@ -94,14 +94,14 @@ def load_access(path: Path) -> dict[str, Endpoint]:
     for kind, keys in (("tls", {"ca", "cert", "key", "verify"}), ("ssh", {"config"})):
         table = data.get(kind, {})
         if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
-            raise UsageError(f'{path}: expected [{kind}."URL"] tables', hint="see README, Scaling out")
+            raise UsageError(f'{path}: expected [{kind}."URL"] tables', hint="see docs/scaling-out.md")
         for url, entry in table.items():
             unknown = set(entry) - keys
             if unknown or not all(isinstance(v, bool if k == "verify" else str) for k, v in entry.items()):
                 raise UsageError(
                     f'{path}: [{kind}."{url}"] takes {", ".join(sorted(keys))}'
                     + (f", not {', '.join(sorted(unknown))}" if unknown else " (paths as strings)"),
-                    hint="see README, Scaling out",
+                    hint="see docs/scaling-out.md",
                 )
             files = {k: str((path.parent / v).expanduser()) for k, v in entry.items() if isinstance(v, str)}
             old = found.get(url, Endpoint(url))
