@@ -98,7 +98,7 @@ def test_tls_material_from_env_context_and_file_reaches_the_engine(
 def owner_with_watchdog(run_id: str, endpoints: list[endpoints.Endpoint]) -> subprocess.Popen[bytes]:
     """A process that starts a watchdog for these engines, as build.py does, then waits."""
     code = (
-        "import sys, time; from ci.running import cleanup; from ci.engine import endpoints\n"
+        "import sys, time; from ci.running import cleanup; from ci.planning import endpoints\n"
         "eps = [endpoints.Endpoint.from_arg(a) for a in sys.argv[2:]]\n"
         "cleanup.start_watchdog(sys.argv[1], dict(__import__('os').environ), eps)\n"
         "print('ready', flush=True); time.sleep(600)\n"
