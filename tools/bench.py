@@ -19,8 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-PYTHON = str(REPO / ".venv" / "bin" / "python")
+from benchmarks.common import PYTHON, REPO
 
 # Run under the project's environment (made by scripts/provision.sh), as build.py does.
 if (
@@ -30,12 +29,12 @@ if (
 ):
     os.execv(PYTHON, [PYTHON, str(Path(__file__).resolve()), *sys.argv[1:]])  # noqa: S606
 
-from benchmarks.caches import shared_cache, source_size  # noqa: E402
-from benchmarks.common import Figure  # noqa: E402
-from benchmarks.emulation import bootstrap_modes, cross_vs_native, native_vs_emulated_cross, qemu_cpu  # noqa: E402
-from benchmarks.lifecycle import overhead, project_image_rerun, signals  # noqa: E402
-from benchmarks.rebuilds import autotools_rerun, meson_rerun, warm_rebuild  # noqa: E402
-from benchmarks.several import all_platforms, report_cost  # noqa: E402
+from benchmarks.caches import shared_cache, source_size
+from benchmarks.common import Figure
+from benchmarks.emulation import bootstrap_modes, cross_vs_native, native_vs_emulated_cross, qemu_cpu
+from benchmarks.lifecycle import overhead, project_image_rerun, signals
+from benchmarks.rebuilds import autotools_rerun, meson_rerun, warm_rebuild
+from benchmarks.several import all_platforms, report_cost
 
 BENCHMARKS: dict[str, Callable[[int, Path], list[Figure]]] = {
     "P7": source_size,

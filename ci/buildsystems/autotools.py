@@ -182,11 +182,9 @@ SPEC = BuildSystem(
     markers=("configure", "configure.ac", "configure.in"),
     packages=("autoconf", "automake", "libtool", "perl"),
     layer="build-systems",
-    configure="configure",
     test_command="make check",
     cross="--build and --host, PKG_CONFIG and PKG_CONFIG_LIBDIR of the target",
     results=(Results(tool="automake", read=read_automake), Results(tool="dejagnu", read=read_dejagnu)),
-    junit_tool="automake",
     programs={
         "aclocal": "automake",
         "autoconf": "autoconf",

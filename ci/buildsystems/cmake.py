@@ -12,11 +12,9 @@ SPEC = BuildSystem(
     markers=("CMakeLists.txt",),
     packages=("cmake", "ninja-build"),
     layer="build-tools",
-    configure="cmake",
     test_command="ctest",
     cross="the toolchain file /opt/ci/toolchain.cmake (CMAKE_TOOLCHAIN_FILE)",
     results=(),
-    junit_tool="ctest",
     programs={"cmake": "cmake", "ctest": "cmake", "ninja": "ninja-build"},
     missing_program=(
         # find_program(... REQUIRED): "Could not find HELP2MAN using the following names: help2man".

@@ -45,10 +45,8 @@ SPEC = BuildSystem(
     markers=("GNUmakefile", "makefile", "Makefile"),
     packages=("make",),
     layer="build-tools",
-    configure="make",
     test_command="make check, else make test",
     cross="CC, CXX, AR, RANLIB, STRIP, CROSS_COMPILE and PKG_CONFIG of the target on make's command line",
     results=(Results(tool="make", read=read),),
-    junit_tool="make",
     programs={"make": "make"},
 )

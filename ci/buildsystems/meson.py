@@ -62,11 +62,9 @@ SPEC = BuildSystem(
     markers=("meson.build",),
     packages=("meson", "python3"),
     layer="build-systems",
-    configure="meson setup",
     test_command="meson test",
     cross="the cross file /opt/ci/meson-cross.ini (compilers through ccache, exe_wrapper QEMU)",
     results=(Results(tool="meson", read=read),),
-    junit_tool="meson",
     programs={"meson": "meson", "ninja": "ninja-build"},
     missing_program=(
         # A required find_program: "Program help2man found: NO", then

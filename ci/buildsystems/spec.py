@@ -37,11 +37,9 @@ class BuildSystem:
     markers: tuple[str, ...]  # the files at a tree's root that recognise it, in order
     packages: tuple[str, ...]  # Debian packages its steps run (on the build machine)
     layer: Layer
-    configure: str  # what configures a build, as docs/ and help texts name it
     test_command: str  # what runs its tests
     cross: str  # what a cross image gives it: the file its step hands the build system, or how
     results: tuple[Results, ...]  # its test runners' results ((): the runner writes our JUnit)
-    junit_tool: str  # the tool of the JUnit file its default test runner leaves
     programs: Mapping[str, str] = dataclasses.field(default_factory=dict)  # its commands -> packages
     # How it says a program it looked for is missing (a group per pattern names the program).
     missing_program: tuple[re.Pattern[str], ...] = ()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from ci import buildsystems
 from ci.buildsystems import autotools
+from ci.buildsystems.spec import LIBRARY, PROGRAM
 from ci.output import libraries, programs
 
 VERSION = r"[0-9][0-9A-Za-z.+~-]*[0-9A-Za-z]"
@@ -40,7 +41,8 @@ class Cause:
 
 
 def _program(found: Sequence[Groups]) -> Groups:
-    """A program a build system looked for and did not find (the latest report)."""
+    """A missing program, the latest report's one group: a command a step ran, or a program a build
+    system looked for."""
     return programs.program_fields(next(iter(found[0].values())))
 
 
@@ -50,13 +52,6 @@ def _macro(found: Sequence[Groups]) -> Groups:
     return programs.macro_fields(macro, autotools.package_of_macro(macro))
 
 
-def _package(found: Sequence[Groups]) -> Groups:
-    """The missing command (named `cmd`, or `cmd2` in the pattern's make branch) and its package."""
-    groups = found[0]
-    return programs.program_fields(groups.get("cmd") or groups.get("cmd2") or "?")
-
-
-NAME = r"[A-Za-z0-9_][\w.+-]*"  # a library as builds name it: ZLIB, libxml-2.0, gtk+-3.0, nlohmann_json
 # A missing header of a known library (libraries.LIBRARY_OF_HEADER; a directory stands for its headers).
 KNOWN_HEADER = "|".join(
     re.escape(h) + (r"[\w./+-]+" if h.endswith("/") else "") for h in libraries.LIBRARY_OF_HEADER
@@ -68,9 +63,9 @@ KNOWN_HEADER = "|".join(
 # which the build goes on without, is left out. Each group names the library.
 MISSING_LIBRARY = (
     re.compile(
-        rf"^Package '(?P<pc>{NAME})', required by '[^']*', not found"
-        rf"|^No package '(?P<pc2>{NAME})' found"
-        rf"|^Package (?P<pc3>{NAME}) was not found in the pkg-config search path"
+        rf"^Package '(?P<pc>{LIBRARY})', required by '[^']*', not found"
+        rf"|^No package '(?P<pc2>{LIBRARY})' found"
+        rf"|^Package (?P<pc3>{LIBRARY}) was not found in the pkg-config search path"
         # "fatal error: zlib.h: No such file or directory" (GCC), "'zlib.h' file not found" (clang).
         rf"|fatal error: '?(?P<header>{KNOWN_HEADER})'?(?:: No such file or directory| file not found)",
         re.MULTILINE,
@@ -85,7 +80,7 @@ def _names(found: Sequence[Groups]) -> list[str]:
     for groups in reversed(found):
         for key, value in groups.items():
             if key == "listed":
-                said += re.findall(rf"^[ \t]+- ({NAME})", value, re.MULTILINE)
+                said += re.findall(rf"^[ \t]+- ({LIBRARY})", value, re.MULTILINE)
             elif key == "header":
                 said.append(libraries.library_of_header(value) or value)
             else:
@@ -143,12 +138,12 @@ CAUSES: tuple[Cause, ...] = (
         # a recipe line without a shell: "make: xxd: No such file or directory".
         patterns=(
             re.compile(
-                r"(?:^|[\s:])(?P<cmd>[A-Za-z][A-Za-z0-9_.+-]*): (?:command )?not found\s*$"
-                r"|^make(?:\[\d+\])?: (?P<cmd2>[A-Za-z][A-Za-z0-9_.+-]*): No such file or directory\s*$"
+                rf"(?:^|[\s:])(?P<cmd>{PROGRAM}): (?:command )?not found\s*$"
+                rf"|^make(?:\[\d+\])?: (?P<cmd2>{PROGRAM}): No such file or directory\s*$"
             ),
         ),
         hint="{cmd} is not in the build image: {how}",
-        derive=_package,
+        derive=_program,
     ),
     Cause(
         name="missing-program",

@@ -124,10 +124,10 @@ def qemu_cpu(
     emulated (nothing reads it); only where that QEMU takes the value (qemu_version(platform),
     asked only then: this machine's handler's, None when the engine is another machine's). Never
     where two architectures are emulated: one variable would reach both QEMUs. None: the default."""
-    foreign = dict.fromkeys(needed(platform, engine_platform))
+    foreign = needed(platform, engine_platform)
     if len(foreign) > 1:
         return None
-    emulated = next(iter(foreign), None)
+    emulated = foreign[0] if foreign else None
     row = arches.by_platform(emulated or platform.target)
     if row is None or row.qemu_cpu == arches.NONE:
         return None
