@@ -77,12 +77,12 @@ class ImageOps(Connected):
         labels: dict[str, str],
         no_cache: bool,
         output: Output = write_through,
-    ) -> None:
-        """Build with every step streamed live (untagged where tag is None); raises ImageBuildError
-        with the engine's words."""
+    ) -> str:
+        """Build with every step streamed live (untagged where tag is None); the image's id.
+        Raises ImageBuildError with the engine's words."""
         from ci.engine import sdk  # noqa: PLC0415
 
-        sdk.build(
+        return sdk.build(
             lambda: self.client,
             context=context,
             dockerfile=dockerfile,

@@ -7,6 +7,7 @@ ci.engine.api, so a run whose image is current never pays for importing the SDK.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -118,8 +119,9 @@ def build(
     labels: dict[str, str],
     no_cache: bool,
     output: Output,
-) -> None:
-    """Build with every step streamed live; raises ImageBuildError with the engine's words."""
+) -> str:
+    """Build with every step streamed live; the image's id. Raises ImageBuildError with the
+    engine's words."""
     what = tag or f"the first steps of {Path(dockerfile).name}"
     shipped = context_with(context, Path(dockerfile))
     try:
@@ -137,10 +139,14 @@ def build(
             pull=False,
             decode=True,
         )
+        built = ""
         for event in events:
             # Build steps go to stderr: stdout carries only what the user asked for.
+            if isinstance(event.get("aux"), dict) and "ID" in event["aux"]:
+                built = str(event["aux"]["ID"])
             if "stream" in event:
                 output(str(event["stream"]).encode(), True)
+                built = built or _successfully_built(str(event["stream"]))
             elif "status" in event and "id" not in event:
                 output((str(event["status"]) + "\n").encode(), True)
             if "error" in event:
@@ -149,3 +155,10 @@ def build(
         raise ImageBuildError(f"building {what} failed: {short(str(exc.explanation or exc))}") from exc
     except LOST as exc:
         raise ImageBuildError(f"building {what} failed: lost the engine: {short(str(exc))}") from exc
+    return built
+
+
+def _successfully_built(line: str) -> str:
+    """The image id in the classic builder's last line (what an engine says that sends no aux ID)."""
+    found = re.match(r"Successfully built ([0-9a-f]{12,64})\s*$", line)
+    return found.group(1) if found else ""

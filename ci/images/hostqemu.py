@@ -26,6 +26,13 @@ def qemu_cpu_here(
     return decide(platform, here, handler_qemu_version)
 
 
+def steps_emulated(platform: Platform, engine_platform: str, *, local: bool, machine: str = "") -> bool:
+    """Whether the RUN steps of platform's image run under QEMU on the engine (of this machine,
+    local: what this kernel runs natively decides)."""
+    here = host_docker_platform(machine or os.uname().machine) if local else engine_platform
+    return platform.docker_platform in emulation.needed(platform, here)
+
+
 @functools.cache
 def handler_qemu_version(docker_platform: str, binfmt_dir: Path = BINFMT_DIR) -> Version | None:
     """The version of the QEMU this machine's binfmt_misc handler for docker_platform runs (its

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ci.engine.client import Engine, Output
 from ci.errors import ImageBuildError, PackageUnavailableError, PreBuildError
-from ci.images import provide
+from ci.images import provide, retries
 from ci.planning import runspec
 from ci.planning.imagerequest import ImageRequest
 from ci.planning.platforms import Platform
@@ -74,7 +74,7 @@ def ensure_project_image(
 
     def build() -> None:
         base()
-        provide.with_retries(
+        retries.with_retries(
             lambda: build_project_image(engine, image, docker_platform, output, qemu_cpu),
             attempts=request.attempts,
             delay=request.retry_delay,

@@ -19,60 +19,15 @@ from typing import Any
 
 from ci.base.locks import locked
 from ci.engine.client import Engine, Output, write_through
-from ci.errors import BaseImageUnavailableError, ImageBuildError, ImageMissingError
-from ci.images import bootstrap, hostqemu
+from ci.errors import BaseImageUnavailableError, ImageMissingError
+from ci.images import bootstrap, hostqemu, nativepackages
 from ci.images.baseimage import base_images, bootstrap_recipe, rewrite_from, same_architecture
+from ci.images.retries import with_retries
 from ci.planning import dockerfile, emulation, endpoints, runspec
 from ci.planning.imagerequest import ImageRequest
 from ci.planning.platforms import Platform
 
 log = logging.getLogger(__name__)
-
-TRANSIENT_MARKERS = (
-    "Temporary failure resolving",
-    "Could not connect to",
-    "Connection timed out",
-    "Connection reset by peer",
-    "Hash Sum mismatch",
-    "503  Service Unavailable",
-    "502  Bad Gateway",
-    "Failed to fetch",
-    "TLS handshake timeout",
-    "i/o timeout",
-    "lost the engine",
-)
-
-
-def is_transient(message: str) -> bool:
-    return any(marker in message for marker in TRANSIENT_MARKERS)
-
-
-def with_retries(
-    action: Callable[[], None],
-    *,
-    attempts: int,
-    delay: float,
-    what: str,
-    sleep: Callable[[float], None] = time.sleep,
-) -> None:
-    """Run action; retry transient ImageBuildErrors with doubling delays, then report clearly."""
-    for attempt in range(1, attempts + 1):
-        try:
-            action()
-            return
-        except ImageBuildError as exc:
-            if not is_transient(exc.message):
-                raise
-            if attempt == attempts:
-                raise ImageBuildError(
-                    f"{exc.message} (transient failure, gave up after {attempts} attempts)",
-                    hint="the network or a mirror is failing; run again later",
-                ) from exc
-            log.warning(
-                "%s failed with a transient error, retrying in %.0f s (%d/%d)", what, delay, attempt, attempts
-            )
-            sleep(delay)
-            delay *= 2
 
 
 def ensure_bases(
@@ -223,17 +178,49 @@ def build_image(
     started = time.monotonic()
     build = functools.partial(build_step, engine, platform, context=context, request=request, output=output)
     with tempfile.TemporaryDirectory(prefix="ciharness-dockerfile-") as tmp:
-        steps = [] if request.no_cache else dockerfile.shared_layer_steps(rewritten)
-        for number, step in enumerate(steps, start=1):
-            key = "\n".join([platform.docker_platform, *dockerfile.logical_lines(step)])  # comments aside
-            name = "layers-" + hashlib.sha256(key.encode()).hexdigest()[:16]
-            with locked(name, f"the first layers of {ref}, shared with other images", request.lock_timeout):
-                build(written(Path(tmp) / f"step{number}.Dockerfile", step), tag=None)
+        shared = functools.partial(
+            build_shared_step,
+            build=build,
+            platform=platform,
+            ref=ref,
+            tmp=Path(tmp),
+            lock_timeout=request.lock_timeout,
+        )
+        local = endpoints.on_this_machine(engine.endpoint.url)
+        if not request.no_cache and hostqemu.steps_emulated(platform, host_platform, local=local):
+            rewritten = nativepackages.with_native_layers(
+                engine,
+                rewritten,
+                docker_platform=platform.docker_platform,
+                context=context,
+                request=request,
+                output=output,
+                build_before=shared,
+            )
+        for step in [] if request.no_cache else dockerfile.shared_layer_steps(rewritten):
+            shared(step)
         if rewritten == text:
             build(platform.dockerfile.resolve(), tag=ref)
         else:  # outside the context: the Docker SDK ships it alongside
             build(written(Path(tmp) / platform.dockerfile.name, rewritten), tag=ref)
     log.info("built %s in %.1f s", ref, time.monotonic() - started)
+
+
+def build_shared_step(
+    step: str,
+    *,
+    build: Callable[..., str],
+    platform: Platform,
+    ref: runspec.ImageRef,
+    tmp: Path,
+    lock_timeout: float,
+) -> str:
+    """Build a Dockerfile's first steps (untagged), under a lock other builds of the same steps
+    for the platform's architecture wait on (they then take them from the cache); its image id."""
+    key = "\n".join([platform.docker_platform, *dockerfile.logical_lines(step)])  # comments aside
+    name = "layers-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    with locked(name, f"the first layers of {ref}, shared with other images", lock_timeout):
+        return str(build(written(tmp / f"{name}.Dockerfile", step), tag=None))
 
 
 def steps_qemu_cpu(engine: Engine, platform: Platform, host_platform: str) -> str | None:
@@ -262,11 +249,12 @@ def build_step(
     context: Path,
     request: ImageRequest,
     output: Output,
-) -> None:
-    """One engine build of dockerfile (tagged ref, or untagged: a shared step), with retries."""
+) -> str:
+    """One engine build of dockerfile (tagged ref, or untagged: a shared step), with retries; the
+    image's id."""
 
-    def build() -> None:
-        engine.build(
+    def build() -> str:
+        return engine.build(
             context=context,
             dockerfile=str(dockerfile),
             tag=str(tag) if tag else None,
@@ -277,7 +265,7 @@ def build_step(
         )
 
     what = f"building {tag or dockerfile.name}"
-    with_retries(build, attempts=request.attempts, delay=request.retry_delay, what=what)
+    return with_retries(build, attempts=request.attempts, delay=request.retry_delay, what=what)
 
 
 def push_to_cache(engine: Engine, ref: runspec.ImageRef, remote: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ci.errors import ImageBuildError
-from ci.images.provide import is_transient, with_retries
+from ci.images.retries import is_transient, with_retries
 
 TRANSIENT = "E: Failed to fetch http://deb.debian.org/debian/pool/main/c/cmake.deb  Connection reset by peer"
 PERMANENT = "The command '/bin/sh -c make' returned a non-zero code: 2"

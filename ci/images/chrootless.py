@@ -1,0 +1,209 @@
+"""Do: install Debian packages into a foreign root filesystem with this machine's own apt and dpkg
+(dpkg --force-script-chrootless: maintainer scripts run here, natively, with DPKG_ROOT), in a
+mount namespace where the rest of this machine is read-only; then say what changed, as a tar.
+
+Unpacking (xz, thousands of files) and apt's solving are most of an install's work; under QEMU
+they are ten times slower. A maintainer script that does not honour DPKG_ROOT fails in the
+sandbox instead of touching this machine: its package is left for `dpkg --configure -a` in the
+image (ci.images.nativepackages), where the target's own programs finish it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+from ci.images.bootstrap import sandboxed
+
+# What this machine needs: apt-get and dpkg (with --force-script-chrootless), unshare, GNU tar.
+PROGRAMS = ("apt-get", "dpkg", "unshare", "tar")
+# What an install leaves that the image's RUN (debian_packages.sh) would have cleaned away.
+APT_LEFTOVERS = ("var/lib/apt/lists", "var/cache/apt/archives")
+
+
+class InstallFailed(Exception):
+    """apt could not install the packages here (the image's own RUN does it instead)."""
+
+
+def capable() -> str | None:
+    """Why this machine cannot install chrootless (not root, a program missing), or None."""
+    if os.geteuid() != 0:
+        return "not root"
+    missing = [name for name in PROGRAMS if shutil.which(name) is None]
+    return f"no {', '.join(missing)} here" if missing else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    kind: int
+    mode: int
+    uid: int
+    gid: int
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+def snapshot(root: Path) -> dict[str, Entry]:
+    """Every path under root (relative), with what tells a changed file from an unchanged one."""
+    found: dict[str, Entry] = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            st = os.lstat(path)
+            found[os.path.relpath(path, root)] = Entry(
+                stat.S_IFMT(st.st_mode),
+                st.st_mode,
+                st.st_uid,
+                st.st_gid,
+                st.st_size,
+                st.st_mtime_ns,
+                st.st_ino,
+            )
+    return found
+
+
+def changes(before: dict[str, Entry], after: dict[str, Entry]) -> tuple[list[str], list[str]]:
+    """(new or changed paths, removed paths), each sorted."""
+    changed = sorted(path for path, entry in after.items() if before.get(path) != entry)
+    removed = sorted(path for path in before if path not in after)
+    return changed, removed
+
+
+def apt_config(root: Path, architectures: list[str]) -> str:
+    """apt's configuration for installing into root as its own architecture(s): its sources, its
+    keyrings, its dpkg status (Dir), no recommends, as debian_packages.sh installs."""
+    listed = " ".join(f'"{arch}";' for arch in architectures)
+    return "\n".join(
+        [
+            f'Apt::Architecture "{architectures[0]}";',
+            f"Apt::Architectures {{ {listed} }};",
+            f'Dir "{root}";',
+            f'Dir::State::Status "{root}/var/lib/dpkg/status";',
+            'pkgCacheGen::ForceEssential ",";',
+            'APT::Install-Recommends "false";',
+            'Acquire::Retries "5";',
+            "",
+        ]
+    )
+
+
+def root_architectures(root: Path, native: str) -> list[str]:
+    """native (the root's dpkg architecture) first, then those added with dpkg --add-architecture."""
+    listed = root / "var/lib/dpkg/arch"
+    added = listed.read_text(encoding="utf-8").split() if listed.is_file() else []
+    return list(dict.fromkeys([native, *added]))
+
+
+def install(root: Path, workdir: Path, packages: Iterable[str], debian_arch: str) -> str:
+    """apt-get update and install packages into root, sandboxed (only workdir writable); apt's
+    lists and downloaded .debs removed after. Returns dpkg's and apt's output. A package whose
+    maintainer script failed here is left half-configured (see unconfigured); raises
+    InstallFailed where apt could not unpack them all."""
+    tmp = workdir / "tmp"
+    tmp.mkdir(mode=0o1777, exist_ok=True)
+    tmp.chmod(0o1777)  # apt hands downloads and gpgv's files to its _apt user
+    config = workdir / "apt.conf"
+    config.write_text(apt_config(root, root_architectures(root, debian_arch)), encoding="utf-8")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+        "APT_CONFIG": str(config),
+        "TMPDIR": str(tmp),
+        "DEBIAN_FRONTEND": "noninteractive",
+        "LC_ALL": "C.UTF-8",
+    }
+    dpkg = [
+        f"--root={root}",
+        f"--log={root}/var/log/dpkg.log",
+        "--force-not-root",
+        "--force-script-chrootless",
+    ]
+    install_argv = ["apt-get", "-q", "-y", *(f"-oDPkg::Options::={o}" for o in dpkg), "install", *packages]
+    log: list[str] = []
+    try:
+        for argv in (["apt-get", "-q", "update"], install_argv):
+            result = subprocess.run(
+                sandboxed(argv, workdir),
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+            log.append(result.stdout.decode(errors="replace"))
+            if result.returncode != 0 and (argv[2] == "update" or not unpacked_all(root, packages)):
+                raise InstallFailed(" / ".join(log[-1].strip().splitlines()[-3:]))
+    finally:
+        clean_apt(root)
+    return "".join(log)
+
+
+def clean_apt(root: Path) -> None:
+    """What debian_packages.sh removes after an install: apt's package lists, downloaded .debs
+    and caches (their dirs' lock and partial/ stay, as the base images have them)."""
+    for leftover in APT_LEFTOVERS:
+        for path in (root / leftover).glob("*"):
+            if path.name in ("lock", "partial"):
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    for cache in (root / "var/cache/apt").glob("*.bin"):
+        cache.unlink()
+
+
+def package_states(root: Path) -> dict[str, str]:
+    """dpkg's status file: package (with :arch where it is not the root's own) -> its state
+    (`installed`, `half-configured`, `unpacked`, ...)."""
+    states: dict[str, str] = {}
+    status = root / "var/lib/dpkg/status"
+    for stanza in status.read_text(encoding="utf-8", errors="replace").split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in stanza.splitlines() if ": " in line and not line.startswith(" ")
+        )
+        if "Package" in fields and "Status" in fields:
+            states[fields["Package"]] = fields["Status"].split()[-1]
+    return states
+
+
+def unpacked_all(root: Path, packages: Iterable[str]) -> bool:
+    """Whether every package asked for is in dpkg's status past unpacking."""
+    states = package_states(root)
+    wanted = [p.split("=", 1)[0].split(":", 1)[0] for p in packages]
+    return all(states.get(name, "not-installed") not in ("not-installed", "config-files") for name in wanted)
+
+
+def unconfigured(root: Path) -> list[str]:
+    """The packages dpkg has not finished configuring (their maintainer scripts failed here)."""
+    return sorted(
+        name
+        for name, state in package_states(root).items()
+        if state not in ("installed", "config-files", "not-installed")
+    )
+
+
+def layer_tar(root: Path, paths: list[str], tar: Path) -> None:
+    """paths (relative to root) as a tar, numeric owners, hard links kept among them."""
+    listing = tar.with_suffix(".list")
+    listing.write_bytes(b"".join(os.fsencode(p) + b"\0" for p in paths))
+    subprocess.run(
+        [
+            "tar",
+            "--create",
+            f"--file={tar}",
+            f"--directory={root}",
+            "--numeric-owner",
+            "--no-recursion",
+            "--null",
+            f"--files-from={listing}",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    listing.unlink()

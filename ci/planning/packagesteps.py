@@ -1,0 +1,155 @@
+"""Decide which RUN step of a Dockerfile only installs Debian packages, and which: a call of
+docker/install/debian_packages.sh, directly or through a script copied into the image whose one
+command is that call (debian_build_tools.sh). Where an image's steps run under QEMU, those
+packages are installed by this machine's own apt and dpkg instead (ci.images.nativepackages), and
+the Dockerfile goes on from the image that makes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import posixpath
+import re
+import shlex
+from collections.abc import Callable
+
+from ci.planning.dockerfile import ESCAPE_DIRECTIVE, copied_sources, instructions
+
+INSTALLER = "debian_packages.sh"
+# `exec "$(dirname "$0")/debian_packages.sh" PACKAGE...`: a script whose one command is that
+SCRIPT_CALL = re.compile(r'^exec\s+"\$\(dirname\s+"\$0"\)/' + re.escape(INSTALLER) + r'"((?:\s+\S+)*)$')
+SCRIPT_PREAMBLE = re.compile(r"^set\s+-[euxo]+(\s+pipefail)?$")
+PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?(=[A-Za-z0-9.+~:-]+)?$")
+SHELL_SYNTAX = re.compile(r"[;&|<>$`(){}*?\\'\"\[]")
+
+# Reads a file of the build context by its path there; None where there is none.
+ContextReader = Callable[[str], "str | None"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PackageStep:
+    """A Dockerfile cut at a RUN that only installs packages."""
+
+    before: str  # the Dockerfile up to the RUN, as written
+    packages: tuple[str, ...]
+    after: str  # the lines after the RUN, as written
+    stage_args: tuple[str, ...]  # the stage's ARG instructions before the RUN: the rest may read them
+
+    def continued_from(self, image: str) -> str:
+        """The rest of the Dockerfile, from image (what `before` plus the RUN make)."""
+        return "".join([f"FROM {image}\n", *(arg + "\n" for arg in self.stage_args), self.after])
+
+
+def first_package_step(text: str, read: ContextReader) -> PackageStep | None:
+    """The first RUN of a one-stage Dockerfile that only installs packages, or None (none, or a
+    Dockerfile of several stages or parser directives)."""
+    if ESCAPE_DIRECTIVE.match(text):
+        return None
+    steps = list(instructions(text))
+    keywords = [line.split(None, 1)[0].upper() for line, _ in steps]
+    if keywords.count("FROM") != 1:
+        return None
+    lines = text.splitlines(keepends=True)
+    start = keywords.index("FROM")
+    for index in range(start + 1, len(steps)):
+        line, end = steps[index]
+        if keywords[index] != "RUN":
+            continue
+        before_end = steps[index - 1][1]
+        before = "".join(lines[:before_end])
+        packages = run_packages(line, copied_files(before), read)
+        if packages is None:
+            continue
+        args = tuple(step for step, _ in steps[start + 1 : index] if step.split(None, 1)[0].upper() == "ARG")
+        return PackageStep(before=before, packages=packages, after="".join(lines[end:]), stage_args=args)
+    return None
+
+
+def run_packages(instruction: str, copied: dict[str, str], read: ContextReader) -> tuple[str, ...] | None:
+    """The packages a RUN instruction installs, where it is a plain call of the installer or of a
+    copied script that only calls it; else None."""
+    argv = run_argv(instruction)
+    if not argv:
+        return None
+    program, args = argv[0], argv[1:]
+    if not all(PACKAGE.match(arg) for arg in args):
+        return None
+    if posixpath.basename(program) == INSTALLER and program in copied:
+        return tuple(args) or None
+    source = copied.get(program)
+    script = read(source) if source else None
+    listed = script_packages(script) if script is not None else None
+    if listed is None or args:
+        return None
+    return listed
+
+
+def run_argv(instruction: str) -> list[str] | None:
+    """A RUN's program and arguments, in either form, where it is one plain command (no shell
+    syntax, no flags such as --mount); else None."""
+    rest = instruction.split(None, 1)[1].strip() if len(instruction.split(None, 1)) > 1 else ""
+    if rest.startswith("["):
+        try:
+            argv = json.loads(rest)
+        except ValueError:
+            return None
+        return [str(a) for a in argv] if isinstance(argv, list) and argv else None
+    if not rest or rest.startswith("--") or SHELL_SYNTAX.search(rest):
+        return None
+    return shlex.split(rest)
+
+
+def script_packages(text: str) -> tuple[str, ...] | None:
+    """The packages of a script whose one command is `exec "$(dirname "$0")/debian_packages.sh"
+    PACKAGE...` (after an optional `set -euo pipefail`); else None."""
+    commands = [line for line, _ in instructions(text)]
+    while commands and SCRIPT_PREAMBLE.match(commands[0]):
+        commands.pop(0)
+    if len(commands) != 1 or not (found := SCRIPT_CALL.match(commands[0])):
+        return None
+    packages = tuple(found.group(1).split())
+    return packages if packages and all(PACKAGE.match(p) for p in packages) else None
+
+
+def copied_files(text: str) -> dict[str, str]:
+    """In-image path -> build context path of each file the COPY and ADD instructions of text
+    copy into a directory (`COPY a/x.sh a/y.sh /opt/ci/install/`) or to a path of its own."""
+    copied: dict[str, str] = {}
+    for line, _ in instructions(text):
+        sources = copied_sources(line)
+        if not sources:
+            continue
+        destination = destination_of(line)
+        if destination is None:
+            continue
+        for source in sources:
+            if destination.endswith("/") or len(sources) > 1:
+                copied[posixpath.join(destination, posixpath.basename(source))] = source
+            else:
+                copied[destination] = source
+    return copied
+
+
+def destination_of(instruction: str) -> str | None:
+    """The last argument of a COPY or ADD (its destination), absolute, or None."""
+    rest = instruction.split(None, 1)[1].strip()
+    while rest.startswith("--"):
+        rest = rest.split(None, 1)[1].strip() if len(rest.split(None, 1)) > 1 else ""
+    try:
+        words = [str(a) for a in json.loads(rest)] if rest.startswith("[") else shlex.split(rest)
+    except ValueError:
+        return None
+    return words[-1] if words and words[-1].startswith("/") else None
+
+
+def layer_dockerfile(base: str, removed: list[str], unconfigured: list[str]) -> str:
+    """The Dockerfile of a package layer made outside the image: base, what changed (layer.tar),
+    then in the image: what went (removed), the packages left to configure, the loader's cache
+    (ldconfig: this machine's cannot read the target's libraries)."""
+    commands = []
+    if removed:
+        commands.append("rm -rf -- " + " ".join(shlex.quote("/" + path) for path in removed))
+    if unconfigured:
+        commands.append("DEBIAN_FRONTEND=noninteractive dpkg --configure -a")
+    commands.append("ldconfig")
+    return f"FROM {base}\nADD layer.tar /\nRUN {' && '.join(commands)}\n"
