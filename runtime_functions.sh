@@ -38,6 +38,49 @@ _cross_env() {
     CI_HOST_TRIPLET=${CI_CROSS_TRIPLET:-$CI_BUILD_TRIPLET}
 }
 
+# The run's toolchain, from what build.py passes (--compiler, --sanitize, --build-type as
+# CI_COMPILER, CI_SANITIZE, CI_BUILD_TYPE; unset: the image's gcc, none, the build system's
+# default): the compiler commands CI_CC and CI_CXX for the target (gcc-N: <triplet>-gcc-N in a
+# cross image; clang: CI_CC_TARGET is the triplet it is given as --target, against the same cross
+# libc and libstdc++ gcc uses), CI_SANITIZE_FLAGS for compiling and linking, and CI_CC_LINE and
+# CI_CXX_LINE (ccache, the compiler, its target, the flags: CC and CXX for autotools and Make).
+# Under sanitizers a finding ends its test with a failure (the *SAN_OPTIONS below, unless -e set
+# them: halt_on_error; UBSan's stack trace).
+_toolchain() {
+    local compiler=${CI_COMPILER:-gcc} family suffix=''
+    family=${compiler%%-*}
+    [ "$compiler" = "$family" ] || suffix=-${compiler#*-}
+    CI_CC_TARGET=''
+    if [ "$family" = clang ]; then
+        CI_CC=clang$suffix CI_CXX=clang++$suffix CI_CC_TARGET=${CI_CROSS_TRIPLET:-}
+    else
+        CI_CC=$CI_HOST_TRIPLET-gcc$suffix CI_CXX=$CI_HOST_TRIPLET-g++$suffix
+    fi
+    CI_SANITIZE_FLAGS=''
+    if [ -n "${CI_SANITIZE:-}" ]; then
+        CI_SANITIZE_FLAGS="-fsanitize=$CI_SANITIZE -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
+        export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_stack_use_after_return=1}
+        export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+        export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
+        export MSAN_OPTIONS=${MSAN_OPTIONS:-halt_on_error=1}
+    fi
+    # shellcheck disable=SC2034  # read by the step files (ci/buildsystems/*.sh)
+    CI_CC_LINE="ccache $CI_CC${CI_CC_TARGET:+ --target=$CI_CC_TARGET}${CI_SANITIZE_FLAGS:+ $CI_SANITIZE_FLAGS}"
+    # shellcheck disable=SC2034
+    CI_CXX_LINE="ccache $CI_CXX${CI_CC_TARGET:+ --target=$CI_CC_TARGET}${CI_SANITIZE_FLAGS:+ $CI_SANITIZE_FLAGS}"
+    _log "compiler: $("$CI_CC" --version | head -n 1)${CI_CC_TARGET:+ for $CI_CC_TARGET}${CI_SANITIZE:+, sanitizers $CI_SANITIZE}${CI_BUILD_TYPE:+, build type $CI_BUILD_TYPE}"
+}
+
+# The optimisation and debug flags of a build type (autotools' and Make's CFLAGS); empty: the
+# project's own.
+_build_type_flags() {
+    case ${CI_BUILD_TYPE:-} in
+        debug) echo "-O0 -g" ;;
+        release) echo "-O2" ;;
+        debugoptimized) echo "-O2 -g" ;;
+    esac
+}
+
 # In a cross image, make pkg-config mean the target's for autotools and Make: PKG_CONFIG names
 # Debian's <triplet>-pkg-config (pkgconf:<debian>), and PKG_CONFIG_LIBDIR the target's .pc dirs
 # only (the dirs of the Meson cross file and the CMake toolchain), so a Makefile running plain
@@ -138,6 +181,7 @@ build_generic() {
     fi
     _ccache_setup
     _cross_env
+    _toolchain
     _log "build system: $system"
     "_build_$system"
 }

@@ -55,6 +55,13 @@ class ExitCode(enum.IntEnum):
     PACKAGE_UNAVAILABLE = 91, "a package of the project file does not exist for a platform's architecture"
     PRE_BUILD_FAILED = 92, "a pre-build command of the project file failed"
     NO_CONFIGURE = 93, "an autotools project's bootstrap and autoreconf -fi left no configure"
+    UNKNOWN_COMPILER = 94, "an unknown compiler, or a version the image's Debian suite does not have"
+    BAD_SANITIZERS = (
+        95,
+        "an unknown sanitizer, or sanitizers that cannot go together (memory with gcc, thread with address)",
+    )
+    BAD_BUILD_TYPE = 96, "a build type the project's build system does not know"
+    SANITIZER_UNSUPPORTED = 97, "a sanitizer that does not work where the platform's tests run (under QEMU)"
     RUN_TIMEOUT = 124, "the run exceeded --timeout"
     INTERNAL = 99, "internal error"
 
@@ -194,3 +201,19 @@ class PackageUnavailableError(ImageBuildError):
 
 class PreBuildError(ImageBuildError):
     code = ExitCode.PRE_BUILD_FAILED
+
+
+class UnknownCompilerError(HarnessError):
+    code = ExitCode.UNKNOWN_COMPILER
+
+
+class SanitizersError(HarnessError):
+    code = ExitCode.BAD_SANITIZERS
+
+
+class BuildTypeError(HarnessError):
+    code = ExitCode.BAD_BUILD_TYPE
+
+
+class SanitizerUnsupportedError(HarnessError):
+    code = ExitCode.SANITIZER_UNSUPPORTED

@@ -14,8 +14,10 @@ _build_autotools() {
     local args=() extra=() src=$CI_SOURCE_DIR stamp="$CI_BUILD_DIR/.ciharness-configure" status=0
     _target_pkg_config
     _autotools_generate
-    args=(--build="$CI_BUILD_TRIPLET" --host="$CI_HOST_TRIPLET"
-        CC="ccache $CI_HOST_TRIPLET-gcc" CXX="ccache $CI_HOST_TRIPLET-g++")
+    args=(--build="$CI_BUILD_TRIPLET" --host="$CI_HOST_TRIPLET" CC="$CI_CC_LINE" CXX="$CI_CXX_LINE")
+    if [ -n "$(_build_type_flags)" ]; then
+        args+=(CFLAGS="$(_build_type_flags)" CXXFLAGS="$(_build_type_flags)")
+    fi
     _words extra CONFIGURE_ARGS
     args+=("${extra[@]}")
     mkdir -p "$CI_BUILD_DIR"

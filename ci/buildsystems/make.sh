@@ -6,11 +6,16 @@
 _build_system make 4 GNUmakefile makefile Makefile
 
 # The make variables a plain Makefile gets on make's command line, as Debian's dh_auto_build
-# passes them for cross builds: the target's tools, compilers through ccache.
+# passes them for cross builds: the target's tools, the run's compilers (and sanitizers: in CC
+# and CXX, so they reach every compile and link whatever the Makefile's CFLAGS) through ccache;
+# CFLAGS and CXXFLAGS only for a --build-type.
 _make_vars() {
     local -n _vars=$1
     local t=$CI_HOST_TRIPLET
-    _vars=(CC="ccache $t-gcc" CXX="ccache $t-g++" AR="$t-ar" RANLIB="$t-ranlib" STRIP="$t-strip")
+    _vars=(CC="$CI_CC_LINE" CXX="$CI_CXX_LINE" AR="$t-ar" RANLIB="$t-ranlib" STRIP="$t-strip")
+    if [ -n "$(_build_type_flags)" ]; then
+        _vars+=(CFLAGS="$(_build_type_flags)" CXXFLAGS="$(_build_type_flags)")
+    fi
     if [ -n "${CI_CROSS_TRIPLET:-}" ]; then
         _vars+=(CROSS_COMPILE="$CROSS_COMPILE")
     fi

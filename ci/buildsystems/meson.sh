@@ -14,6 +14,7 @@ _build_meson() {
     if [ -n "${CI_MESON_CROSS_FILE:-}" ]; then
         args=(--cross-file "$CI_MESON_CROSS_FILE")
     fi
+    _meson_toolchain args
     _words extra CONFIGURE_ARGS
     args+=("${extra[@]}")
     if [ ! -f "$CI_BUILD_DIR/meson-private/coredata.dat" ]; then
@@ -35,4 +36,28 @@ _build_meson() {
     _log "meson test on $(_where)"
     meson test -C "$CI_BUILD_DIR" --print-errorlogs "${test_args[@]}" || status=$?
     return "$status"
+}
+
+# Meson's arguments for the run's toolchain, added to the array named $1: a machine file naming
+# the compilers (a cross file after the image's, which it overrides, in a cross image; else a
+# native file), --buildtype, -Db_sanitize (and -Db_lundef=false, which clang's sanitizers need).
+_meson_toolchain() {
+    local -n _args=$1
+    local file="$CI_BUILD_DIR/.ciharness-machine.ini" target=''
+    if [ -n "${CI_COMPILER:-}" ]; then
+        mkdir -p "$CI_BUILD_DIR"
+        [ -z "$CI_CC_TARGET" ] || target=", '--target=$CI_CC_TARGET'"
+        printf "[binaries]\nc = ['ccache', '%s'%s]\ncpp = ['ccache', '%s'%s]\n" \
+            "$CI_CC" "$target" "$CI_CXX" "$target" >"$file"
+        if [ -n "${CI_MESON_CROSS_FILE:-}" ]; then
+            _args+=(--cross-file "$file")
+        else
+            _args+=(--native-file "$file")
+        fi
+    fi
+    [ -z "${CI_BUILD_TYPE:-}" ] || _args+=(--buildtype "$CI_BUILD_TYPE")
+    if [ -n "${CI_SANITIZE:-}" ]; then
+        _args+=(-Db_sanitize="$CI_SANITIZE")
+        [ "${CI_COMPILER%%-*}" != clang ] || _args+=(-Db_lundef=false)
+    fi
 }

@@ -13,21 +13,7 @@ import shlex
 
 from ci.errors import PlatformDefinitionError
 from ci.planning import arches
-from ci.planning.dockerfile import logical_lines
-
-SUITES = {
-    "bookworm": "bookworm",
-    "12": "bookworm",
-    "bookworm-slim": "bookworm",
-    "trixie": "trixie",
-    "13": "trixie",
-    "trixie-slim": "trixie",
-    "bullseye": "bullseye",
-    "11": "bullseye",
-    "bullseye-slim": "bullseye",
-    "sid": "sid",
-    "unstable": "sid",
-}
+from ci.planning.dockerfile import SUITES, logical_lines
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from ci import buildsystems
 from ci.buildsystems import Choice, junit
 from ci.errors import ExitCode
-from ci.output import ccachelog
+from ci.output import ccachelog, findings
 from ci.output.platformlog import PlatformLog
 from ci.planning import runspec
 
@@ -116,6 +116,9 @@ def junit_failures(xml_text: str) -> list[FailedTest]:
         out = case.find("system-out")
         output = (out.text or "").strip() if out is not None else ""
         kept = "\n".join(output.splitlines()[-FAILURE_OUTPUT_LINES:])
+        sanitizer = findings.finding(output)  # first: a sanitizer's report is often longer than kept
+        if sanitizer and not message.startswith(sanitizer):
+            message = f"{sanitizer}\n{message}".strip()
         found.append(FailedTest(name=case.get("name", "?"), message=message, output=kept))
     return found
 
@@ -158,6 +161,7 @@ def collect(
     fresh = started_wall - 1
     if build is not None:
         write_junit(build_dir, platform, build.system, fresh)
+    findings.annotate_junit(build_dir, fresh)
     tests, failures = read_junit(build_dir, fresh)
     cache = None
     stats_log = build_dir / runspec.CCACHE_STATS_LOG

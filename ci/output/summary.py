@@ -72,6 +72,7 @@ def failure_details(outcome: Outcome, hints: Sequence[str] = ()) -> list[str]:
     lines = [f"{outcome.platform}: {status}"]
     if outcome.failed_tests:
         lines.append(f"  failed tests: {', '.join(outcome.failed_tests)}")
+    lines += [f"  {finding}" for finding in sanitizer_findings(outcome)]
     lines += [f"  hint: {hint}" for hint in hints]
     if outcome.tail:
         shown = outcome.tail[-TAIL_SHOWN:]
@@ -111,9 +112,20 @@ def report(outcome: Outcome) -> None:
         parts.append(f"full log: {outcome.log}")
     if outcome.tests or outcome.cache or outcome.status != 0:
         (log.info if outcome.status == 0 else log.error)("%s", "; ".join(parts))
+    for finding in sanitizer_findings(outcome):
+        log.error("%s: %s", outcome.platform, finding)
     if outcome.status != 0:
         for hint in known_causes(outcome):
             log.info("hint: %s", hint)
+
+
+def sanitizer_findings(outcome: Outcome) -> list[str]:
+    """`test: what the sanitizer found, where` for each failed test a sanitizer ended."""
+    return [
+        f"{failed.name}: {failed.message.splitlines()[0]}"
+        for failed in outcome.failures
+        if failed.message and "Sanitizer: " in failed.message.splitlines()[0]
+    ]
 
 
 def status_text(outcome: Outcome) -> str:

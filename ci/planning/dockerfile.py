@@ -9,6 +9,35 @@ import re
 import shlex
 from collections.abc import Iterator
 
+# Debian's image tags -> the suite each is (the base images bootstrapped, the compilers a suite has)
+SUITES = {
+    "bookworm": "bookworm",
+    "12": "bookworm",
+    "bookworm-slim": "bookworm",
+    "trixie": "trixie",
+    "13": "trixie",
+    "trixie-slim": "trixie",
+    "bullseye": "bullseye",
+    "11": "bullseye",
+    "bullseye-slim": "bullseye",
+    "sid": "sid",
+    "unstable": "sid",
+}
+
+
+def debian_suite(text: str) -> str:
+    """The Debian suite of a Dockerfile's last FROM (debian:trixie, arm64v8/debian:13, ...), or ''."""
+    suite = ""
+    for line in logical_lines(text):
+        words = line.split()
+        if words[0].upper() != "FROM":
+            continue
+        image = next((w for w in words[1:] if not w.startswith("--")), "")
+        name, _, tag = image.rpartition(":")
+        suite = SUITES.get(tag, "") if name.rsplit("/", 1)[-1] == "debian" else ""
+    return suite
+
+
 # `# escape=` among the parser directives, which come first, before any other comment or line
 ESCAPE_DIRECTIVE = re.compile(
     r"\A(?:[ \t]*#[ \t]*[a-z]+[ \t]*=.*\n)*[ \t]*#[ \t]*escape[ \t]*=", re.IGNORECASE

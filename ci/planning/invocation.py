@@ -15,7 +15,7 @@ from typing import Literal
 
 from ci import buildsystems
 from ci.errors import SourceMissingError, UsageError
-from ci.planning import builddirs, ccache_remote, emulation, endpoints, enginekind, runspec, ways
+from ci.planning import builddirs, ccache_remote, emulation, endpoints, enginekind, runspec, toolchains, ways
 from ci.planning import projectsettings as project_plan
 from ci.planning.functions import defined_functions, resolve_command
 from ci.planning.imagerequest import ImageRequest
@@ -220,11 +220,13 @@ def plan_platforms(
     commands = commands_for(opts, chosen)
     default_step = not (opts.words or opts.raw or mode == "interactive")
     projects = {
-        p.name: project_plan.for_platform(opts, p.name, shared.source_dir, default_step=default_step)
+        p.name: project_plan.for_platform(
+            opts, p.name, shared.source_dir, default_step=default_step, suite=p.suite
+        )
         for p in chosen
     }  # each platform's build system checked before its build dir
     several = len(chosen) > 1
-    build_dirs = {p.name: builddirs.build_dir_for(opts.build_dir, p, host.cwd, several) for p in chosen}
+    build_dirs = toolchain_build_dirs(opts, host, chosen, projects=projects, here=here, engine_of=engine_of)
     builddirs.check_no_socket_mount([shared.source_dir, shared.ccache_dir, *build_dirs.values()], env)
     if mode in ("interactive", "run"):
         for p in chosen:
@@ -260,6 +262,29 @@ def plan_platforms(
         board=shows_board(opts, host, mode=mode, several=several),
         release=release,
     )
+
+
+def toolchain_build_dirs(
+    opts: Options,
+    host: Host,
+    chosen: list[Platform],
+    *,
+    projects: dict[str, project_plan.PlatformProject],
+    here: str,
+    engine_of: Mapping[str, endpoints.Endpoint],
+) -> dict[str, Path]:
+    """Each platform's build dir (its toolchain's own, ci.planning.builddirs), once its toolchain's
+    sanitizers are known to work the way its tests run here (a remote engine's: when reached)."""
+    for p in chosen:
+        if not endpoints.is_remote(engine_of[p.name].url):
+            toolchains.check_where(projects[p.name].toolchain, p.name, ways.way(p, here))
+    several = len(chosen) > 1
+    return {
+        p.name: builddirs.build_dir_for(
+            opts.build_dir, p, host.cwd, several, projects[p.name].toolchain.label
+        )
+        for p in chosen
+    }
 
 
 def run_settings(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ci.planning import endpoints, projectimage, runspec, ways
+from ci.planning import endpoints, projectimage, runspec, toolchains, ways
 from ci.planning import projectsettings as project_plan
 from ci.planning.platforms import Platform
 from ci.planning.release import ArchImage
@@ -49,6 +49,7 @@ def on_engine(run: PlatformRun, engine_platform: str, docker_dir: Path) -> Platf
     """The run as an engine of engine_platform runs it: a portable platform's image (and the
     project's image over it) made for that engine (ci.planning.ways); any other run unchanged."""
     platform = ways.on_engine(run.platform, engine_platform)
+    toolchains.check_where(run.project.toolchain, platform.name, ways.way(platform, engine_platform))
     if platform == run.platform:
         return run
     image = runspec.image_ref(platform, docker_dir)

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from ci.errors import BadPlatformNameError, PlatformDefinitionError, UnknownPlatformError
-from ci.planning import arches
+from ci.planning import arches, dockerfile
 from ci.settings import gpus
 
 DOCKERFILE_PREFIX = "Dockerfile.build."
@@ -50,6 +50,7 @@ class Platform:
     # on (ci.planning.ways decides); docker_platform holds that choice once made (the target's
     # own until then).
     portable: bool = False
+    suite: str = ""  # the Debian suite of its image's FROM ('': not a Debian image)
 
     @property
     def function_suffix(self) -> str:
@@ -119,6 +120,7 @@ def parse_dockerfile(name: str, path: Path, text: str) -> Platform:
         release=_parse_bool(fields.get("release", "yes"), "release", path),
         gpus=wanted_gpus,
         portable=portable,
+        suite=dockerfile.debian_suite(text),
     )
 
 

@@ -50,6 +50,7 @@ class ProjectImage:
             "project/project_image.sh": self.script,
             "project/packages": lines(self.needs.packages),
             "project/build-packages": lines(self.needs.build_packages),
+            "project/toolchain": lines(self.needs.toolchain),
         }
         for number, command in enumerate(self.needs.pre_build, start=1):
             files[f"project/pre-build/{number:03d}.sh"] = command.encode() + b"\n"
@@ -87,6 +88,7 @@ def plan(platform: str, base: ImageRef, needs: ImageNeeds, script_path: Path = S
         ("packages", needs.packages),
         ("build-packages", needs.build_packages),
         ("pre-build", needs.pre_build),
+        ("toolchain", needs.toolchain),
     ):
         digest.update(f"{name} {len(items)}\n".encode())
         for item in items:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ci import buildsystems
+from ci.planning import toolchains
 from ci.settings import table
 from ci.settings.options import Options
 
@@ -21,9 +22,10 @@ class ImageNeeds:
     packages: tuple[str, ...] = ()  # Debian packages for the target architecture
     build_packages: tuple[str, ...] = ()  # Debian packages for the build machine
     pre_build: tuple[str, ...] = ()  # shell commands, run as root while the image is made
+    toolchain: tuple[str, ...] = ()  # what the toolchain adds (ci.planning.toolchains.Toolchain.image_lines)
 
     def __bool__(self) -> bool:
-        return bool(self.packages or self.build_packages or self.pre_build)
+        return bool(self.packages or self.build_packages or self.pre_build or self.toolchain)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -38,12 +40,14 @@ class PlatformProject:
     bootstrap: str = ""  # autotools: the command that writes configure ('': the step's own choice)
     environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
     needs: ImageNeeds = ImageNeeds()
+    toolchain: toolchains.Toolchain = toolchains.DEFAULT
 
     def env(self) -> dict[str, str]:
         """The project's variables, then what runtime_functions.sh reads of it: the build system,
         its arguments one a line (CI_CONFIGURE_ARGS, CI_TEST_ARGS), and the autotools bootstrap
         command (CI_BOOTSTRAP)."""
         env = dict(self.environment)
+        env.update(self.toolchain.env())
         if self.build is not None:
             env["CI_BUILD_SYSTEM"] = self.build.system
         if self.configure_args:
@@ -75,9 +79,12 @@ def source_of(opts: Options, platform: str, name: str) -> str:
     return "the default"
 
 
-def for_platform(opts: Options, platform: str, source: Path, *, default_step: bool) -> PlatformProject:
+def for_platform(
+    opts: Options, platform: str, source: Path, *, default_step: bool, suite: str = ""
+) -> PlatformProject:
     """default_step: the run builds with the default step (no function named, no command), so
-    its build system is chosen (and checked) now."""
+    its build system is chosen (and checked) now; suite: the Debian suite of the platform's image
+    (the compiler versions it has)."""
 
     def words(name: str) -> tuple[str, ...]:
         return tuple(str(v) for v in setting_for(opts, platform, name))  # type: ignore[attr-defined]
@@ -88,6 +95,7 @@ def for_platform(opts: Options, platform: str, source: Path, *, default_step: bo
         build = buildsystems.choose(source, system, reason=source_of(opts, platform, "build-system"))
     environment = setting_for(opts, platform, "environment")
     test_jobs = setting_for(opts, platform, "test-jobs")
+    toolchain = toolchain_for(opts, platform, suite, build.system if build else None)
     return PlatformProject(
         build=build,
         tests=bool(setting_for(opts, platform, "tests")),
@@ -100,5 +108,19 @@ def for_platform(opts: Options, platform: str, source: Path, *, default_step: bo
             packages=tuple(sorted(set(words("packages")))),
             build_packages=tuple(sorted(set(words("build-packages")))),
             pre_build=words("pre-build"),
+            toolchain=toolchain.image_lines(),
         ),
+        toolchain=toolchain,
     )
+
+
+def toolchain_for(opts: Options, platform: str, suite: str, system: str | None) -> toolchains.Toolchain:
+    """The compiler, sanitizers and build type asked of platform, checked (the build type against
+    system, the build system; None: any, the run's own command builds)."""
+    family, version = toolchains.parse_compiler(str(setting_for(opts, platform, "compiler")), suite)
+    sanitize = toolchains.parse_sanitizers(
+        [str(item) for item in setting_for(opts, platform, "sanitize")],  # type: ignore[attr-defined]
+        family,
+    )
+    build_type = toolchains.parse_build_type(str(setting_for(opts, platform, "build-type") or ""), system)
+    return toolchains.Toolchain(family=family, version=version, sanitize=sanitize, build_type=build_type)

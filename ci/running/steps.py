@@ -211,6 +211,8 @@ def container_step(
             (run.build_dir / last_runs).unlink(missing_ok=True)
         build = run.project.build
         chosen = f" (build system {build.system}, from {build.reason})" if build else ""
+        toolchain = run.project.toolchain
+        chosen += f" with {toolchain.describe()}" if not toolchain.default else ""
         log.info("%s: running %s in %s (%s)%s", name, " ".join(run.command), run.image, way, chosen)
         session.progress.state(name, "building")
         status = launch_with_source(

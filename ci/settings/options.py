@@ -50,6 +50,9 @@ class Options:
     build_system: str  # auto, or a name of ci.buildsystems.ALL
     tests: bool  # False: the project defines none (--no-tests)
     test_jobs: int | None  # None: as the project's own test command runs them
+    compiler: str  # gcc, clang, gcc-N, clang-N (checked while planning: ci.planning.toolchains)
+    sanitize: list[str]
+    build_type: str  # '': the build system's default
     project_file: Path | None
     source_mode: SourceMode  # --writable-source folded in
     writable_source: bool

@@ -2,7 +2,9 @@
 # Make a project's image from a platform's image: run as root by the Dockerfile build.py writes
 # for a project file's packages, build-packages and pre-build (ci/planning/projectimage.py).
 # DIR holds `packages` (Debian packages for the target, one a line), `build-packages` (for the
-# build machine) and pre-build/NNN.sh (shell commands, run in order).
+# build machine), `toolchain` (`compiler FAMILY VERSION`: gcc-N and g++-N, or the cross
+# image's gcc-N-<triplet> and g++-N-<triplet>, or clang-N; `sanitize LIST` with clang: its
+# runtimes for the target, libclang-rt-N-dev) and pre-build/NNN.sh (shell commands, run in order).
 # In a cross image (/opt/ci/cross.env) the target's packages install through Debian multiarch as
 # PACKAGE:<debian-arch>; in a native or fully emulated image as they are named. Every name is
 # checked against the archive before anything is installed. The commands see the target's
@@ -39,6 +41,26 @@ done <"$dir/packages"
 while read -r name; do
     [ -z "$name" ] || wanted+=("$name")
 done <"$dir/build-packages"
+
+# What the run's toolchain needs (ci/planning/toolchains.py writes the lines).
+clang_version=''
+while read -r what family version; do
+    case $what in
+        compiler)
+            if [ "$family" = clang ]; then
+                clang_version=$version
+                wanted+=("clang${version:+-$version}")
+            elif [ -n "${CI_CROSS_TRIPLET:-}" ]; then
+                wanted+=("gcc-$version-$CI_CROSS_TRIPLET" "g++-$version-$CI_CROSS_TRIPLET")
+            else
+                wanted+=("gcc-$version" "g++-$version")
+            fi
+            ;;
+        sanitize)
+            wanted+=("libclang-rt${clang_version:+-$clang_version}-dev${CI_CROSS_DEBIAN:+:$CI_CROSS_DEBIAN}")
+            ;;
+    esac
+done < <(cat "$dir/toolchain" 2>/dev/null || true)
 
 # Every name apt cannot find, all at once, before anything is installed.
 check_names() {

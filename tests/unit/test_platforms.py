@@ -43,13 +43,14 @@ def test_discover_reads_directives(tmp_path: Path) -> None:
             emulated=True,
             description="32-bit ARM, emulated",
             privileged=True,
+            suite="bookworm",  # of its FROM: the compilers it has
         )
     }
 
 
 def test_discover_defaults_without_directives(tmp_path: Path) -> None:
     path = write(tmp_path, "amd64")
-    assert discover(tmp_path)["amd64"] == Platform(name="amd64", dockerfile=path)
+    assert discover(tmp_path)["amd64"] == Platform(name="amd64", dockerfile=path, suite="bookworm")
     p = discover(tmp_path)["amd64"]
     assert (p.docker_platform, p.target, p.emulated, p.privileged) == (
         "linux/amd64",

@@ -1,0 +1,172 @@
+"""Decide a run's toolchain (pure): the compiler (gcc or clang, or a version of either the image's
+Debian suite has), the sanitizers and the build type, checked before any container; what the
+container is told (CI_COMPILER, CI_SANITIZE, CI_BUILD_TYPE: runtime_functions.sh's _toolchain
+turns them into each build system's own settings); and where a sanitizer can run at all."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+
+from ci.errors import BuildTypeError, SanitizersError, SanitizerUnsupportedError, UnknownCompilerError
+from ci.planning import ways
+
+FAMILIES = ("gcc", "clang")
+COMPILER = re.compile(r"^(gcc|clang)(?:-(\d+))?$")
+SANITIZERS = ("address", "undefined", "thread", "leak", "memory")
+# Pairs one build cannot have (the compilers refuse them: each wants the address space its way).
+APART = (
+    ("address", "thread"),
+    ("address", "memory"),
+    ("thread", "memory"),
+    ("leak", "thread"),
+    ("leak", "memory"),
+)
+
+# The versions of each compiler a Debian suite has, its default first (apt-cache policy in the
+# suite's image: tests/integration/test_toolchains.py checks trixie's). A suite not here: any
+# version is tried, and the image build names a missing one.
+SUITE_COMPILERS: dict[str, dict[str, tuple[int, ...]]] = {
+    "trixie": {"gcc": (14, 13, 12), "clang": (19, 18, 17)},
+}
+
+# Where each sanitizer catches what it should, by how a platform's tests run (ci.planning.ways),
+# from tests that plant a bug and see it caught (tests/integration/test_sanitizers.py and the
+# table in docs/toolchains.md, which tests/unit/test_toolchains.py holds to this). Under QEMU user
+# mode: UBSan needs nothing of the kernel and works; ASan's shadow memory and LSan's and TSan's
+# ptrace-based stop-the-world do not.
+WORKS: dict[str, frozenset[str]] = {
+    ways.NATIVE: frozenset(SANITIZERS),
+    ways.CROSS: frozenset(SANITIZERS),  # i386 on an x86-64 engine: the kernel runs its tests
+    ways.CROSS_QEMU: frozenset({"undefined"}),
+    ways.EMULATED: frozenset({"undefined"}),
+}
+
+# Build types by build system, lowercase -> the system's own word.
+BUILD_TYPES: dict[str, dict[str, str]] = {
+    "cmake": {t.lower(): t for t in ("Debug", "Release", "RelWithDebInfo", "MinSizeRel")},
+    "meson": {t: t for t in ("plain", "debug", "debugoptimized", "release", "minsize")},
+    "autotools": {t: t for t in ("debug", "release", "debugoptimized")},
+    "make": {t: t for t in ("debug", "release", "debugoptimized")},
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Toolchain:
+    family: str = "gcc"
+    version: int | None = None  # None: the image's own compiler of that family
+    sanitize: tuple[str, ...] = ()
+    build_type: str = ""  # the build system's word; '': its default
+
+    @property
+    def compiler(self) -> str:
+        return f"{self.family}-{self.version}" if self.version else self.family
+
+    @property
+    def default(self) -> bool:
+        """The image's own gcc, no sanitizer, the build system's build type: as before toolchains."""
+        return self == DEFAULT
+
+    @property
+    def label(self) -> str:
+        """A short name for the build dir and the run's line: clang-19.address+undefined.debug."""
+        parts = [self.compiler] if self.compiler != "gcc" else []
+        parts += ["+".join(self.sanitize)] if self.sanitize else []
+        parts += [self.build_type.lower()] if self.build_type else []
+        return ".".join(parts)
+
+    def describe(self) -> str:
+        """For the run's line and the report: clang-19, sanitizers address+undefined, build type Debug."""
+        parts = [self.compiler] + (["sanitizers " + "+".join(self.sanitize)] if self.sanitize else [])
+        return ", ".join(parts + ([f"build type {self.build_type}"] if self.build_type else []))
+
+    def env(self) -> dict[str, str]:
+        env = {"CI_COMPILER": self.compiler} if self.compiler != "gcc" else {}
+        if self.sanitize:
+            env["CI_SANITIZE"] = ",".join(self.sanitize)
+        if self.build_type:
+            env["CI_BUILD_TYPE"] = self.build_type
+        return env
+
+    def image_lines(self) -> tuple[str, ...]:
+        """What the project's image adds for it (docker/install/project_image.sh reads these
+        lines): the compiler where it is not the image's own, the sanitizers (clang's runtimes)."""
+        wanted = self.version is not None or self.family == "clang"
+        lines = [f"compiler {self.family} {self.version or ''}".rstrip()] if wanted else []
+        if self.sanitize and self.family == "clang":
+            lines.append("sanitize " + ",".join(self.sanitize))
+        return tuple(lines)
+
+
+DEFAULT = Toolchain()
+
+
+def parse_compiler(name: str, suite: str | None) -> tuple[str, int | None]:
+    """(family, version): clang -> the suite's default clang's version (the image gets it); gcc
+    -> the image's own (None); a version the suite has not -> UnknownCompilerError."""
+    found = COMPILER.match(name.strip().lower())
+    if found is None:
+        raise UnknownCompilerError(
+            f"unknown compiler {name!r}", hint="use gcc, clang, or a version of either: gcc-13, clang-19"
+        )
+    family, version = found.group(1), int(found.group(2)) if found.group(2) else None
+    known = SUITE_COMPILERS.get(suite or "", {}).get(family)
+    if family == "clang" and version is None:
+        version = known[0] if known else None
+    if version is not None and known and version not in known:
+        have = ", ".join(f"{family}-{v}" for v in sorted(known))
+        raise UnknownCompilerError(
+            f"{family}-{version} is not in Debian {suite}, the platform's image's suite",
+            hint=f"Debian {suite} has {have}",
+        )
+    if family == "gcc" and known and version == known[0]:
+        version = None  # the image's own
+    return family, version
+
+
+def parse_sanitizers(items: Iterable[str], family: str) -> tuple[str, ...]:
+    """The sanitizers asked for (comma-separated items split), in the order known, checked."""
+    asked = {word.strip().lower() for item in items for word in item.split(",") if word.strip()}
+    unknown = sorted(asked - set(SANITIZERS))
+    if unknown:
+        raise SanitizersError(f"unknown sanitizer {unknown[0]!r}", hint="use " + ", ".join(SANITIZERS))
+    if "memory" in asked and family != "clang":
+        raise SanitizersError("the memory sanitizer is clang's only", hint="add --compiler clang")
+    for one, other in APART:
+        if one in asked and other in asked:
+            raise SanitizersError(
+                f"sanitizers {one} and {other} cannot be in one build",
+                hint="build them as two runs (or two variants)",
+            )
+    return tuple(s for s in SANITIZERS if s in asked)
+
+
+def parse_build_type(name: str, system: str | None) -> str:
+    """The build system's own word for name (any case); '' for none. Unchecked where the run
+    does not build with a known build system (a command of its own)."""
+    if not name:
+        return ""
+    known = BUILD_TYPES.get(system or "")
+    if known is None:
+        return name
+    word = known.get(name.lower())
+    if word is None:
+        raise BuildTypeError(
+            f"{system} has no build type {name!r}", hint=f"use one of {', '.join(known.values())}"
+        )
+    return word
+
+
+def check_where(toolchain: Toolchain, platform: str, way: str) -> None:
+    """Refuse a sanitizer that does not work the way the platform's tests run (never a green run
+    that checked nothing)."""
+    for sanitizer in toolchain.sanitize:
+        if sanitizer not in WORKS.get(way, frozenset(SANITIZERS)):
+            raise SanitizerUnsupportedError(
+                f"the {sanitizer} sanitizer does not work on {platform}, whose tests run {way} here "
+                "(QEMU user mode)",
+                hint=f"run {platform} on an engine of its own architecture (--docker-host), or use "
+                + ", ".join(sorted(WORKS[way]))
+                + " there",
+            )
