@@ -47,12 +47,16 @@ _cross_env() {
 # Under sanitizers a finding ends its test with a failure (the *SAN_OPTIONS below, unless -e set
 # them: halt_on_error; UBSan's stack trace).
 _toolchain() {
-    local compiler=${CI_COMPILER:-gcc} family suffix=''
+    local compiler=${CI_COMPILER:-gcc} family suffix='' llvm
     family=${compiler%%-*}
     [ "$compiler" = "$family" ] || suffix=-${compiler#*-}
     CI_CC_TARGET=''
     if [ "$family" = clang ]; then
         CI_CC=clang$suffix CI_CXX=clang++$suffix CI_CC_TARGET=${CI_CROSS_TRIPLET:-}
+        # llvm-symbolizer, which clang's sanitizer runtimes run to name files and lines
+        llvm=/usr/lib/llvm$suffix/bin
+        [ -n "$suffix" ] || llvm=$(find /usr/lib -maxdepth 2 -path '/usr/lib/llvm-*/bin' | sort -V | tail -n 1)
+        [ -z "$llvm" ] || [ ! -d "$llvm" ] || PATH=$PATH:$llvm
     else
         CI_CC=$CI_HOST_TRIPLET-gcc$suffix CI_CXX=$CI_HOST_TRIPLET-g++$suffix
     fi
