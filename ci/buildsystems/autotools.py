@@ -184,6 +184,11 @@ SPEC = BuildSystem(
     layer="build-systems",
     test_command="make check",
     cross="--build and --host, PKG_CONFIG and PKG_CONFIG_LIBDIR of the target",
+    build_types=(
+        "debugoptimized",
+        "debug",
+        "release",
+    ),  # CFLAGS -O2 -g (configure's own default), -O0 -g, -O2
     results=(Results(tool="automake", read=read_automake), Results(tool="dejagnu", read=read_dejagnu)),
     programs={
         "aclocal": "automake",

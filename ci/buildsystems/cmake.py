@@ -14,6 +14,7 @@ SPEC = BuildSystem(
     layer="build-tools",
     test_command="ctest",
     cross="the toolchain file /opt/ci/toolchain.cmake (CMAKE_TOOLCHAIN_FILE)",
+    build_types=("RelWithDebInfo", "Debug", "Release", "MinSizeRel"),  # the step's default; CMAKE_BUILD_TYPE
     results=(),
     programs={"cmake": "cmake", "ctest": "cmake", "ninja": "ninja-build"},
     missing_program=(

@@ -47,6 +47,11 @@ SPEC = BuildSystem(
     layer="build-tools",
     test_command="make check, else make test",
     cross="CC, CXX, AR, RANLIB, STRIP, CROSS_COMPILE and PKG_CONFIG of the target on make's command line",
+    build_types=(
+        "debugoptimized",
+        "debug",
+        "release",
+    ),  # CFLAGS on make's command line: -O2 -g, -O0 -g, -O2 (none: the Makefile's own)
     results=(Results(tool="make", read=read),),
     programs={"make": "make"},
 )

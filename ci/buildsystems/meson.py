@@ -64,6 +64,13 @@ SPEC = BuildSystem(
     layer="build-systems",
     test_command="meson test",
     cross="the cross file /opt/ci/meson-cross.ini (compilers through ccache, exe_wrapper QEMU)",
+    build_types=(
+        "debug",
+        "plain",
+        "debugoptimized",
+        "release",
+        "minsize",
+    ),  # meson setup --buildtype; its default first
     results=(Results(tool="meson", read=read),),
     programs={"meson": "meson", "ninja": "ninja-build"},
     missing_program=(

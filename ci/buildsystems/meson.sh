@@ -58,6 +58,8 @@ _meson_toolchain() {
     [ -z "${CI_BUILD_TYPE:-}" ] || _args+=(--buildtype "$CI_BUILD_TYPE")
     if [ -n "${CI_SANITIZE:-}" ]; then
         _args+=(-Db_sanitize="$CI_SANITIZE")
-        [ "${CI_COMPILER%%-*}" != clang ] || _args+=(-Db_lundef=false)
+        case ${CI_COMPILER:-gcc} in
+            clang*) _args+=(-Db_lundef=false) ;;
+        esac
     fi
 }

@@ -40,6 +40,7 @@ class BuildSystem:
     test_command: str  # what runs its tests
     cross: str  # what a cross image gives it: the file its step hands the build system, or how
     results: tuple[Results, ...]  # its test runners' results ((): the runner writes our JUnit)
+    build_types: tuple[str, ...]  # its own words for --build-type (any case), its default first
     programs: Mapping[str, str] = dataclasses.field(default_factory=dict)  # its commands -> packages
     # How it says a program it looked for is missing (a group per pattern names the program).
     missing_program: tuple[re.Pattern[str], ...] = ()

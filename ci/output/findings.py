@@ -16,8 +16,9 @@ HEADER = re.compile(r"(?:ERROR|WARNING): (\w+Sanitizer): ([\w-]+(?: [\w-]+)*?)(?
 # UBSan: `/work/src/planted.c:4:31: runtime error: signed integer overflow: 2147483647 + 1 ...`
 UBSAN = re.compile(r"(\S+?):(\d+):\d+: runtime error: ([^:\n]+)")
 # A stack frame: `#0 0x55d5 in heap_oob /work/src/planted.c:3` (ASan, UBSan, LSan, MSan) or
-# `#0 worker /work/src/race.c:5 (race+0x12e9)` (TSan)
-FRAME = re.compile(r"^\s*#\d+ (?:0x[0-9a-f]+ in )?(\S+) (/\S+?):(\d+)(?::\d+)?(?:\s|$)")
+# `#0 worker /work/src/race.c:5 (race+0x12e9)` (TSan); the file relative where the build named it
+# so (Meson: ../src/planted.c)
+FRAME = re.compile(r"^\s*#\d+ (?:0x[0-9a-f]+ in )?(\S+) ([^\s(]+?\.\w+):(\d+)(?::\d+)?(?:\s|$)")
 # Frames in the sanitizers' runtimes and the C library are not the project's.
 RUNTIME = ("/libsanitizer/", "/compiler-rt/", "/sanitizer_common/", "libc.so", "libc_start", "/glibc")
 FRAMES = 2

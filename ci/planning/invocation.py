@@ -277,7 +277,7 @@ def toolchain_build_dirs(
     sanitizers are known to work the way its tests run here (a remote engine's: when reached)."""
     for p in chosen:
         if not endpoints.is_remote(engine_of[p.name].url):
-            toolchains.check_where(projects[p.name].toolchain, p.name, ways.way(p, here))
+            toolchains.check_where(projects[p.name].toolchain, p.name, ways.way(p, here), p.target)
     several = len(chosen) > 1
     return {
         p.name: builddirs.build_dir_for(

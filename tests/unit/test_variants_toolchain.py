@@ -103,13 +103,16 @@ def test_what_the_container_and_the_image_are_told() -> None:
 
 
 def test_a_sanitizer_that_does_not_work_where_the_tests_run_is_refused() -> None:
-    check_where(Toolchain(sanitize=("address",)), "amd64", ways.NATIVE)
-    check_where(Toolchain(sanitize=("undefined",)), "armv7", ways.CROSS_QEMU)
+    check_where(Toolchain(sanitize=("address",)), "amd64", ways.NATIVE, "linux/amd64")
+    check_where(Toolchain(sanitize=("undefined",)), "arm64", ways.CROSS_QEMU, "linux/arm64")
+    check_where(Toolchain(sanitize=("address", "undefined")), "armv7", ways.CROSS_QEMU, "linux/arm/v7")
+    with pytest.raises(SanitizerUnsupportedError, match="thread sanitizer does not work on i386"):
+        check_where(Toolchain(sanitize=("thread",)), "i386", ways.CROSS, "linux/386")
     with pytest.raises(SanitizerUnsupportedError) as caught:
-        check_where(Toolchain(sanitize=("undefined", "address")), "armv7", ways.CROSS_QEMU)
+        check_where(Toolchain(sanitize=("undefined", "address")), "arm64", ways.CROSS_QEMU, "linux/arm64")
     assert caught.value.code == ExitCode.SANITIZER_UNSUPPORTED
     assert int(ExitCode.SANITIZER_UNSUPPORTED) == 97
-    assert "address sanitizer does not work on armv7" in caught.value.message
+    assert "address sanitizer does not work on arm64" in caught.value.message
     assert "--docker-host" in caught.value.hint and "undefined" in caught.value.hint
 
 
@@ -175,6 +178,10 @@ MSAN = """==89==WARNING: MemorySanitizer: use-of-uninitialized-value
         (
             "/src/a.c:3:7: runtime error: load of misaligned address\n",
             "UndefinedBehaviorSanitizer: load of misaligned address in a.c:3",
+        ),
+        (
+            ASAN.replace("/work/src/", "../src/"),
+            "AddressSanitizer: heap-buffer-overflow in heap_oob planted.c:6, main heap_test.c:3",
         ),
         ("FAIL: expected 3, got 4\n", ""),
     ],
