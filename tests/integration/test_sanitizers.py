@@ -9,6 +9,7 @@ docs/toolchains.md's table is one of these."""
 
 from __future__ import annotations
 
+import shlex
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 
 from tests.integration.helpers import elf_identity, run_build_py
 from tests.integration.projects import write
+from tests.readme import block
 
 pytestmark = [pytest.mark.usefixtures("amd64_image", "no_leftovers"), pytest.mark.xdist_group("sanitizers")]
 
@@ -258,6 +260,22 @@ def test_clang_builds_and_passes_on_amd64_armv7_and_s390x(planted: Path, tmp_pat
         assert elf_identity(build_dir / "heap_test")[2] == machine
         compiler = next(build_dir.glob("CMakeFiles/*/CMakeCCompiler.cmake")).read_text()
         assert 'set(CMAKE_C_COMPILER_ID "Clang")' in compiler and 'CMAKE_C_COMPILER_VERSION "19.' in compiler
+
+
+def test_the_docs_toolchain_commands_pass_on_the_sample(tmp_path: Path) -> None:
+    """docs/toolchains.md's block, in order, from a dir of its own (the sample: xsum/)."""
+    commands = block("toolchains")
+    assert len(commands) == 3
+    for command in commands:
+        assert command.startswith("./build.py ")
+        result = run_build_py(*shlex.split(command)[1:], cwd=tmp_path, timeout=900)
+        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+        assert "tests 12 passed, 0 failed" in result.stderr
+    assert {p.name for p in tmp_path.iterdir() if p.is_dir()} == {
+        "build.amd64.clang-19",
+        "build.armv7.clang-19",
+        "build.amd64.address+undefined.debug",
+    }
 
 
 @pytest.mark.parametrize(
