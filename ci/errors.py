@@ -62,6 +62,7 @@ class ExitCode(enum.IntEnum):
     )
     BAD_BUILD_TYPE = 96, "a build type the project's build system does not know"
     SANITIZER_UNSUPPORTED = 97, "a sanitizer that does not work where the platform's tests run (under QEMU)"
+    UNKNOWN_VARIANT = 98, "a variant the project file does not define"
     RUN_TIMEOUT = 124, "the run exceeded --timeout"
     INTERNAL = 99, "internal error"
 
@@ -217,3 +218,7 @@ class BuildTypeError(HarnessError):
 
 class SanitizerUnsupportedError(HarnessError):
     code = ExitCode.SANITIZER_UNSUPPORTED
+
+
+class UnknownVariantError(HarnessError):
+    code = ExitCode.UNKNOWN_VARIANT

@@ -173,7 +173,7 @@ def gather(
             seconds = now - started if started is not None else 0.0
             outcome = unfinished(name, recorder.last_state(name), seconds, logs.get(name), error)
         done.append(outcome)
-    images = {r.platform.name: str(r.image) for r in inv.platforms}
+    images = {r.job: str(r.image) for r in inv.platforms}
     entries = [entry(o, images.get(o.platform, ""), report_dir) for o in done]
     why, status = ended_by(error, done)
     return Report(

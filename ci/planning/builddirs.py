@@ -15,15 +15,22 @@ BUILD_LOG = "build.log"  # a run's complete output, written on this machine (nev
 
 
 def build_dir_for(
-    build_dir: Path | None, platform: Platform, cwd: Path, several: bool, toolchain: str = ""
+    build_dir: Path | None,
+    platform: Platform,
+    cwd: Path,
+    several: bool,
+    toolchain: str = "",
+    *,
+    variant: str = "",
 ) -> Path:
     """build.<platform> under cwd (build.<platform>.<toolchain>: another compiler, sanitizers or
     build type, ci.planning.toolchains.Toolchain.label) unless --build-dir names one
-    (DIR.<platform> for several), so switching platforms never meets another platform's outputs,
+    (DIR.<platform>[.<variant>] for several), so switching platforms never meets another platform's outputs,
     nor one toolchain another's objects."""
     if build_dir is not None:
         base = build_dir if build_dir.is_absolute() else cwd / build_dir
-        return base.parent / f"{base.name}.{platform.name}" if several else base
+        job = ".".join(part for part in (platform.name, variant) if part)
+        return base.parent / f"{base.name}.{job}" if several else base
     return cwd / ".".join(part for part in ("build", platform.name, toolchain) if part)
 
 

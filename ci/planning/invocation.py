@@ -15,8 +15,8 @@ from typing import Literal
 
 from ci import buildsystems
 from ci.errors import SourceMissingError, UsageError
-from ci.planning import builddirs, ccache_remote, emulation, endpoints, enginekind, runspec, toolchains, ways
-from ci.planning import projectsettings as project_plan
+from ci.planning import ccache_remote, emulation, endpoints, enginekind, runspec, ways
+from ci.planning import jobs as plan_jobs
 from ci.planning.functions import defined_functions, resolve_command
 from ci.planning.imagerequest import ImageRequest
 from ci.planning.platformrun import PlatformRun, with_project_image
@@ -218,33 +218,25 @@ def plan_platforms(
     release_images: dict[str, ArchImage] = {i.platform: i for i in release.images} if release else {}
     shared = run_settings(opts, env, host, kind=kind, mode=mode)
     commands = commands_for(opts, chosen)
-    default_step = not (opts.words or opts.raw or mode == "interactive")
-    projects = {
-        p.name: project_plan.for_platform(
-            opts, p.name, shared.source_dir, default_step=default_step, suite=p.suite
-        )
-        for p in chosen
-    }  # each platform's build system checked before its build dir
-    several = len(chosen) > 1
-    build_dirs = toolchain_build_dirs(opts, host, chosen, projects=projects, here=here, engine_of=engine_of)
-    builddirs.check_no_socket_mount([shared.source_dir, shared.ccache_dir, *build_dirs.values()], env)
-    if mode in ("interactive", "run"):
-        for p in chosen:
-            builddirs.check_build_dir(build_dirs[p.name], p, shared.source_dir)
+    jobs, projects, build_dirs = plan_jobs.plan(
+        opts, env, host, chosen, shared=shared, mode=mode, here=here, engine_of=engine_of
+    )
+    several = len(jobs) > 1
     runs = tuple(
         with_project_image(
             PlatformRun(
                 platform=p,
                 engine_url=engine_of[p.name].url,
                 image=runspec.image_ref(p, docker_dir),
-                build_dir=build_dirs[p.name],
+                build_dir=build_dirs[p.name, v],
                 command=commands[p.name],
-                project=projects[p.name],
+                project=projects[p.name, v],
                 release=release_images.get(p.name),
                 gpus=gpus.for_run(p.gpus, opts.gpus),
+                variant=v,
             )
         )
-        for p in chosen
+        for p, v in jobs
     )
     check_gpus_on_podman(runs, kind, mode)
     return Invocation(
@@ -262,29 +254,6 @@ def plan_platforms(
         board=shows_board(opts, host, mode=mode, several=several),
         release=release,
     )
-
-
-def toolchain_build_dirs(
-    opts: Options,
-    host: Host,
-    chosen: list[Platform],
-    *,
-    projects: dict[str, project_plan.PlatformProject],
-    here: str,
-    engine_of: Mapping[str, endpoints.Endpoint],
-) -> dict[str, Path]:
-    """Each platform's build dir (its toolchain's own, ci.planning.builddirs), once its toolchain's
-    sanitizers are known to work the way its tests run here (a remote engine's: when reached)."""
-    for p in chosen:
-        if not endpoints.is_remote(engine_of[p.name].url):
-            toolchains.check_where(projects[p.name].toolchain, p.name, ways.way(p, here), p.target)
-    several = len(chosen) > 1
-    return {
-        p.name: builddirs.build_dir_for(
-            opts.build_dir, p, host.cwd, several, projects[p.name].toolchain.label
-        )
-        for p in chosen
-    }
 
 
 def run_settings(

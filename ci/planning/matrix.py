@@ -1,4 +1,4 @@
-"""Decide the CI job matrix (`--list-json`): one entry per platform with the runner it goes to,
+"""Decide the CI job matrix (`--list-json`): one entry per platform (and variant) with the runner it goes to,
 chosen from the platform's declared target architecture, and the way it builds there. Pure."""
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ def entry(platform: Platform) -> dict[str, object]:
     return {"platform": platform.name, "runner": runner, "way": way, "release": platform.release}
 
 
-def matrix_json(platforms: list[Platform]) -> str:
+def matrix_json(platforms: list[Platform], variants: tuple[str, ...] = ("",)) -> str:
     """A GitHub Actions `strategy.matrix` value: {"include": [entry, ...]} (release: whether
-    --release pushes the platform's image, from its ci.release)."""
-    return json.dumps({"include": [entry(p) for p in platforms]}, separators=(",", ":"))
+    --release pushes the platform's image, from its ci.release), an entry per platform and
+    variant (its "variant": what `--variant` runs that job) where the run has variants."""
+    entries = [entry(p) | ({"variant": v} if v else {}) for p in platforms for v in variants]
+    return json.dumps({"include": entries}, separators=(",", ":"))

@@ -26,6 +26,12 @@ class PlatformRun:
     release: ArchImage | None = None
     gpus: gpus.Gpus = gpus.NO_GPUS
     project_image: projectimage.ProjectImage | None = None
+    variant: str = ""  # the project file's [variant.<name>] it builds ('': the project as it is)
+
+    @property
+    def job(self) -> str:
+        """What the run is called wherever its platform's name was: amd64, or amd64.asan."""
+        return f"{self.platform.name}.{self.variant}" if self.variant else self.platform.name
 
     @property
     def platform_image(self) -> runspec.ImageRef | None:

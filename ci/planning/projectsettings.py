@@ -6,10 +6,12 @@ commands)."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 
 from ci import buildsystems
+from ci.errors import UnknownVariantError
 from ci.planning import toolchains
 from ci.settings import table
 from ci.settings.options import Options
@@ -59,13 +61,37 @@ class PlatformProject:
         return env
 
 
-def setting_for(opts: Options, platform: str, name: str) -> object:
-    """A setting's value for one platform: its [platform.<name>] table's, unless the environment
-    or the command line set it; else the value the settings layer resolved."""
-    own = opts.project.platforms.get(platform, {})
-    if name in own and name not in opts.pinned:
-        return own[name]
+def setting_for(opts: Options, platform: str, name: str, variant: str = "") -> object:
+    """A setting's value for one platform (and variant): its [variant.<name>] table's, else its
+    [platform.<name>] table's, unless the environment or the command line set it; else the value
+    the settings layer resolved."""
+    for own in (opts.project.variants.get(variant, {}), opts.project.platforms.get(platform, {})):
+        if name in own and name not in opts.pinned:
+            return own[name]
     return getattr(opts, table.by_name(name).attr)
+
+
+def variants_of(opts: Options) -> tuple[str, ...]:
+    """The variants a run runs: --variant's (or the project file's `variants`; `all`: every
+    [variant.<name>] in the file's order), each defined; ("",): the project as it is."""
+    defined = list(opts.project.variants)
+    asked = [word.strip() for item in opts.variants for word in item.split(",") if word.strip()]
+    if "all" in asked:
+        asked = defined
+    for name in asked:
+        if name not in defined:
+            close = difflib.get_close_matches(name, defined, n=1)
+            where = f"in {opts.project.path}" if opts.project.path else "(the project has no ciharness.toml)"
+            raise UnknownVariantError(
+                f"no variant {name!r} {where}",
+                hint=(f"did you mean '{close[0]}'? " if close else "")
+                + (
+                    f"its variants: {', '.join(defined)}"
+                    if defined
+                    else "define it as a [variant.<name>] table"
+                ),
+            )
+    return tuple(dict.fromkeys(asked)) or ("",)
 
 
 def source_of(opts: Options, platform: str, name: str) -> str:
@@ -80,22 +106,22 @@ def source_of(opts: Options, platform: str, name: str) -> str:
 
 
 def for_platform(
-    opts: Options, platform: str, source: Path, *, default_step: bool, suite: str = ""
+    opts: Options, platform: str, source: Path, *, default_step: bool, suite: str = "", variant: str = ""
 ) -> PlatformProject:
     """default_step: the run builds with the default step (no function named, no command), so
     its build system is chosen (and checked) now; suite: the Debian suite of the platform's image
     (the compiler versions it has)."""
 
     def words(name: str) -> tuple[str, ...]:
-        return tuple(str(v) for v in setting_for(opts, platform, name))  # type: ignore[attr-defined]
+        return tuple(str(v) for v in setting_for(opts, platform, name, variant))  # type: ignore[attr-defined]
 
     build = None
     if default_step:
         system = str(setting_for(opts, platform, "build-system"))
         build = buildsystems.choose(source, system, reason=source_of(opts, platform, "build-system"))
-    environment = setting_for(opts, platform, "environment")
+    environment = setting_for(opts, platform, "environment", variant)
     test_jobs = setting_for(opts, platform, "test-jobs")
-    toolchain = toolchain_for(opts, platform, suite, build.system if build else None)
+    toolchain = toolchain_for(opts, (platform, variant), suite, build.system if build else None)
     return PlatformProject(
         build=build,
         tests=bool(setting_for(opts, platform, "tests")),
@@ -114,13 +140,18 @@ def for_platform(
     )
 
 
-def toolchain_for(opts: Options, platform: str, suite: str, system: str | None) -> toolchains.Toolchain:
-    """The compiler, sanitizers and build type asked of platform, checked (the build type against
-    system, the build system; None: any, the run's own command builds)."""
-    family, version = toolchains.parse_compiler(str(setting_for(opts, platform, "compiler")), suite)
+def toolchain_for(
+    opts: Options, job: tuple[str, str], suite: str, system: str | None
+) -> toolchains.Toolchain:
+    """The compiler, sanitizers and build type asked of a (platform, variant), checked (the build
+    type against system, the build system; None: any, the run's own command builds)."""
+    platform, variant = job
+    family, version = toolchains.parse_compiler(str(setting_for(opts, platform, "compiler", variant)), suite)
     sanitize = toolchains.parse_sanitizers(
-        [str(item) for item in setting_for(opts, platform, "sanitize")],  # type: ignore[attr-defined]
+        [str(item) for item in setting_for(opts, platform, "sanitize", variant)],  # type: ignore[attr-defined]
         family,
     )
-    build_type = toolchains.parse_build_type(str(setting_for(opts, platform, "build-type") or ""), system)
+    build_type = toolchains.parse_build_type(
+        str(setting_for(opts, platform, "build-type", variant) or ""), system
+    )
     return toolchains.Toolchain(family=family, version=version, sanitize=sanitize, build_type=build_type)

@@ -34,6 +34,7 @@ def run_inputs(
         transfer=run.remote,
         engine_limits=engine_limits,
         gpus=run.gpus,
+        variant=run.variant,
     )
 
 

@@ -233,6 +233,12 @@ class RunInputs:
     transfer: bool = False
     engine_limits: Mapping[str, int] = dataclasses.field(default_factory=dict)
     gpus: Gpus = NO_GPUS  # the run's: the platform's `# ci.gpus:` unless --gpus overrides it
+    variant: str = ""  # the project file's [variant.<name>] it builds
+
+    @property
+    def job(self) -> str:
+        """The platform's name, or <platform>.<variant>: CI_PLATFORM (JUnit suites ctest.amd64.asan)."""
+        return f"{self.platform.name}.{self.variant}" if self.variant else self.platform.name
 
 
 # Names whose values are never printed (logs, --print-docker-run).
@@ -260,7 +266,8 @@ def run_env(inputs: RunInputs) -> dict[str, str]:
         "CCACHE_TEMPDIR": "/tmp/ccache-tmp",
         "CCACHE_MAXSIZE": shared.settings.ccache_max_size,
         "CCACHE_STATSLOG": f"{BUILD_IN_CONTAINER}/{CCACHE_STATS_LOG}",
-        "CI_PLATFORM": platform.name,
+        "CI_PLATFORM": inputs.job,
+        "CI_VARIANT": inputs.variant,
         "CI_TARGET_PLATFORM": platform.target,
         "CI_EMULATED": "1" if inputs.emulated else "0",
         "CI_SOURCE_DIR": SOURCE_IN_CONTAINER,
@@ -304,11 +311,11 @@ def plan_run(inputs: RunInputs) -> RunSpec:
             Mount(source=buildsystems.STEPS_DIR, target=STEPS_IN_CONTAINER, read_only=True),
         )
     return RunSpec(
-        platform=platform.name,
+        platform=inputs.job,
         image=str(inputs.image),
         docker_platform=platform.docker_platform,
         command=inputs.command,
-        name=f"ciharness-{platform.name}-{shared.run_id}",
+        name=f"ciharness-{inputs.job}-{shared.run_id}",
         user=f"{host.uid}:{host.gid}",
         workdir=BUILD_IN_CONTAINER,
         mounts=mounts,

@@ -95,7 +95,7 @@ def open_session(inv: Invocation, env: Mapping[str, str], recorder: Recorder | N
     if inv.board:
         from ci.output.board import Board  # noqa: PLC0415 (rich loads slowly; most runs draw no board)
 
-        shown = Board([p.platform.name for p in inv.platforms])
+        shown = Board([p.job for p in inv.platforms])
     if recorder is not None:
         recorder.inner, shown = shown, recorder
     session = Session(
@@ -133,7 +133,7 @@ def run(inv: Invocation, env: Mapping[str, str]) -> int:
     """Build and test every platform; then, when all passed, the release's manifest lists
     (unless --no-manifest: another machine joins them). The report is written however the run
     ends, from what is known then."""
-    recorder = Recorder([p.platform.name for p in inv.platforms])
+    recorder = Recorder([p.job for p in inv.platforms])
     logs: dict[str, PlatformLog] = {}
     try:
         session = open_session(inv, env, recorder)
@@ -187,9 +187,9 @@ def manifest(inv: Invocation, env: Mapping[str, str]) -> int:
 
 
 def list_json(inv: Invocation, _env: Mapping[str, str]) -> int:
-    from ci.planning import matrix  # noqa: PLC0415
+    from ci.planning import matrix, projectsettings  # noqa: PLC0415
 
-    print(matrix.matrix_json(list(inv.known)))
+    print(matrix.matrix_json(list(inv.known), projectsettings.variants_of(inv.settings)))
     return ExitCode.OK
 
 
@@ -205,7 +205,7 @@ def across_platforms(session: Session, step: Step) -> list[Outcome]:
         else:
             from ci.running import multirun  # noqa: PLC0415  # one platform never needs it
 
-            works = [(r.platform.name, functools.partial(step, session, r)) for r in inv.platforms]
+            works = [(r.job, functools.partial(step, session, r)) for r in inv.platforms]
             with session.progress.shown():
                 done = multirun.run_all(
                     works,

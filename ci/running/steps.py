@@ -108,7 +108,7 @@ def image_only(session: Session, run: PlatformRun, output: Output) -> Outcome:
     started = time.monotonic()
     _, _, run = image_for(session, run, output)
     print(run.image, flush=True)
-    return Outcome(platform=run.platform.name, status=0, seconds=time.monotonic() - started)
+    return Outcome(platform=run.job, status=0, seconds=time.monotonic() - started)
 
 
 def print_line(session: Session, run: PlatformRun, output: Output) -> Outcome:
@@ -125,7 +125,7 @@ def print_line(session: Session, run: PlatformRun, output: Output) -> Outcome:
         log.warning(
             "  (%s holds the --ccache-remote URL: export it from $CI_CCACHE_REMOTE)", ccache_remote.ENV_NAME
         )
-    return Outcome(platform=run.platform.name, status=0, seconds=time.monotonic() - started)
+    return Outcome(platform=run.job, status=0, seconds=time.monotonic() - started)
 
 
 def in_container(
@@ -170,9 +170,9 @@ def build_dir_in_use(session: Session, run: PlatformRun, output: Output) -> Iter
     lock_timeout = shared.settings.lock_timeout
     with (
         locks.locked(builddirs.lock_name(run.build_dir), f"the build dir {run.build_dir}", lock_timeout),
-        platformlog.opened(run.platform.name, log_path, output, session.progress) as plog,
+        platformlog.opened(run.job, log_path, output, session.progress) as plog,
     ):
-        session.logs[run.platform.name] = plog
+        session.logs[run.job] = plog
         yield plog
 
 
@@ -202,7 +202,7 @@ def container_step(
     session: Session, run: PlatformRun, output: Output, launch: Launch = in_container
 ) -> Outcome:
     started, started_wall = time.monotonic(), time.time()
-    name = run.platform.name
+    name = run.job
     with build_dir_in_use(session, run, output) as plog:
         session.progress.state(name, "image")
         engine, engine_platform, run = image_for(session, run, plog)

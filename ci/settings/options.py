@@ -50,6 +50,7 @@ class Options:
     build_system: str  # auto, or a name of ci.buildsystems.ALL
     tests: bool  # False: the project defines none (--no-tests)
     test_jobs: int | None  # None: as the project's own test command runs them
+    variants: list[str]  # the project file's [variant.<name>] tables to run, or all (checked in planning)
     compiler: str  # gcc, clang, gcc-N, clang-N (checked while planning: ci.planning.toolchains)
     sanitize: list[str]
     build_type: str  # '': the build system's default

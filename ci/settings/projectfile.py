@@ -1,5 +1,6 @@
 """Decide what a project says of itself: its ciharness.toml read, every key and value checked against
-the settings table, into one frozen ProjectFile (its top level and its [platform.<name>] tables).
+the settings table, into one frozen ProjectFile (its top level, its [platform.<name>] tables and
+its [variant.<name>] tables: the other ways it builds).
 
 A file that is not TOML, a key the table does not know and a value of the wrong type are each
 one line naming the file and line, with their own exit code, before anything is built.
@@ -19,7 +20,11 @@ from ci.settings import table
 
 FILE_NAME = "ciharness.toml"
 PLATFORM_TABLE = "platform"
-TOP_ONLY = frozenset({"platforms"})  # keys a [platform.<name>] table cannot hold
+VARIANT_TABLE = "variant"
+TOP_ONLY = frozenset({"platforms", "variants"})  # keys a [platform.<name>] table cannot hold
+# What a [variant.<name>] table may say: how the project is built and tested, not where.
+EXAMPLE_TABLES = {PLATFORM_TABLE: "armv7", VARIANT_TABLE: "asan"}
+VARIANT_KEYS = frozenset({"compiler", "sanitize", "build-type", "configure-args", "test-args", "environment"})
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -30,15 +35,17 @@ class ProjectFile:
     path: Path | None = None
     top: Mapping[str, object] = dataclasses.field(default_factory=dict)
     platforms: Mapping[str, Mapping[str, object]] = dataclasses.field(default_factory=dict)
+    variants: Mapping[str, Mapping[str, object]] = dataclasses.field(default_factory=dict)  # in order
     text: str = ""
 
     def for_platform(self, name: str) -> dict[str, object]:
         """The top level with the platform's table over it."""
         return {**self.top, **self.platforms.get(name, {})}
 
-    def where(self, key: str | None = None, platform: str | None = None) -> str:
-        """FILE:LINE of a key (FILE where its line is not found)."""
-        line = line_of(self.text, key, platform) if key else None
+    def where(self, key: str | None = None, table: str | None = None) -> str:
+        """FILE:LINE of a key, at the top level or in a table (`platform.armv7`); FILE where its
+        line is not found."""
+        line = line_of(self.text, key, table) if key else None
         return f"{self.path}:{line}" if line else str(self.path)
 
 
@@ -87,49 +94,64 @@ def parse(text: str, path: Path) -> ProjectFile:
             hint='see https://toml.io; keys are kebab-case, e.g. packages = ["zlib1g-dev"]',
         ) from exc
     shell = ProjectFile(path=path, text=text)
-    tables = data.pop(PLATFORM_TABLE, {})
+    tables = {kind: data.pop(kind, {}) for kind in (PLATFORM_TABLE, VARIANT_TABLE)}
     top = checked_values(data, shell, None)
-    if not isinstance(tables, dict) or not all(isinstance(v, dict) for v in tables.values()):
-        raise ProjectValueError(
-            f"{shell.where(PLATFORM_TABLE)}: '{PLATFORM_TABLE}' holds one table per platform",
-            hint=f"e.g. [{PLATFORM_TABLE}.armv7] on a line, then its keys below it",
-        )
-    platforms = {name: checked_values(values, shell, name) for name, values in tables.items()}
-    return dataclasses.replace(shell, top=top, platforms=platforms)
+    for kind, found in tables.items():
+        if not isinstance(found, dict) or not all(isinstance(v, dict) for v in found.values()):
+            raise ProjectValueError(
+                f"{shell.where(kind)}: '{kind}' holds one table per {kind}",
+                hint=f"e.g. [{kind}.{EXAMPLE_TABLES[kind]}] on a line, then its keys below it",
+            )
+    platforms = {
+        name: checked_values(v, shell, f"{PLATFORM_TABLE}.{name}")
+        for name, v in tables[PLATFORM_TABLE].items()
+    }
+    variants = {
+        name: checked_values(v, shell, f"{VARIANT_TABLE}.{name}") for name, v in tables[VARIANT_TABLE].items()
+    }
+    return dataclasses.replace(shell, top=top, platforms=platforms, variants=variants)
 
 
-def checked_values(
-    data: Mapping[str, object], project: ProjectFile, platform: str | None
-) -> dict[str, object]:
+def checked_values(data: Mapping[str, object], project: ProjectFile, table: str | None) -> dict[str, object]:
+    """table: None for the top level, else the table's dotted name (`platform.armv7`)."""
     known = project_keys()
-    allowed = sorted(set(known) - TOP_ONLY) if platform else sorted(known)
+    if table is None:
+        allowed = sorted(known)
+    elif table.startswith(VARIANT_TABLE + "."):
+        allowed = sorted(VARIANT_KEYS)
+    else:
+        allowed = sorted(set(known) - TOP_ONLY)
     values: dict[str, object] = {}
     for key, value in data.items():
         if key not in allowed:
-            raise unknown_key(key, allowed, project, platform)
-        values[key] = checked(known[key], value, project, platform)
+            raise unknown_key(key, allowed, project, table)
+        values[key] = checked(known[key], value, project, table)
     return values
 
 
-def unknown_key(key: str, allowed: list[str], project: ProjectFile, platform: str | None) -> ProjectKeyError:
-    where = f"[{PLATFORM_TABLE}.{platform}]" if platform else "the top level"
-    close = difflib.get_close_matches(key, [*allowed, *([] if platform else [PLATFORM_TABLE])], n=1)
-    if platform is None and key == PLATFORM_TABLE:
+def unknown_key(key: str, allowed: list[str], project: ProjectFile, table: str | None) -> ProjectKeyError:
+    where = f"[{table}]" if table else "the top level"
+    tables = [] if table else [PLATFORM_TABLE, VARIANT_TABLE]
+    close = difflib.get_close_matches(key, [*allowed, *tables], n=1)
+    if table is None and key in tables:
         close = []
     if key in TOP_ONLY:
         hint = f"'{key}' belongs at the top level of the file"
+    elif table and table.startswith(VARIANT_TABLE + ".") and key in project_keys():
+        hint = f"'{key}' belongs at the top level or in a [{PLATFORM_TABLE}.<name>] table; a variant says "
+        hint += f"only {', '.join(allowed)}"
     else:
         hint = f"did you mean '{close[0]}'? " if close else ""
         hint += f"the keys: {', '.join(allowed)}"
-    return ProjectKeyError(f"{project.where(key, platform)}: unknown key '{key}' in {where}", hint=hint)
+    return ProjectKeyError(f"{project.where(key, table)}: unknown key '{key}' in {where}", hint=hint)
 
 
-def checked(setting: table.Setting, value: object, project: ProjectFile, platform: str | None) -> object:
+def checked(setting: table.Setting, value: object, project: ProjectFile, where: str | None) -> object:
     """The value as its setting's type, or ProjectValueError saying what was expected."""
     problem, example = type_problem(setting, value)
     if problem:
         raise ProjectValueError(
-            f"{project.where(setting.name, platform)}: {setting.name} {problem}", hint=f"e.g. {example}"
+            f"{project.where(setting.name, where)}: {setting.name} {problem}", hint=f"e.g. {example}"
         )
     return table.convert(setting, value)
 
@@ -231,18 +253,17 @@ def check_platforms(project: ProjectFile, known: Iterable[str]) -> None:
             )
 
 
-def line_of(text: str, key: str, platform: str | None) -> int | None:
-    """The line where key is set, in the [platform.<name>] table or at the top level (before any
-    table); None where it cannot be told."""
+def line_of(text: str, key: str, table: str | None) -> int | None:
+    """The line where key is set, in the table (`platform.armv7`, `variant.asan`) or at the top
+    level (before any table); None where it cannot be told."""
     current: str | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         header = re.match(r"^\s*\[\s*([^\]]+?)\s*\]", line)
         if header:
             current = header[1].replace('"', "").replace("'", "").replace(" ", "")
-            if current == key and platform is None:
+            if current == key and table is None:
                 return number
             continue
-        wanted = None if platform is None else f"{PLATFORM_TABLE}.{platform}"
-        if current == wanted and re.match(rf"""^\s*["']?{re.escape(key)}["']?\s*=""", line):
+        if current == table and re.match(rf"""^\s*["']?{re.escape(key)}["']?\s*=""", line):
             return number
     return None

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import elf_identity, run_build_py
+from tests.integration.helpers import elf_identity, run_build_py, summary_rows
 from tests.integration.projects import write
-from tests.readme import block
+from tests.readme import README, block
 
 pytestmark = [pytest.mark.usefixtures("amd64_image", "no_leftovers"), pytest.mark.xdist_group("sanitizers")]
 
@@ -276,6 +276,26 @@ def test_the_docs_toolchain_commands_pass_on_the_sample(tmp_path: Path) -> None:
         "build.armv7.clang-19",
         "build.amd64.address+undefined.debug",
     }
+
+
+def test_the_project_files_variants_run_as_two_jobs_of_one_platform(planted: Path, tmp_path: Path) -> None:
+    """docs/toolchains.md's project file, on the planted project: a plain run runs its two
+    variants, apart: their own build dirs, JUnit suites and rows; asan fails naming the overflow,
+    clang passes."""
+    text = README.split("<!-- variants-file -->", 1)[1].split("<!-- /variants-file -->", 1)[0]
+    toml = text.split("```toml", 1)[1].split("```", 1)[0]
+    source = write(tmp_path / "src", {**PLANTED, "ciharness.toml": toml})
+    status, said = build(source, tmp_path, "--build-system", "cmake")
+    assert status != 0, said[-3000:]
+    rows = summary_rows(said)
+    assert rows["amd64.asan"][1].startswith("failed") and rows["amd64.clang"][1] == "ok", said[-3000:]
+    digest = said.split("\namd64.asan: exited", 1)[1]  # what the failed job left to read
+    assert "\n  heap: " in digest and "Sanitizer: " in digest.split("\n  heap: ", 1)[1].splitlines()[0]
+    for job in ("amd64.asan", "amd64.clang"):
+        suites = ET.parse(tmp_path / f"build.{job}" / "junit" / f"ctest-{job}.xml").getroot()
+        assert suites.get("name") == f"ctest.{job}"
+    matrix = run_build_py("--source", str(source), "--list-json", cwd=tmp_path)
+    assert '"variant":"asan"' in matrix.stdout and '"variant":"clang"' in matrix.stdout
 
 
 @pytest.mark.parametrize(
