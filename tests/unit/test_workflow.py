@@ -32,9 +32,11 @@ def build_py_calls(job: str) -> list[str]:
     return [call.strip() for call in re.findall(r"\./build\.py[^)\n&>|;]*", runs)]
 
 
-def expand(command: str, platform: str) -> list[str]:
+def expand(command: str, platform: str, variant: str = "") -> list[str]:
     values = {
         "PLATFORM": platform,
+        "VARIANT": variant,
+        "JOB": f"{platform}.{variant}" if variant else platform,
         "RELEASE_TAG": "1.2.0",
         "RELEASE_REPOSITORIES": "ghcr.io/o/xsum,r.example/x",
     }
@@ -58,6 +60,16 @@ def test_the_matrix_and_runners_come_from_build_py() -> None:
     assert platform["env"]["PLATFORM"] == "${{ matrix.platform }}"
     for name in PLATFORMS:  # no platform is named by hand
         assert not re.search(rf"\b{re.escape(name)}\b", TEXT.replace("build.py", "")), name
+
+
+def test_a_variant_of_the_matrix_is_its_own_job_with_its_build_dir() -> None:
+    env = JOBS["platform"]["env"]
+    assert env["VARIANT"] == "${{ matrix.variant || '' }}"
+    assert "matrix.variant" in env["JOB"] and "matrix.platform" in env["JOB"]
+    for variant, job in (("asan", "amd64.asan"), ("", "amd64")):
+        runs = [parse_args(expand(c, "amd64", variant)) for c in build_py_calls("platform")]
+        built = [o for o in runs if o.platforms == ["amd64"]]
+        assert built and all(o.variants == [variant] and str(o.build_dir) == f"build.{job}" for o in built)
 
 
 def test_a_tag_pushes_each_platform_then_joins_them_everywhere() -> None:
@@ -92,5 +104,5 @@ def test_the_html_report_is_uploaded_with_the_log_it_links_to() -> None:
     uploads = [s for s in steps("platform") if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
     report = [s for s in uploads if "build-report.html" in s["with"]["path"]]
     assert len(report) == 1 and report[0]["if"] == "always()"
-    assert "build.${{ matrix.platform }}/build.log" in report[0]["with"]["path"]
+    assert "build.${{ env.JOB }}/build.log" in report[0]["with"]["path"]
     assert parse_args(["-p", "amd64"]).report == "build-report.html"  # where build.py writes it
