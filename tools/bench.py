@@ -35,6 +35,7 @@ from benchmarks.emulation import bootstrap_modes, cross_vs_native, native_vs_emu
 from benchmarks.lifecycle import overhead, project_image_rerun, signals
 from benchmarks.rebuilds import autotools_rerun, meson_rerun, warm_rebuild
 from benchmarks.several import all_platforms, report_cost
+from benchmarks.variants import variants_at_once
 
 BENCHMARKS: dict[str, Callable[[int, Path], list[Figure]]] = {
     "P7": source_size,
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Callable[[int, Path], list[Figure]]] = {
     "P11": project_image_rerun,
     "P5": all_platforms,
     "P12": report_cost,
+    "P13": variants_at_once,
     "P1": overhead,
     "R": signals,
     "B3": cross_vs_native,
