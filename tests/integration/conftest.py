@@ -3,6 +3,7 @@ The shared fixtures live here; plain helpers in helpers.py."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -47,6 +48,16 @@ def amd64_image(docker_client: docker.DockerClient) -> str:
     result = run_build_py("-p", "amd64", "-b", timeout=1800)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def cleanup_images(docker_client: docker.DockerClient) -> Iterator[list[str]]:
+    """Image references the test adds to; removed after it, whatever happened."""
+    refs: list[str] = []
+    yield refs
+    for ref in refs:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            docker_client.images.remove(ref, force=True)
 
 
 @pytest.fixture

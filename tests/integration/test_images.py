@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,15 +28,6 @@ def tiny(tmp_path: Path, marker: str, extra: str = "") -> Path:
     )
     (docker_dir / "payload.txt").write_text("one\n")
     return docker_dir
-
-
-@pytest.fixture
-def cleanup_images(docker_client: docker.DockerClient) -> Iterator[list[str]]:
-    refs: list[str] = []
-    yield refs
-    for ref in refs:
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            docker_client.images.remove(ref, force=True)
 
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")

@@ -5,10 +5,8 @@ program of the target's) finished in the image, under QEMU."""
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,15 +16,6 @@ from tests.integration.helpers import run_build_py, tiny_platforms
 
 REPO = Path(__file__).resolve().parents[2]
 MADE_HERE = "installing ccache xxd for linux/arm64 here, without emulation"
-
-
-@pytest.fixture
-def made_images(docker_client: docker.DockerClient) -> Iterator[list[str]]:
-    refs: list[str] = []
-    yield refs
-    for ref in refs:
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            docker_client.images.remove(ref, force=True)
 
 
 def arm64_platforms(tmp_path: Path, names: tuple[str, ...]) -> Path:
@@ -44,7 +33,7 @@ def arm64_platforms(tmp_path: Path, names: tuple[str, ...]) -> Path:
 
 @pytest.mark.usefixtures("no_leftovers")
 def test_two_arm64_images_share_one_package_layer_made_here_and_finished_in_the_image(
-    tmp_path: Path, made_images: list[str], docker_client: docker.DockerClient
+    tmp_path: Path, cleanup_images: list[str], docker_client: docker.DockerClient
 ) -> None:
     names = ("na", "nb")
     docker_dir = arm64_platforms(tmp_path, names)
@@ -53,7 +42,7 @@ def test_two_arm64_images_share_one_package_layer_made_here_and_finished_in_the_
     )
     assert result.returncode == 0, result.stderr[-3000:]
     refs = result.stdout.split()
-    made_images.extend(refs)
+    cleanup_images.extend(refs)
     assert result.stderr.count(MADE_HERE) == 1, result.stderr[-3000:]
     histories = [{step["Id"] for step in docker_client.images.get(ref).history()} for ref in refs]
     layers = {
@@ -62,7 +51,7 @@ def test_two_arm64_images_share_one_package_layer_made_here_and_finished_in_the_
         for tag in image.tags
         if all(image.id in history for history in histories)
     }
-    made_images.extend(layers)
+    cleanup_images.extend(layers)
     assert len(layers) == 1, layers  # both images go on from the one layer made here
 
     for ref in refs:
