@@ -88,6 +88,9 @@ def apt_config(root: Path, architectures: list[str]) -> str:
             'pkgCacheGen::ForceEssential ",";',
             'APT::Install-Recommends "false";',
             'Acquire::Retries "5";',
+            # the root's _apt is not this machine's (its partial/ dirs belong to another uid): apt
+            # downloads as root, inside the sandbox that leaves the rest of this machine read-only
+            'APT::Sandbox::User "root";',
             "",
         ]
     )

@@ -187,7 +187,8 @@ def build_image(
             lock_timeout=request.lock_timeout,
         )
         local = endpoints.on_this_machine(engine.endpoint.url)
-        if not request.no_cache and hostqemu.steps_emulated(platform, host_platform, local=local):
+        native = request.native_packages and not request.no_cache
+        if native and hostqemu.steps_emulated(platform, host_platform, local=local):
             rewritten = nativepackages.with_native_layers(
                 engine,
                 rewritten,

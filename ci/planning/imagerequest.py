@@ -13,6 +13,7 @@ class ImageRequest:
     lock_timeout: float  # the lock-timeout setting: waiting for another run's build of the image
     debian_mirror: str  # the debian-mirror setting: where a base image is bootstrapped from
     no_cache: bool = False
+    native_packages: bool = True  # an emulated image's package steps made by this machine's apt
     run_only: bool = False
     registry: str | None = None
     push_cache: bool = False

@@ -308,6 +308,7 @@ def image_request(opts: Options) -> ImageRequest:
         lock_timeout=opts.lock_timeout,
         debian_mirror=opts.debian_mirror,
         no_cache=opts.no_cache,
+        native_packages=opts.native_packages,
         run_only=opts.run_only,
         registry=opts.docker_registry,
         push_cache=opts.push_cache,

@@ -41,6 +41,7 @@ class Options:
     build_only: bool
     run_only: bool
     no_cache: bool
+    native_packages: bool  # False: --no-native-packages
     interactive: bool
     print_docker_run: bool
     timeout: float | None
