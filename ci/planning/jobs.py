@@ -63,6 +63,7 @@ def toolchain_build_dirs(
     for p, v in jobs:
         if not endpoints.is_remote(engine_of[p.name].url):
             toolchains.check_where(projects[p.name, v].toolchain, p.name, ways.way(p, here), p.target)
+            toolchains.check_aslr(projects[p.name, v].toolchain, p.name, host.aslr_bits)
     several = len(jobs) > 1
     return {
         (p.name, v): builddirs.build_dir_for(

@@ -160,6 +160,25 @@ def parse_build_type(name: str, system: str | None) -> str:
     return word
 
 
+# ASLR entropy (vm.mmap_rnd_bits) above which these fail every test, on x86-64: at 32 (Ubuntu
+# 24.04's) gcc's TSan stops with "unexpected memory mapping" and clang's MSan cannot turn
+# randomisation off in a container (Docker's seccomp profile refuses personality(ADDR_NO_RANDOMIZE));
+# at 28 (Debian's) both work; ASan and UBSan work at both (checked here).
+ASLR_SENSITIVE = ("thread", "memory")
+ASLR_BITS_CHECKED = 28
+
+
+def check_aslr(toolchain: Toolchain, platform: str, bits: int | None) -> None:
+    """Refuse what this kernel's ASLR entropy breaks, on an engine of this machine."""
+    hit = [s for s in toolchain.sanitize if s in ASLR_SENSITIVE]
+    if hit and bits is not None and bits > ASLR_BITS_CHECKED:
+        raise SanitizerUnsupportedError(
+            f"the {hit[0]} sanitizer fails every test on {platform} at this machine's ASLR entropy "
+            f"(vm.mmap_rnd_bits {bits}; works at {ASLR_BITS_CHECKED}, fails at 32)",
+            hint=f"lower it first: sudo sysctl vm.mmap_rnd_bits={ASLR_BITS_CHECKED}",
+        )
+
+
 def check_where(toolchain: Toolchain, platform: str, way: str, target: str) -> None:
     """Refuse a sanitizer that does not work the way the platform's tests run (never a green run
     that checked nothing)."""

@@ -42,6 +42,7 @@ class Host:
     home: Path
     stdin_tty: bool
     stderr_tty: bool = False
+    aslr_bits: int | None = None  # vm.mmap_rnd_bits: the kernel's ASLR entropy (None: not known)
 
     @classmethod
     def current(cls) -> Host:
@@ -59,7 +60,15 @@ class Host:
             home=Path.home(),
             stdin_tty=os.isatty(0),
             stderr_tty=os.isatty(2),
+            aslr_bits=aslr_bits(),
         )
+
+
+def aslr_bits(path: Path = Path("/proc/sys/vm/mmap_rnd_bits")) -> int | None:
+    try:
+        return int(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
 
 
 def default_ccache_dir(env: Mapping[str, str], home: Path) -> Path:

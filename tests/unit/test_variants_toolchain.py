@@ -203,3 +203,14 @@ def test_the_junit_failure_message_becomes_the_finding() -> None:
     assert failure is not None
     assert re.match(r"AddressSanitizer: heap-buffer-overflow in heap_oob", failure.get("message", ""))
     assert not findings.annotate(root)  # already said
+
+
+def test_a_sanitizer_this_kernels_aslr_entropy_breaks_is_refused_with_the_way_out() -> None:
+    thread = Toolchain(sanitize=("thread",))
+    toolchains.check_aslr(thread, "amd64", 28)
+    toolchains.check_aslr(thread, "amd64", None)  # not known: not refused
+    toolchains.check_aslr(Toolchain(sanitize=("address", "undefined")), "amd64", 32)
+    with pytest.raises(SanitizerUnsupportedError) as caught:
+        toolchains.check_aslr(Toolchain(family="clang", version=19, sanitize=("memory",)), "amd64", 32)
+    assert "vm.mmap_rnd_bits 32" in caught.value.message and "memory sanitizer" in caught.value.message
+    assert caught.value.hint == "lower it first: sudo sysctl vm.mmap_rnd_bits=28"
