@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import stat
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -40,8 +39,7 @@ def capable() -> str | None:
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
-    kind: int
-    mode: int
+    mode: int  # with the file's type
     uid: int
     gid: int
     size: int
@@ -57,7 +55,6 @@ def snapshot(root: Path) -> dict[str, Entry]:
             path = os.path.join(folder, name)
             st = os.lstat(path)
             found[os.path.relpath(path, root)] = Entry(
-                stat.S_IFMT(st.st_mode),
                 st.st_mode,
                 st.st_uid,
                 st.st_gid,

@@ -22,14 +22,21 @@ def qemu_cpu_here(
     decide = emulation.build_qemu_cpu if build else emulation.qemu_cpu
     if not local:
         return decide(platform, engine_platform, lambda _: None)
-    here = host_docker_platform(machine or os.uname().machine)
-    return decide(platform, here, handler_qemu_version)
+    return decide(
+        platform, native_platform(engine_platform, local=True, machine=machine), handler_qemu_version
+    )
+
+
+def native_platform(engine_platform: str, *, local: bool, machine: str = "") -> str:
+    """The platform an engine's containers run natively: this machine's kernel's for an engine of
+    this machine (whatever it reports), the engine's own otherwise."""
+    return host_docker_platform(machine or os.uname().machine) if local else engine_platform
 
 
 def steps_emulated(platform: Platform, engine_platform: str, *, local: bool, machine: str = "") -> bool:
     """Whether the RUN steps of platform's image run under QEMU on the engine (of this machine,
     local: what this kernel runs natively decides)."""
-    here = host_docker_platform(machine or os.uname().machine) if local else engine_platform
+    here = native_platform(engine_platform, local=local, machine=machine)
     return platform.docker_platform in emulation.needed(platform, here)
 
 

@@ -25,9 +25,8 @@ from ci.base.locks import locked
 from ci.engine.client import Engine, Output
 from ci.images import chrootless
 from ci.images.bootstrap import scratch_dir
-from ci.planning import arches, packagesteps
+from ci.planning import arches, packagesteps, runspec
 from ci.planning.imagerequest import ImageRequest
-from ci.planning.runspec import LABEL_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +161,4 @@ def unpack(stream: Iterator[bytes], root: Path) -> None:
 
 def owner_labels() -> dict[str, str]:
     """This process as the owner of the export's container (ci.running.cleanup reaps it if we die)."""
-    pid = os.getpid()
-    return {
-        LABEL_PREFIX + "owner-host": socket.gethostname(),
-        LABEL_PREFIX + "owner-pid": str(pid),
-        LABEL_PREFIX + "owner-start": f"{procs.start_time(pid):.2f}",
-    }
+    return runspec.owner_labels(socket.gethostname(), os.getpid(), procs.start_time(os.getpid()))

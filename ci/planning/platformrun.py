@@ -55,9 +55,10 @@ def on_engine(run: PlatformRun, engine_platform: str, docker_dir: Path) -> Platf
     """The run as an engine of engine_platform runs it: a portable platform's image (and the
     project's image over it) made for that engine (ci.planning.ways); any other run unchanged."""
     platform = ways.on_engine(run.platform, engine_platform)
-    toolchains.check_where(
-        run.project.toolchain, platform.name, ways.way(platform, engine_platform), platform.target
-    )
+    if run.remote:  # a local engine's runs were checked while planning (ci.planning.jobs)
+        toolchains.check_where(
+            run.project.toolchain, platform.name, ways.way(platform, engine_platform), platform.target
+        )
     if platform == run.platform:
         return run
     image = runspec.image_ref(platform, docker_dir)

@@ -121,7 +121,7 @@ def for_platform(
         build = buildsystems.choose(source, system, reason=source_of(opts, platform, "build-system"))
     environment = setting_for(opts, platform, "environment", variant)
     test_jobs = setting_for(opts, platform, "test-jobs")
-    toolchain = toolchain_for(opts, (platform, variant), suite, build.system if build else None)
+    toolchain = toolchain_for(opts, platform, variant, suite=suite, system=build.system if build else None)
     return PlatformProject(
         build=build,
         tests=bool(setting_for(opts, platform, "tests")),
@@ -141,11 +141,10 @@ def for_platform(
 
 
 def toolchain_for(
-    opts: Options, job: tuple[str, str], suite: str, system: str | None
+    opts: Options, platform: str, variant: str, *, suite: str, system: str | None
 ) -> toolchains.Toolchain:
-    """The compiler, sanitizers and build type asked of a (platform, variant), checked (the build
-    type against system, the build system; None: any, the run's own command builds)."""
-    platform, variant = job
+    """The compiler, sanitizers and build type asked of a platform (and variant), checked (the
+    build type against system, the build system; None: any, the run's own command builds)."""
     family, version = toolchains.parse_compiler(str(setting_for(opts, platform, "compiler", variant)), suite)
     sanitize = toolchains.parse_sanitizers(
         [str(item) for item in setting_for(opts, platform, "sanitize", variant)],  # type: ignore[attr-defined]

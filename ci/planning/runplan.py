@@ -35,6 +35,7 @@ def run_inputs(
         engine_limits=engine_limits,
         gpus=run.gpus,
         variant=run.variant,
+        job=run.job,
     )
 
 

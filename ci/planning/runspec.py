@@ -234,11 +234,16 @@ class RunInputs:
     engine_limits: Mapping[str, int] = dataclasses.field(default_factory=dict)
     gpus: Gpus = NO_GPUS  # the run's: the platform's `# ci.gpus:` unless --gpus overrides it
     variant: str = ""  # the project file's [variant.<name>] it builds
+    job: str = ""  # ci.planning.platformrun.PlatformRun.job: CI_PLATFORM (JUnit suites ctest.amd64.asan)
 
-    @property
-    def job(self) -> str:
-        """The platform's name, or <platform>.<variant>: CI_PLATFORM (JUnit suites ctest.amd64.asan)."""
-        return f"{self.platform.name}.{self.variant}" if self.variant else self.platform.name
+
+def owner_labels(host_name: str, pid: int, start_time: float) -> dict[str, str]:
+    """The labels naming a container's owner process (ci.running.cleanup reaps it once that is gone)."""
+    return {
+        LABEL_PREFIX + "owner-host": host_name,
+        LABEL_PREFIX + "owner-pid": str(pid),
+        LABEL_PREFIX + "owner-start": f"{start_time:.2f}",
+    }
 
 
 # Names whose values are never printed (logs, --print-docker-run).
@@ -266,7 +271,7 @@ def run_env(inputs: RunInputs) -> dict[str, str]:
         "CCACHE_TEMPDIR": "/tmp/ccache-tmp",
         "CCACHE_MAXSIZE": shared.settings.ccache_max_size,
         "CCACHE_STATSLOG": f"{BUILD_IN_CONTAINER}/{CCACHE_STATS_LOG}",
-        "CI_PLATFORM": inputs.job,
+        "CI_PLATFORM": inputs.job or platform.name,
         "CI_VARIANT": inputs.variant,
         "CI_TARGET_PLATFORM": platform.target,
         "CI_EMULATED": "1" if inputs.emulated else "0",
@@ -291,12 +296,11 @@ def run_env(inputs: RunInputs) -> dict[str, str]:
 
 def plan_run(inputs: RunInputs) -> RunSpec:
     platform, shared, host = inputs.platform, inputs.shared, inputs.shared.host
+    job = inputs.job or platform.name
     env = run_env(inputs)
     labels = {
-        LABEL_PREFIX + "owner-host": host.name,
+        **owner_labels(host.name, host.pid, host.start_time),
         LABEL_PREFIX + "run-id": shared.run_id,
-        LABEL_PREFIX + "owner-pid": str(host.pid),
-        LABEL_PREFIX + "owner-start": f"{host.start_time:.2f}",
         LABEL_PREFIX + "platform": platform.name,
     }
     mounts: tuple[Mount, ...]
@@ -311,11 +315,11 @@ def plan_run(inputs: RunInputs) -> RunSpec:
             Mount(source=buildsystems.STEPS_DIR, target=STEPS_IN_CONTAINER, read_only=True),
         )
     return RunSpec(
-        platform=inputs.job,
+        platform=job,
         image=str(inputs.image),
         docker_platform=platform.docker_platform,
         command=inputs.command,
-        name=f"ciharness-{inputs.job}-{shared.run_id}",
+        name=f"ciharness-{job}-{shared.run_id}",
         user=f"{host.uid}:{host.gid}",
         workdir=BUILD_IN_CONTAINER,
         mounts=mounts,
