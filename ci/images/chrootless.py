@@ -5,7 +5,10 @@ mount namespace where the rest of this machine is read-only; then say what chang
 Unpacking (xz, thousands of files) and apt's solving are most of an install's work; under QEMU
 they are ten times slower. A maintainer script that does not honour DPKG_ROOT fails in the
 sandbox instead of touching this machine: its package is left for `dpkg --configure -a` in the
-image (ci.images.nativepackages), where the target's own programs finish it.
+image (ci.images.nativepackages), where the target's own programs finish it, and apt goes on
+with the rest (DPKG, below). In the sandbox /var is the root's own: what a script writes there
+without DPKG_ROOT (python3.13-minimal's preinst marks its new runtime in /var/lib/python) is the
+root's, as it would be in a chroot.
 """
 
 from __future__ import annotations
@@ -17,12 +20,43 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-from ci.images.bootstrap import sandboxed
-
 # What this machine needs: apt-get and dpkg (with --force-script-chrootless), unshare, GNU tar.
 PROGRAMS = ("apt-get", "dpkg", "unshare", "tar")
 # What an install leaves that the image's RUN (debian_packages.sh) would have cleaned away.
 APT_LEFTOVERS = ("var/lib/apt/lists", "var/cache/apt/archives")
+
+# apt's dpkg here (Dir::Bin::dpkg). This machine's dpkg takes its own architecture for native, so
+# an Architecture: all package of the root (perl-modules, autoconf, ca-certificates) would need
+# its dependencies of this machine's architecture: --force-depends, as dpkg in the image would
+# find them. A package whose maintainer script failed here is left for the image's
+# `dpkg --configure -a` and apt goes on (it would stop at the first).
+DPKG = """#!/bin/sh
+case " $* " in
+*" --configure "* | *" --triggers-only "*)
+    dpkg --force-depends "$@" || echo "chrootless: left for the image: dpkg $*" >&2
+    exit 0 ;;
+*" --unpack "*) exec dpkg --force-depends "$@" ;;
+*) exec dpkg "$@" ;;
+esac
+"""
+# This machine's own programs that a maintainer script would run on the root's files and that
+# would act on this machine's instead (its Python byte-compilers: the root's Python is another
+# version; binfmt_misc is the kernel's): in the sandbox they fail, so the script runs in the image.
+REFUSED = ("/usr/bin/py3compile", "/usr/bin/py3clean", "/usr/sbin/update-binfmts")
+REFUSE = '#!/bin/sh\necho "chrootless: $0 is not the root\'s own; left for the image" >&2\nexit 1\n'
+# Where the workdir is in the sandbox: a mount namespace with this machine's root read-only but
+# for the workdir ($1) at INSIDE, the root's /var at /var (the workdir may be under /var), and
+# REFUSED bound to a script that fails.
+INSIDE = Path("/tmp")
+SANDBOX = f"""set -e
+mount --make-rprivate /
+mount --bind "$1" {INSIDE}
+mount --bind "{INSIDE}/$2/var" /var
+for program in {" ".join(REFUSED)}; do [ ! -e "$program" ] || mount --bind {INSIDE}/refuse "$program"; done
+mount -o remount,bind,ro /
+shift 2
+exec "$@"
+"""
 
 
 class InstallFailed(Exception):
@@ -100,26 +134,36 @@ def root_architectures(root: Path, native: str) -> list[str]:
     return list(dict.fromkeys([native, *added]))
 
 
+def sandboxed(argv: list[str], workdir: Path, root: str) -> list[str]:
+    """argv in SANDBOX (workdir at INSIDE, root a dir of workdir's), its scripts written there."""
+    for name, text in (("dpkg", DPKG), ("refuse", REFUSE)):
+        (workdir / name).write_text(text, encoding="utf-8")
+        (workdir / name).chmod(0o755)
+    return ["unshare", "--mount", "--", "sh", "-c", SANDBOX, "sh", str(workdir), root, *argv]
+
+
 def install(root: Path, workdir: Path, packages: Iterable[str], debian_arch: str) -> str:
-    """apt-get update and install packages into root, sandboxed (only workdir writable); apt's
-    lists and downloaded .debs removed after. Returns dpkg's and apt's output. A package whose
+    """apt-get update and install packages into root (a dir of workdir's), sandboxed; apt's lists
+    and downloaded .debs removed after. Returns dpkg's and apt's output. A package whose
     maintainer script failed here is left half-configured (see unconfigured); raises
     InstallFailed where apt could not unpack them all."""
     tmp = workdir / "tmp"
     tmp.mkdir(mode=0o1777, exist_ok=True)
     tmp.chmod(0o1777)  # apt hands downloads and gpgv's files to its _apt user
-    config = workdir / "apt.conf"
-    config.write_text(apt_config(root, root_architectures(root, debian_arch)), encoding="utf-8")
+    name = str(root.relative_to(workdir))
+    inside = INSIDE / name  # the root, in the sandbox
+    config = apt_config(inside, root_architectures(root, debian_arch))
+    (workdir / "apt.conf").write_text(config + f'Dir::Bin::dpkg "{INSIDE}/dpkg";\n', encoding="utf-8")
     env = {
         "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
-        "APT_CONFIG": str(config),
-        "TMPDIR": str(tmp),
+        "APT_CONFIG": f"{INSIDE}/apt.conf",
+        "TMPDIR": f"{INSIDE}/tmp",
         "DEBIAN_FRONTEND": "noninteractive",
         "LC_ALL": "C.UTF-8",
     }
     dpkg = [
-        f"--root={root}",
-        f"--log={root}/var/log/dpkg.log",
+        f"--root={inside}",
+        f"--log={inside}/var/log/dpkg.log",
         "--force-not-root",
         "--force-script-chrootless",
     ]
@@ -128,7 +172,7 @@ def install(root: Path, workdir: Path, packages: Iterable[str], debian_arch: str
     try:
         for argv in (["apt-get", "-q", "update"], install_argv):
             result = subprocess.run(
-                sandboxed(argv, workdir),
+                sandboxed(argv, workdir, name),
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 REPOSITORY = "ciharness/native-packages"
 # Part of each layer's tag: a change to how layers are made here makes them anew.
-LAYER_VERSION = "1"
+LAYER_VERSION = "2"
 
 
 def with_native_layers(
@@ -44,9 +44,11 @@ def with_native_layers(
     request: ImageRequest,
     output: Output,
     build_before: Callable[[str], str],
+    qemu_cpu: str | None,
 ) -> str:
     """text with its leading package steps made here (the Dockerfile from the last such image on),
-    as far as this machine can; text itself where it cannot (not root, no apt)."""
+    as far as this machine can; text itself where it cannot (not root, no apt). What is finished
+    in the image runs under qemu_cpu, as the image's RUN steps do."""
     why = chrootless.capable()
     if why is not None:
         log.debug("package steps run under QEMU: %s", why)
@@ -57,7 +59,13 @@ def with_native_layers(
         if not base:  # an engine that did not say the image's id: the RUN makes the layer
             break
         image = native_layer(
-            engine, step, base, docker_platform=docker_platform, request=request, output=output
+            engine,
+            step,
+            base,
+            docker_platform=docker_platform,
+            request=request,
+            output=output,
+            qemu_cpu=qemu_cpu,
         )
         if image is None:
             break
@@ -83,6 +91,7 @@ def native_layer(
     docker_platform: str,
     request: ImageRequest,
     output: Output,
+    qemu_cpu: str | None,
 ) -> str | None:
     """The tag of the image base (what `step.before` makes) plus step's packages make, made here
     where it is not there yet; None where this machine's apt could not install them (the RUN
@@ -95,7 +104,9 @@ def native_layer(
         if engine.image_exists(tag):
             return tag
         try:
-            make_layer(engine, base, tag, step.packages, docker_platform=docker_platform, output=output)
+            make_layer(
+                engine, base, tag, step, docker_platform=docker_platform, output=output, qemu_cpu=qemu_cpu
+            )
         except chrootless.InstallFailed as exc:
             log.warning(
                 "cannot install %s here (%s); the image's RUN installs them under QEMU",
@@ -107,9 +118,17 @@ def native_layer(
 
 
 def make_layer(
-    engine: Engine, base: str, tag: str, packages: tuple[str, ...], *, docker_platform: str, output: Output
+    engine: Engine,
+    base: str,
+    tag: str,
+    step: packagesteps.PackageStep,
+    *,
+    docker_platform: str,
+    output: Output,
+    qemu_cpu: str | None,
 ) -> None:
-    """tag: base, plus packages installed here as one layer, finished in the image."""
+    """tag: base, plus step's packages installed here as one layer, finished in the image."""
+    packages = step.packages
     row = arches.by_platform(docker_platform)
     workdir = scratch_dir()
     try:
@@ -126,7 +145,7 @@ def make_layer(
         build_dir = workdir / "context"
         build_dir.mkdir()
         chrootless.layer_tar(root, changed, build_dir / "layer.tar")
-        dockerfile = packagesteps.layer_dockerfile(base, removed, chrootless.unconfigured(root))
+        dockerfile = packagesteps.layer_dockerfile(base, removed, chrootless.unconfigured(root), qemu_cpu)
         (build_dir / "Dockerfile").write_text(dockerfile, encoding="utf-8")
         engine.build(
             context=build_dir,

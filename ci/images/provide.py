@@ -172,7 +172,8 @@ def build_image(
     the cache, in this run or another), then the whole Dockerfile."""
     text = platform.dockerfile.read_text(encoding="utf-8")
     fitted = fitted_from(engine, text, platform.docker_platform, host_platform)
-    rewritten = with_qemu_cpu(fitted, steps_qemu_cpu(engine, platform, host_platform))
+    cpu = steps_qemu_cpu(engine, platform, host_platform)
+    rewritten = with_qemu_cpu(fitted, cpu)
     ensure_bases(engine, rewritten, platform.docker_platform, output, request)
     log.info("building image %s from %s for %s", ref, platform.dockerfile.name, platform.docker_platform)
     started = time.monotonic()
@@ -197,6 +198,7 @@ def build_image(
                 request=request,
                 output=output,
                 build_before=shared,
+                qemu_cpu=cpu,
             )
         for step in [] if request.no_cache else dockerfile.shared_layer_steps(rewritten):
             shared(step)

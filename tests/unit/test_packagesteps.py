@@ -119,6 +119,12 @@ def test_the_layers_dockerfile_finishes_in_the_image_what_could_not_be_done_here
     assert "DEBIAN_FRONTEND=noninteractive dpkg --configure -a && ldconfig" in both
 
 
+def test_what_the_layer_finishes_in_the_image_runs_under_the_images_qemu_cpu() -> None:
+    told = layer_dockerfile("sha256:abc", [], ["ca-certificates"], "max,pauth-impdef=on")
+    assert told.splitlines()[:2] == ["FROM sha256:abc", "ARG QEMU_CPU=max,pauth-impdef=on"]
+    assert "ARG" not in layer_dockerfile("sha256:abc", [], ["ca-certificates"], None)
+
+
 def test_copied_files_map_the_image_paths_to_the_context() -> None:
     copied = packagesteps.copied_files(
         "FROM x\nCOPY a/one.sh a/two.sh /opt/\nCOPY --chown=1:1 b.sh /usr/bin/b\nCOPY --from=s /x /y\n"
