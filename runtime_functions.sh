@@ -191,6 +191,42 @@ build_generic() {
     "_build_$system"
 }
 
+# A test phase with reruns. $1 runs the tests, $2 runs again those that failed (one at a time),
+# $3 prints the files (relative to $CI_BUILD_DIR) that hold an attempt's results. After a failed
+# attempt, up to CI_RETRIES more (default none), of the failed tests only; where the tests ran
+# several at a time by build.py's choice (CI_RERUN_ALONE=1: under QEMU), one more first: the
+# failed ones alone, its number in .ciharness-attempts/alone. Once there is a second attempt,
+# each one's files are kept as $CI_BUILD_DIR/.ciharness-attempts/<n>.tar for build.py, which
+# merges them (a test that passed on a rerun is flaky). The status: the last attempt's.
+_test_attempts() {
+    local run=$1 again=$2 results=$3 dir="$CI_BUILD_DIR/.ciharness-attempts" attempt=1 status=0
+    local last=$((${CI_RETRIES:-0} + 1))
+    [ "${CI_RERUN_ALONE:-0}" != 1 ] || last=$((last + 1))
+    rm -rf "$dir"
+    "$run" || status=$?
+    while [ "$status" -ne 0 ] && [ "$attempt" -lt "$last" ]; do
+        _keep_attempt "$dir" "$attempt" "$results"
+        attempt=$((attempt + 1))
+        if [ "$attempt" = 2 ] && [ "${CI_RERUN_ALONE:-0}" = 1 ]; then
+            _log "the failed tests again, each alone (they ran $CI_TEST_JOBS at a time)"
+            echo 2 >"$dir/alone"
+        else
+            _log "attempt $attempt of $last: the failed tests again, one at a time"
+        fi
+        status=0
+        "$again" || status=$?
+    done
+    [ ! -d "$dir" ] || _keep_attempt "$dir" "$attempt" "$results"
+    return "$status"
+}
+
+_keep_attempt() {
+    local files=()
+    mkdir -p "$1"
+    mapfile -t files < <("$3")
+    tar -C "$CI_BUILD_DIR" -cf "$1/$2.tar" -- "${files[@]}"
+}
+
 # Name the suite and prefix every test's class with the platform, so a Jenkins junit step that
 # collects several platforms' XML keeps them apart.
 _junit_label() {
@@ -198,14 +234,15 @@ _junit_label() {
         -e "s/ classname=\"/ classname=\"$CI_PLATFORM./g" "$1"
 }
 
-# Run the ctest suite of an existing build and write JUnit XML to junit/ctest-<platform>.xml.
+# Run the ctest suite of an existing build and write JUnit XML to junit/ctest-<platform>.xml, its
+# failed tests again (ctest --rerun-failed) as CI_RETRIES says (_test_attempts).
 # Under emulation (CI_EMULATED=1) tests labelled no_emulation are left out: QEMU user mode gets
 # some things wrong (see docs/platforms.md, "What QEMU gets wrong").
 unittest_ctest() {
-    local ctest_args=() status=0 xml="$CI_BUILD_DIR/junit/ctest-$CI_PLATFORM.xml"
+    local ctest_args=() jobs=() status=0 xml="$CI_BUILD_DIR/junit/ctest-$CI_PLATFORM.xml"
     _words ctest_args TEST_ARGS CTEST_ARGS
     if [ -n "${CI_TEST_JOBS:-}" ]; then
-        ctest_args=(--parallel "$CI_TEST_JOBS" "${ctest_args[@]}")
+        jobs=(--parallel "$CI_TEST_JOBS")
     fi
     if [ "${CI_EMULATED:-0}" = 1 ]; then
         ctest_args+=(-LE no_emulation)
@@ -213,13 +250,20 @@ unittest_ctest() {
     mkdir -p "$CI_BUILD_DIR/junit"
     _phase testing
     _log "ctest on $(_where)"
-    ctest --test-dir "$CI_BUILD_DIR" --output-on-failure \
-        --output-junit "$xml" "${ctest_args[@]}" || status=$?
-    if [ -f "$xml" ]; then
-        _junit_label "$xml"
-    fi
+    _test_attempts _ctest_all _ctest_failed _ctest_results || status=$?
     return "$status"
 }
+
+# ctest over the suite (its arguments and xml: unittest_ctest's), the XML labelled.
+_ctest() {
+    local status=0
+    ctest --test-dir "$CI_BUILD_DIR" --output-on-failure --output-junit "$xml" "$@" || status=$?
+    [ ! -f "$xml" ] || _junit_label "$xml"
+    return "$status"
+}
+_ctest_all() { _ctest "${jobs[@]}" "${ctest_args[@]}"; }
+_ctest_failed() { _ctest --rerun-failed "${ctest_args[@]}"; }
+_ctest_results() { echo "junit/ctest-$CI_PLATFORM.xml"; }
 
 # Only the xsum test-vector tests, from an existing build.
 unittest_xsum() {

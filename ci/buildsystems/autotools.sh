@@ -31,8 +31,29 @@ _build_autotools() {
     _words extra TEST_ARGS
     _phase testing
     _log "make check on $(_where)"
-    make -C "$CI_BUILD_DIR" -j"${CI_TEST_JOBS:-1}" check "${extra[@]}" || status=$?
+    _test_attempts _autotools_all _autotools_failed _autotools_results || status=$?
     return "$status"
+}
+
+# make check (its arguments: _build_autotools's); again, automake's own `make recheck` (the
+# tests whose .trs says they did not pass, in every dir), or the whole check where the project's
+# harness has no recheck (the serial one, or its own check target).
+_autotools_all() { make -C "$CI_BUILD_DIR" -j"${CI_TEST_JOBS:-1}" check "${extra[@]}"; }
+_autotools_failed() {
+    if LC_ALL=C make -C "$CI_BUILD_DIR" -n recheck >/dev/null 2>&1; then
+        make -C "$CI_BUILD_DIR" -j1 recheck "${extra[@]}"
+    else
+        make -C "$CI_BUILD_DIR" -j1 check "${extra[@]}"
+    fi
+}
+# automake's .trs and .log of each test, DejaGnu's .sum and .log.
+_autotools_results() {
+    local file
+    (cd "$CI_BUILD_DIR" && find . -path ./.ciharness-attempts -prune -o \( -name '*.trs' -o -name '*.sum' \) -type f -print) |
+        while read -r file; do
+            echo "$file"
+            [ ! -f "$CI_BUILD_DIR/${file%.*}.log" ] || echo "${file%.*}.log"
+        done
 }
 
 # A source tree from git has configure.ac but no configure: generate it in the source, with the

@@ -28,6 +28,14 @@ class Case:
     message: str = ""
     output: str = ""
     group: str = ""  # the test's class under the platform, when not its name (DejaGnu: its .exp)
+    # Its earlier attempts that failed, where its failures were run again (--retries): passed at
+    # last, it is flaky; failed every time, they are its reruns' failures.
+    reruns: tuple[Case, ...] = ()
+    quarantined: bool = False  # its failure does not fail the run (the project's quarantine)
+
+    @property
+    def flaky(self) -> bool:
+        return self.status == "passed" and bool(self.reruns)
 
 
 def to_junit(tool: str, platform: str, cases: Sequence[Case]) -> str:
@@ -36,8 +44,8 @@ def to_junit(tool: str, platform: str, cases: Sequence[Case]) -> str:
         "testsuite",
         name=f"{tool}.{platform}",
         tests=str(len(cases)),
-        failures=str(sum(c.status == "failed" for c in cases)),
-        skipped=str(sum(c.status == "skipped" for c in cases)),
+        failures=str(sum(c.status == "failed" and not c.quarantined for c in cases)),
+        skipped=str(sum(c.status == "skipped" or c.quarantined for c in cases)),
         errors="0",
         time=f"{sum(c.seconds for c in cases):.3f}",
     )
@@ -50,14 +58,114 @@ def to_junit(tool: str, platform: str, cases: Sequence[Case]) -> str:
             classname=f"{platform}.{safe(case.group or case.name)}",
             time=f"{case.seconds:.3f}",
         )
-        if case.status == "failed":
+        if case.quarantined:
+            ET.SubElement(element, "skipped", message=f"quarantined: {message or 'failed'}")
+        elif case.status == "failed":
             ET.SubElement(element, "failure", message=message or "failed").text = message
         elif case.status == "skipped":
             ET.SubElement(element, "skipped", message=message or "skipped")
+        add_reruns(element, case)
         if case.output:
             ET.SubElement(element, "system-out").text = safe(case.output[-OUTPUT_KEPT:])
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+
+
+def add_reruns(element: ET.Element, case: Case) -> None:
+    """Maven Surefire's rerun elements, which Jenkins and test report tools read: a flaky test's
+    failed attempts as <flakyFailure>, a test that failed every time its earlier attempts (after
+    the <failure> of its last) as <rerunFailure>, each with that attempt's output."""
+    tag = "flakyFailure" if case.flaky else "rerunFailure"
+    for attempt in case.reruns:
+        said = safe(attempt.message)
+        rerun = ET.SubElement(element, tag, message=said or "failed", type="failure")
+        ET.SubElement(rerun, "stackTrace").text = said
+        if attempt.output:
+            ET.SubElement(rerun, "system-out").text = safe(attempt.output[-OUTPUT_KEPT:])
+
+
+def from_junit(xml_text: str, platform: str) -> list[Case]:
+    """The cases of JUnit XML (ctest's, labelled per platform): name, status, time, the failure's
+    message, the output; the class under `<platform>.` where it is not the name."""
+    root = ET.fromstring(xml_text)  # noqa: S314 (a test runner's own output)
+    cases: list[Case] = []
+    for element in root.iter("testcase"):
+        name = element.get("name", "?")
+        group = element.get("classname", "").removeprefix(f"{platform}.")
+        bad = next((child for child in element if child.tag in ("failure", "error")), None)
+        skipped = element.find("skipped")
+        out = element.find("system-out")
+        message = "" if bad is None else (bad.get("message") or bad.text or "").strip()
+        status: Status = "failed" if bad is not None else "skipped" if skipped is not None else "passed"
+        cases.append(
+            Case(
+                name=name,
+                status=status,
+                seconds=float(element.get("time") or 0),
+                message=message,
+                output=(out.text or "") if out is not None else "",
+                group="" if group == name else group,
+                reruns=tuple(rerun_cases(element, name)),
+            )
+        )
+    return cases
+
+
+def rerun_cases(element: ET.Element, name: str) -> list[Case]:
+    """A <testcase>'s <flakyFailure> and <rerunFailure> children, as the failed attempts they are."""
+    found = []
+    for rerun in element:
+        if rerun.tag in ("flakyFailure", "rerunFailure"):
+            out = rerun.find("system-out")
+            said = rerun.get("message", "")
+            found.append(
+                Case(
+                    name=name,
+                    status="failed",
+                    message=said,
+                    output=(out.text or "") if out is not None else "",
+                )
+            )
+    return found
+
+
+# The message of a failed attempt that ran several tests at a time, where the test passed alone.
+IN_PARALLEL = "failed running with others, passed alone: "
+
+
+def merged(attempts: Sequence[Sequence[Case]], alone: int = 0) -> list[Case]:
+    """The cases of a run whose failed tests were run again: the first attempt's, each that
+    failed replaced by its last attempt (later attempts hold the tests run again), with the
+    failed ones before it as reruns. alone: the attempt (1-based) that ran the first one's
+    failures each alone, after it ran tests several at a time: a test that passed then has its
+    first failure said to be IN_PARALLEL."""
+    if not attempts:
+        return []
+    if alone == 2 and len(attempts) > 1:
+        passed_alone = {(c.name, c.group) for c in attempts[1] if c.status == "passed"}
+        attempts = [
+            [
+                dataclasses.replace(c, message=IN_PARALLEL + (c.message or "failed"))
+                if c.status == "failed" and (c.name, c.group) in passed_alone
+                else c
+                for c in attempts[0]
+            ],
+            *attempts[1:],
+        ]
+    merged_cases: list[Case] = []
+    for case in attempts[0]:
+        failed = [case]
+        for attempt in attempts[1:]:
+            again = next((c for c in attempt if c.name == case.name and c.group == case.group), None)
+            if case.status != "failed" or again is None:
+                break
+            if again.status != "failed":
+                failed.append(again)
+                break
+            failed.append(again)
+        last = failed[-1]
+        merged_cases.append(dataclasses.replace(last, reruns=tuple(failed[:-1])))
+    return merged_cases
 
 
 def safe(text: str) -> str:

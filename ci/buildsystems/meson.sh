@@ -29,14 +29,31 @@ _build_meson() {
     _log "build with $CI_JOBS jobs"
     meson compile -C "$CI_BUILD_DIR" -j "$CI_JOBS"
     _words test_args TEST_ARGS
+    local jobs=()
     if [ -n "${CI_TEST_JOBS:-}" ]; then
-        test_args=(--num-processes "$CI_TEST_JOBS" "${test_args[@]}")
+        jobs=(--num-processes "$CI_TEST_JOBS")
     fi
     _phase testing
     _log "meson test on $(_where)"
-    meson test -C "$CI_BUILD_DIR" --print-errorlogs "${test_args[@]}" || status=$?
+    _test_attempts _meson_all _meson_failed _meson_results || status=$?
     return "$status"
 }
+
+# meson test over the suite (its arguments: _build_meson's); again, the tests the last run's
+# testlog.json says did not pass, by name, one at a time.
+_meson_all() { meson test -C "$CI_BUILD_DIR" --print-errorlogs "${jobs[@]}" "${test_args[@]}"; }
+_meson_failed() {
+    local names=()
+    mapfile -t names < <(python3 -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    test = json.loads(line) if line.strip() else {}
+    if test.get("result") in ("FAIL", "TIMEOUT", "ERROR", "UNEXPECTEDPASS"):
+        print(test["name"])
+' "$CI_BUILD_DIR/meson-logs/testlog.json")
+    meson test -C "$CI_BUILD_DIR" --print-errorlogs --num-processes 1 "${test_args[@]}" "${names[@]}"
+}
+_meson_results() { echo meson-logs/testlog.json; }
 
 # Meson's arguments for the run's toolchain, added to the array named $1: a machine file naming
 # the compilers (a cross file after the image's, which it overrides, in a cross image; else a

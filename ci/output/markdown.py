@@ -73,8 +73,12 @@ def platform_part(e: Entry) -> str:
             out.append(f"- **{text(f.name)}**" + (f": {text(message)}" if message else ""))
         out.append("")
     out += [f"> hint: {text(hint)}" for hint in e.hints]
-    if e.hints:
+    out += [f"> {text(note)}" for note in e.notes]
+    if e.hints or e.notes:
         out.append("")
+    if e.slowest:
+        slow = ", ".join(f"{text(name)} {seconds:.2f} s" for name, seconds in e.slowest)
+        out += [f"Slowest tests: {slow}", ""]
     if e.tail and not e.passed:
         shown = list(e.tail[-TAIL_LINES:])
         out += [

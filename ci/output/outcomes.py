@@ -11,12 +11,13 @@ from pathlib import Path
 from ci import buildsystems
 from ci.buildsystems import Choice, junit
 from ci.errors import ExitCode
-from ci.output import ccachelog, findings
+from ci.output import attempts, ccachelog, findings
 from ci.output.platformlog import PlatformLog
 from ci.planning import runspec
 
 NO_TESTS = "no tests"  # Outcome.error of a default step that passed but ran no test
 FAILURE_OUTPUT_LINES = 20  # of a failed test's own output, kept for the report
+SLOWEST_SHOWN = 5  # of a job's slowest tests, in the report
 
 # Counter names ccache writes to its stats log (CCACHE_STATSLOG): a "# FILE" line per
 # compilation, then one line per counter it touched. The same names in ccache 4.7.5 (Debian
@@ -33,9 +34,10 @@ REMOTE_FAILURES = {"remote_storage_error", "remote_storage_timeout"}
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TestTally:
-    passed: int
+    passed: int  # flaky ones too: they passed on a rerun
     failed: int
-    skipped: int
+    skipped: int  # quarantined failures too
+    flaky: int = 0
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -85,6 +87,10 @@ class Outcome:
     log: Path | None = None  # its build.log
     build_system: str = ""  # of the default step ('' for any other command)
     way: str = ""  # how it ran on its engine: native, cross, cross + qemu-user, emulated (ci.planning.ways)
+    flaky_tests: tuple[str, ...] = ()  # failed, then passed when run again (--retries)
+    raced_tests: tuple[str, ...] = ()  # failed running with others (under QEMU), passed alone
+    slowest: tuple[tuple[str, float], ...] = ()  # its slowest tests and their seconds, slowest first
+    quarantine: attempts.Quarantine = dataclasses.field(default_factory=attempts.Quarantine)
 
 
 def junit_counts(xml_text: str) -> TestTally:
@@ -93,7 +99,22 @@ def junit_counts(xml_text: str) -> TestTally:
     tests = sum(int(s.get("tests", "0")) for s in suites)
     failed = sum(int(s.get("failures", "0")) + int(s.get("errors", "0")) for s in suites)
     skipped = sum(int(s.get("skipped", "0")) + int(s.get("disabled", "0")) for s in suites)
-    return TestTally(passed=tests - failed - skipped, failed=failed, skipped=skipped)
+    flaky = len(junit_flaky_tests(xml_text))
+    return TestTally(passed=tests - failed - skipped, failed=failed, skipped=skipped, flaky=flaky)
+
+
+def junit_flaky_tests(xml_text: str, *, raced: bool | None = None) -> list[str]:
+    """Names of the test cases that passed on a rerun (a <flakyFailure> for each failed attempt);
+    raced: only those that failed running with others and passed alone (True), or only the others."""
+    root = ET.fromstring(xml_text)  # noqa: S314 (our own output)
+    found = []
+    for case in root.iter("testcase"):
+        first = case.find("flakyFailure")
+        if first is None:
+            continue
+        if raced is None or first.get("message", "").startswith(junit.IN_PARALLEL) == raced:
+            found.append(case.get("name", "?"))
+    return found
 
 
 def junit_failed_tests(xml_text: str) -> list[str]:
@@ -154,15 +175,22 @@ def collect(
     build: Choice | None = None,
     expect_tests: bool = True,
     way: str = "",
+    quarantine: tuple[str, ...] = (),
 ) -> Outcome:
-    """The run's test results (its build system's, as JUnit XML in junit/, written by this run),
-    its ccache stats log and its output's end. A default step that passed but ran no test (none
-    defined, or every one skipped) has not passed, unless the project says it has none."""
+    """The run's test results (its build system's, as JUnit XML in junit/, written by this run,
+    its attempts merged where failed tests ran again), its ccache stats log and its output's end.
+    A default step that passed but ran no test (none defined, or every one skipped) has not
+    passed, unless the project says it has none; one whose failed tests are all quarantined has."""
     fresh = started_wall - 1
+    held = attempts.Quarantine()
     if build is not None:
         write_junit(build_dir, platform, build.system, fresh)
+        attempts.merge(build_dir, platform, build.system, fresh)
+        held = attempts.quarantine(build_dir, platform, quarantine, fresh)
     findings.annotate_junit(build_dir, fresh)
     tests, failures = read_junit(build_dir, fresh)
+    if status != 0 and held.failed and tests is not None and tests.failed == 0:
+        status = 0  # only quarantined tests failed
     cache = None
     stats_log = build_dir / runspec.CCACHE_STATS_LOG
     if stats_log.is_file():
@@ -184,7 +212,31 @@ def collect(
         log=log_path,
         build_system=build.system if build is not None else "",
         way=way,
+        flaky_tests=flaky_tests(build_dir, fresh, raced=False),
+        raced_tests=flaky_tests(build_dir, fresh, raced=True),
+        quarantine=held,
+        slowest=slowest_tests(build_dir, fresh),
     )
+
+
+def slowest_tests(build_dir: Path, fresh: float, count: int = SLOWEST_SHOWN) -> tuple[tuple[str, float], ...]:
+    """The run's slowest tests by their JUnit times (that took any time), slowest first."""
+    timed: list[tuple[str, float]] = []
+    for xml_file in sorted((build_dir / "junit").glob("*.xml")):
+        if junit.is_fresh(xml_file, fresh):
+            with contextlib.suppress(ValueError, SyntaxError, OSError):
+                root = ET.fromstring(xml_file.read_text(encoding="utf-8"))  # noqa: S314 (our own output)
+                timed += [(c.get("name", "?"), float(c.get("time") or 0)) for c in root.iter("testcase")]
+    return tuple(sorted((t for t in timed if t[1] > 0), key=lambda t: -t[1])[:count])
+
+
+def flaky_tests(build_dir: Path, fresh: float, *, raced: bool) -> tuple[str, ...]:
+    found: list[str] = []
+    for xml_file in sorted((build_dir / "junit").glob("*.xml")):
+        if junit.is_fresh(xml_file, fresh):
+            with contextlib.suppress(ValueError, SyntaxError, OSError):
+                found += junit_flaky_tests(xml_file.read_text(encoding="utf-8"), raced=raced)
+    return tuple(found)
 
 
 def remote_reasons(build_dir: Path) -> tuple[ccachelog.Reason, ...]:
@@ -213,6 +265,7 @@ def read_junit(build_dir: Path, fresh: float) -> tuple[TestTally | None, tuple[F
         passed=sum(t.passed for t in tallies),
         failed=sum(t.failed for t in tallies),
         skipped=sum(t.skipped for t in tallies),
+        flaky=sum(t.flaky for t in tallies),
     )
     return total, tuple(failed)
 

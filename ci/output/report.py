@@ -48,6 +48,8 @@ class Entry:
     cache: str = "-"
     image: str = ""
     hints: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # flaky and quarantined tests (ci.output.summary.test_notes)
+    slowest: tuple[tuple[str, float], ...] = ()  # its slowest tests, seconds
     tail: tuple[str, ...] = ()
     log: str = ""  # the build.log's path as shown
     log_href: str = ""  # and as a link from the report's own place
@@ -135,6 +137,8 @@ def entry(outcome: Outcome, image: str, report_dir: Path | None) -> Entry:
         cache=summary.cache_text(outcome.cache),
         image=image,
         hints=tuple(summary.known_causes(outcome)) if failed else (),
+        notes=tuple(summary.test_notes(outcome)),
+        slowest=outcome.slowest,
         tail=tuple(CONTROLS.sub("", line) for line in outcome.tail[-TAIL_SHOWN:]),
         log=str(outcome.log) if outcome.log is not None else "",
         log_href=href,

@@ -134,6 +134,7 @@ def platform_section(e: Entry) -> str:
         f'<h2>{h(e.platform)} <span class="status {css}">{h(e.status)}</span></h2>',
         "<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>",
         *[f'<p class="hint">hint: {h(hint)}</p>' for hint in e.hints],
+        *[f'<p class="note">{h(note)}</p>' for note in e.notes],
     ]
     if e.failures:
         parts.append(f'<h3>Failed tests ({len(e.failures)})</h3><ul class="failed-tests">')
@@ -142,6 +143,13 @@ def platform_section(e: Entry) -> str:
             output = f'<pre class="test-output">{h(f.output)}</pre>' if f.output else ""
             parts.append(f'<li><span class="test-name">{h(f.name)}</span>{message}{output}</li>')
         parts.append("</ul>")
+    if e.slowest:
+        parts.append('<h3>Slowest tests</h3><ol class="slowest">')
+        parts += [
+            f'<li><span class="test-name">{h(name)}</span> {seconds:.2f} s</li>'
+            for name, seconds in e.slowest
+        ]
+        parts.append("</ol>")
     if e.tail:
         opened = "" if e.passed else " open"
         parts.append(

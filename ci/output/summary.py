@@ -57,6 +57,7 @@ def table(outcomes: list[Outcome]) -> str:
     for o in outcomes:
         status = "ok" if o.status == 0 else (o.error or f"failed ({o.status})")
         tests = f"{o.tests.passed}/{o.tests.failed}" if o.tests else "-"
+        tests += f" ({o.tests.flaky} flaky)" if o.tests and o.tests.flaky else ""
         cells = (o.way or "-", o.build_system or "-", tests, cache_text(o.cache), remote_text(o.cache))
         rows.append((o.platform, status, f"{o.seconds:.1f} s", *cells))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -103,7 +104,10 @@ def report(outcome: Outcome) -> None:
         parts.append(f"build system {outcome.build_system}")
     if outcome.tests:
         skipped = f", {outcome.tests.skipped} skipped" if outcome.tests.skipped else ""
-        parts.append(f"tests {outcome.tests.passed} passed, {outcome.tests.failed} failed{skipped}")
+        flaky = f" ({outcome.tests.flaky} flaky)" if outcome.tests.flaky else ""
+        parts.append(f"tests {outcome.tests.passed} passed{flaky}, {outcome.tests.failed} failed{skipped}")
+    if outcome.failed_tests:
+        parts.append(f"failed tests: {', '.join(outcome.failed_tests)}")
     if outcome.cache and outcome.cache.rate is not None:
         c = outcome.cache
         local_remote = f"; {c.local_hits} local, {c.remote_hits} remote" if c.remote_used else ""
@@ -114,9 +118,33 @@ def report(outcome: Outcome) -> None:
         (log.info if outcome.status == 0 else log.error)("%s", "; ".join(parts))
     for finding in sanitizer_findings(outcome):
         log.error("%s: %s", outcome.platform, finding)
+    for line in test_notes(outcome):
+        log.warning("%s: %s", outcome.platform, line)
     if outcome.status != 0:
         for hint in known_causes(outcome):
             log.info("hint: %s", hint)
+
+
+def test_notes(outcome: Outcome) -> list[str]:
+    """What a run's tests say beyond pass and fail: the flaky ones (failed, then passed when run
+    again), the quarantined ones that failed, those that passed (ready to leave quarantine), and
+    quarantine entries that matched no test."""
+    held = outcome.quarantine
+    notes = (
+        [f"flaky (failed, then passed when run again): {', '.join(outcome.flaky_tests)}"]
+        if outcome.flaky_tests
+        else []
+    )
+    if outcome.raced_tests:
+        notes.append(
+            f"failed running with others, passed alone (they may race): {', '.join(outcome.raced_tests)}"
+        )
+    if held.failed:
+        notes.append(f"quarantined, failed (not failing the run): {', '.join(held.failed)}")
+    if held.passed:
+        notes.append(f"quarantined, passed (ready to leave quarantine): {', '.join(held.passed)}")
+    notes += [f"quarantine entry {name!r} matches no test" for name in held.unmatched]
+    return notes
 
 
 def sanitizer_findings(outcome: Outcome) -> list[str]:
@@ -139,7 +167,11 @@ def status_text(outcome: Outcome) -> str:
 
 
 def report_failures(done: Sequence[Outcome]) -> None:
-    """After several platforms: for each failed one, its failed tests, hints, last lines, log."""
+    """After several platforms: what each one's tests say beyond pass and fail (test_notes), then
+    for each failed one, its failed tests, hints, last lines, log."""
+    for outcome in done:
+        for line in test_notes(outcome):
+            log.warning("%s: %s", outcome.platform, line)
     for outcome in done:
         if outcome.status != 0 and outcome.ran:  # one never started has nothing to tell
             lines = failure_details(outcome, hints=known_causes(outcome))

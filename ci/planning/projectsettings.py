@@ -37,6 +37,8 @@ class PlatformProject:
     build: buildsystems.Choice | None  # the default step's build system; None for any other command
     tests: bool
     test_jobs: int | None
+    retries: int = 0  # failed tests run again up to this many more times
+    quarantine: tuple[str, ...] = ()  # tests whose failures do not fail the run
     configure_args: tuple[str, ...] = ()
     test_args: tuple[str, ...] = ()
     bootstrap: str = ""  # autotools: the command that writes configure ('': the step's own choice)
@@ -58,6 +60,8 @@ class PlatformProject:
             env["CI_TEST_ARGS"] = "\n".join(self.test_args)
         if self.bootstrap:
             env["CI_BOOTSTRAP"] = self.bootstrap
+        if self.retries:
+            env["CI_RETRIES"] = str(self.retries)
         return env
 
 
@@ -126,6 +130,8 @@ def for_platform(
         build=build,
         tests=bool(setting_for(opts, platform, "tests")),
         test_jobs=int(str(test_jobs)) if test_jobs is not None else None,
+        retries=int(str(setting_for(opts, platform, "retries") or 0)),
+        quarantine=words("quarantine"),
         configure_args=words("configure-args"),
         test_args=words("test-args"),
         bootstrap=str(setting_for(opts, platform, "bootstrap") or ""),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ci import buildsystems
 from ci.errors import BadEnvError, PlatformDefinitionError
-from ci.planning import ccache_remote, emulation, quirks, ways
+from ci.planning import ccache_remote, emulation, quirks, testjobs, ways
 from ci.planning.dockerfile import copied_sources
 from ci.planning.functions import SCRIPT_IN_CONTAINER
 from ci.planning.platforms import Platform
@@ -280,7 +280,7 @@ def run_env(inputs: RunInputs) -> dict[str, str]:
         "CI_JOBS": str(shared.jobs),
         "CI_RUN_ID": shared.run_id,
         "CI_GPUS": inputs.gpus.env_value(),
-        "CI_TEST_JOBS": str(inputs.project.test_jobs or ""),
+        **testjobs.env(inputs.project.test_jobs, emulated=inputs.emulated, jobs=shared.jobs),
     }
     if inputs.qemu_cpu:
         env[emulation.QEMU_CPU] = inputs.qemu_cpu

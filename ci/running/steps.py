@@ -228,7 +228,6 @@ def container_step(
                 output=plog,
                 images=session.images,
             )
-    session.progress.state(name, "passed" if status == 0 else "failed")
     outcome = outcomes.collect(
         name,
         status,
@@ -240,7 +239,9 @@ def container_step(
         build=run.project.build,
         expect_tests=run.project.tests,
         way=way,
+        quarantine=run.project.quarantine,
     )
+    session.progress.state(name, "passed" if outcome.status == 0 else "failed")
     ccache_log = run.build_dir / runspec.CCACHE_LOG
     summary.warn_remote_failures(outcome, session.run.ccache_remote, ccache_log)
     if not (outcome.cache and outcome.cache.remote_failures):

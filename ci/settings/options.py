@@ -51,6 +51,7 @@ class Options:
     build_system: str  # auto, or a name of ci.buildsystems.ALL
     tests: bool  # False: the project defines none (--no-tests)
     test_jobs: int | None  # None: as the project's own test command runs them
+    retries: int  # failed tests run again up to this many more times
     variants: list[str]  # the project file's [variant.<name>] tables to run, or all (checked in planning)
     compiler: str  # gcc, clang, gcc-N, clang-N (checked while planning: ci.planning.toolchains)
     sanitize: list[str]
@@ -67,6 +68,7 @@ class Options:
     build_packages: list[str]
     pre_build: list[str]
     bootstrap: str  # autotools: the command that writes configure ('' : the step's own choice)
+    quarantine: list[str]  # tests whose failures do not fail the run (names or shell patterns)
     configure_args: list[str]
     test_args: list[str]
     environment: dict[str, str]
@@ -159,6 +161,8 @@ def check_combinations(
         raise UsageError(f"--build-jobs must be at least 1, not {ns.build_jobs}")
     if ns.test_jobs is not None and ns.test_jobs < 1:
         raise UsageError(f"--test-jobs must be at least 1, not {ns.test_jobs}")
+    if ns.retries is not None and ns.retries < 0:
+        raise UsageError(f"--retries must be 0 or more, not {ns.retries}")
     if ns.jobs is not None and ns.jobs < 1:
         raise UsageError(f"-j/--jobs must be at least 1, not {ns.jobs}")
     if ns.all and platforms:

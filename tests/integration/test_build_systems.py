@@ -345,16 +345,31 @@ int main(int argc, char **argv) {
 
 
 @pytest.mark.usefixtures("amd64_image", "no_leftovers")
-def test_tests_sharing_a_file_pass_as_the_projects_own_ctest_runs_them(tmp_path: Path) -> None:
+def test_tests_sharing_a_file_pass_under_qemu_and_are_told_they_race(tmp_path: Path) -> None:
+    """Under QEMU the tests run several at a time by default, each failure then alone: the two
+    tests race (each writes, sleeps 2 s and reads the other's word), the one that lost passes
+    alone, the run passes and says they race. `--test-jobs 1` runs them as the project's own
+    ctest does; `--test-jobs 2` is the race, and fails."""
     src = write(tmp_path / "src", SHARED_FILE)
     build, ccache = tmp_path / "b", tmp_path / "c"
-    alone = run_on(("armv7",), src, build, ccache)
-    assert alone.returncode == 0, alone.stderr[-3000:]
+    default = run_on(("armv7",), src, build, ccache)
+    assert default.returncode == 0, default.stderr[-3000:]
+    suite = junit_suite(build, "ctest", "armv7")
+    assert counts(suite)[:2] == (2, 0)
+    raced = [case for case in suite.iter("testcase") if case.find("flakyFailure") is not None]
+    assert len(raced) == 1, ET.tostring(suite, encoding="unicode")[-3000:]
+    assert "failed running with others, passed alone" in (raced[0].find("flakyFailure").get("message") or "")  # type: ignore[union-attr]
+    assert (
+        f"armv7: failed running with others, passed alone (they may race): {raced[0].get('name')}"
+        in default.stderr
+    )
+
+    alone = run_on(("armv7",), src, build, ccache, "--test-jobs", "1")
+    assert alone.returncode == 0 and "passed alone" not in alone.stderr, alone.stderr[-3000:]
     assert counts(junit_suite(build, "ctest", "armv7"))[:2] == (2, 0)
 
-    # Two at a time they race: each writes, sleeps 2 s and reads the other's word.
-    raced = run_on(("armv7",), src, build, ccache, "--test-jobs", "2")
-    assert raced.returncode != 0, raced.stderr[-3000:]
+    raced_run = run_on(("armv7",), src, build, ccache, "--test-jobs", "2")
+    assert raced_run.returncode != 0, raced_run.stderr[-3000:]
     assert counts(junit_suite(build, "ctest", "armv7"))[:2] == (2, 1)
 
 
