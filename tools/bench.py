@@ -35,6 +35,7 @@ from benchmarks.emulation import bootstrap_modes, cross_vs_native, native_vs_emu
 from benchmarks.lifecycle import overhead, project_image_rerun, signals
 from benchmarks.rebuilds import autotools_rerun, meson_rerun, warm_rebuild
 from benchmarks.several import all_platforms, report_cost
+from benchmarks.testphase import emulated_test_phase
 from benchmarks.variants import variants_at_once
 
 BENCHMARKS: dict[str, Callable[[int, Path], list[Figure]]] = {
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, Callable[[int, Path], list[Figure]]] = {
     "P5": all_platforms,
     "P12": report_cost,
     "P13": variants_at_once,
+    "P14": emulated_test_phase,
     "P1": overhead,
     "R": signals,
     "B3": cross_vs_native,

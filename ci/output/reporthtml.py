@@ -146,7 +146,7 @@ def platform_section(e: Entry) -> str:
     if e.slowest:
         parts.append('<h3>Slowest tests</h3><ol class="slowest">')
         parts += [
-            f'<li><span class="test-name">{h(name)}</span> {seconds:.2f} s</li>'
+            f'<li><span class="slow-test">{h(name)}</span> {seconds:.2f} s</li>'
             for name, seconds in e.slowest
         ]
         parts.append("</ol>")

@@ -136,6 +136,8 @@ def test_a_real_run_renders_in_chromium_with_each_platform_its_failures_and_its_
     names = [text for _, _, text in dom.find("span", class_="test-name")]
     assert sorted(names) == sorted(["order.little", EVIL])  # the <script> name shows as text
     assert not [t for t, *_ in dom.elements if t in ("script", "alert")]
+    slowest = [text for _, _, text in dom.find("span", class_="slow-test")]  # each job's, from JUnit times
+    assert "order.little" in slowest and len(slowest) <= 3 * 5, slowest
     outputs = " ".join(text for _, _, text in dom.find("pre", class_="test-output"))
     assert outputs.count("expected little-endian, got big-endian") == 2
     assert [text for _, _, text in dom.find("pre", class_="test-message")] == ["Failed", "Failed"]
@@ -165,6 +167,7 @@ def test_the_job_summary_holds_a_valid_table_per_platform_failures_first(three: 
             rows[-1] += 1
     assert rows == [7] * (2 * len(PLATFORMS))  # a header and one row per platform, seven cells each
     assert "| cross \\+ qemu\\-user |" in md and "| native |" in md  # the way each platform ran
+    assert md.count("Slowest tests: ") == len(PLATFORMS)  # each job's, from its JUnit times
     headings = [
         tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h3"
     ]
