@@ -77,6 +77,7 @@ CASES: list[tuple[str, list[str], dict[str, str], int, str]] = [
     # The default step on a tree no build system knows: refused before any container.
     ("no-build-system", ["-p", "amd64", "--source", "{nosys}"], {}, 86, "looked for CMakeLists.txt"),
     ("zero-test-jobs", ["-p", "amd64", "--test-jobs", "0"], {}, 2, "--test-jobs"),
+    ("negative-retries", ["-p", "amd64", "--retries", "-1"], {}, 2, "--retries must be 0 or more"),
     ("unknown-build-system", ["-p", "amd64", "--build-system", "scons"], {}, 2, "invalid choice"),
 ]
 

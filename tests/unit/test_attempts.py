@@ -139,3 +139,24 @@ def test_a_run_whose_only_failures_are_quarantined_passes(tmp_path: Path) -> Non
     (tmp_path / "junit" / "ctest-amd64.xml").write_text(junit.to_junit("ctest", "amd64", cases))
     plain = outcomes.collect("amd64", 8, 1.0, tmp_path, started_wall=started, build=build)
     assert plain.status == 8 and plain.failed_tests == ("net.dns",)
+
+
+def test_retries_and_the_quarantine_come_from_the_project_file_per_platform_under_the_command_line(
+    tmp_path: Path,
+) -> None:
+    from ci.planning.projectsettings import for_platform
+    from ci.settings import projectfile
+    from ci.settings.options import parse_args
+
+    text = 'retries = 1\nquarantine = ["net.*"]\n[platform.s390x]\nretries = 3\nquarantine = ["slow.*"]\n'
+    (tmp_path / "ciharness.toml").write_text(text)
+    (tmp_path / "CMakeLists.txt").write_text("project(x C)\n")
+    found = projectfile.parse(text, tmp_path / "ciharness.toml")
+    opts = parse_args(["-p", "amd64,s390x"], project=found)
+    amd64 = for_platform(opts, "amd64", tmp_path, default_step=True, suite="trixie")
+    s390x = for_platform(opts, "s390x", tmp_path, default_step=True, suite="trixie")
+    assert (amd64.retries, amd64.quarantine, amd64.env()["CI_RETRIES"]) == (1, ("net.*",), "1")
+    assert (s390x.retries, s390x.quarantine, s390x.env()["CI_RETRIES"]) == (3, ("slow.*",), "3")
+    pinned = parse_args(["-p", "s390x", "--retries", "0"], project=found)
+    plain = for_platform(pinned, "s390x", tmp_path, default_step=True, suite="trixie")
+    assert plain.retries == 0 and "CI_RETRIES" not in plain.env()
