@@ -191,7 +191,8 @@ build_generic() {
     "_build_$system"
 }
 
-# A test phase with reruns. $1 runs the tests, $2 runs again those that failed (one at a time),
+# A test phase with reruns. $1 runs the tests, $2 runs again those that failed (one at a time,
+# whatever the project's test arguments say),
 # $3 prints the files (relative to $CI_BUILD_DIR) that hold an attempt's results. After a failed
 # attempt, up to CI_RETRIES more (default none), of the failed tests only; where the tests ran
 # several at a time by build.py's choice (CI_RERUN_ALONE=1: under QEMU), one more first: the
@@ -202,7 +203,7 @@ _test_attempts() {
     local run=$1 again=$2 results=$3 dir="$CI_BUILD_DIR/.ciharness-attempts" attempt=1 status=0
     local last=$((${CI_RETRIES:-0} + 1))
     [ "${CI_RERUN_ALONE:-0}" != 1 ] || last=$((last + 1))
-    rm -rf "$dir"
+    rm -rf "$dir" "$CI_BUILD_DIR/.ciharness-test-status"
     "$run" || status=$?
     while [ "$status" -ne 0 ] && [ "$attempt" -lt "$last" ]; do
         _keep_attempt "$dir" "$attempt" "$results"
@@ -217,6 +218,7 @@ _test_attempts() {
         "$again" || status=$?
     done
     [ ! -d "$dir" ] || _keep_attempt "$dir" "$attempt" "$results"
+    echo "$status" >"$CI_BUILD_DIR/.ciharness-test-status" # for build.py: the failure is the tests'
     return "$status"
 }
 
@@ -262,7 +264,7 @@ _ctest() {
     return "$status"
 }
 _ctest_all() { _ctest "${jobs[@]}" "${ctest_args[@]}"; }
-_ctest_failed() { _ctest --rerun-failed "${ctest_args[@]}"; }
+_ctest_failed() { _ctest --rerun-failed "${ctest_args[@]}" --parallel 1; }
 _ctest_results() { echo "junit/ctest-$CI_PLATFORM.xml"; }
 
 # Only the xsum test-vector tests, from an existing build.

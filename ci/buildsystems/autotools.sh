@@ -35,16 +35,20 @@ _build_autotools() {
     return "$status"
 }
 
-# make check (its arguments: _build_autotools's); again, automake's own `make recheck` (the
-# tests whose .trs says they did not pass, in every dir), or the whole check where the project's
+# make -k check (its arguments: _build_autotools's; -k: a failure in one dir of SUBDIRS does not
+# leave the next untested); again, in each dir whose .trs files say a test did not pass,
+# automake's own `make recheck` there (those tests only), or that dir's whole check where its
 # harness has no recheck (the serial one, or its own check target).
-_autotools_all() { make -C "$CI_BUILD_DIR" -j"${CI_TEST_JOBS:-1}" check "${extra[@]}"; }
+_autotools_all() { make -C "$CI_BUILD_DIR" -k -j"${CI_TEST_JOBS:-1}" check "${extra[@]}"; }
 _autotools_failed() {
-    if LC_ALL=C make -C "$CI_BUILD_DIR" -n recheck >/dev/null 2>&1; then
-        make -C "$CI_BUILD_DIR" -j1 recheck "${extra[@]}"
-    else
-        make -C "$CI_BUILD_DIR" -j1 check "${extra[@]}"
-    fi
+    local dir status=0 target
+    while read -r dir; do
+        target=check
+        ! LC_ALL=C make -C "$dir" -n recheck >/dev/null 2>&1 || target=recheck
+        make -C "$dir" "${extra[@]}" -j1 "$target" || status=$?
+    done < <(grep -rlE --include='*.trs' '^:test-result: (FAIL|ERROR|XPASS)' "$CI_BUILD_DIR" |
+        grep -v '/.ciharness-attempts/' | xargs -r -n1 dirname | sort -u)
+    return "$status"
 }
 # automake's .trs and .log of each test, DejaGnu's .sum and .log.
 _autotools_results() {

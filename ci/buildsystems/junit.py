@@ -72,9 +72,10 @@ def to_junit(tool: str, platform: str, cases: Sequence[Case]) -> str:
 
 
 def add_reruns(element: ET.Element, case: Case) -> None:
-    """Maven Surefire's rerun elements, which Jenkins and test report tools read: a flaky test's
-    failed attempts as <flakyFailure>, a test that failed every time its earlier attempts (after
-    the <failure> of its last) as <rerunFailure>, each with that attempt's output."""
+    """Maven Surefire's rerun elements (read by Jenkins' Flaky Test Handler plugin and other test
+    report tools): a flaky test's failed attempts as <flakyFailure>, a test that failed every
+    time its reruns (after the <failure> of its first run) as <rerunFailure>, each with that
+    attempt's output."""
     tag = "flakyFailure" if case.flaky else "rerunFailure"
     for attempt in case.reruns:
         said = safe(attempt.message)
@@ -163,8 +164,10 @@ def merged(attempts: Sequence[Sequence[Case]], alone: int = 0) -> list[Case]:
                 failed.append(again)
                 break
             failed.append(again)
-        last = failed[-1]
-        merged_cases.append(dataclasses.replace(last, reruns=tuple(failed[:-1])))
+        if failed[-1].status == "failed":  # every attempt failed: the first is the failure
+            merged_cases.append(dataclasses.replace(failed[0], reruns=tuple(failed[1:])))
+        else:  # passed at last: the failed attempts before it
+            merged_cases.append(dataclasses.replace(failed[-1], reruns=tuple(failed[:-1])))
     return merged_cases
 
 

@@ -54,7 +54,7 @@ _build_make() {
     _words args TEST_ARGS
     _phase testing
     _log "make $target on $(_where)"
-    _test_attempts _make_check _make_check _make_results || status=$?
+    _test_attempts _make_check _make_check_alone _make_results || status=$?
     return "$status"
 }
 
@@ -70,4 +70,5 @@ _make_check() {
         "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')" >"$record"
     return "$status"
 }
+_make_check_alone() { CI_TEST_JOBS=1 _make_check; }
 _make_results() { printf '%s\n' .ciharness-check .ciharness-check.log; }

@@ -40,7 +40,8 @@ _build_meson() {
 }
 
 # meson test over the suite (its arguments: _build_meson's); again, the tests the last run's
-# testlog.json says did not pass, by name, one at a time.
+# testlog.json says did not pass, by name (`project:name` where it names them `project:suite /
+# name`, as it does in a project of several suites), one at a time.
 _meson_all() { meson test -C "$CI_BUILD_DIR" --print-errorlogs "${jobs[@]}" "${test_args[@]}"; }
 _meson_failed() {
     local names=()
@@ -48,10 +49,14 @@ _meson_failed() {
 import json, sys
 for line in open(sys.argv[1], encoding="utf-8"):
     test = json.loads(line) if line.strip() else {}
-    if test.get("result") in ("FAIL", "TIMEOUT", "ERROR", "UNEXPECTEDPASS"):
-        print(test["name"])
+    if test.get("result") in ("FAIL", "TIMEOUT", "ERROR", "UNEXPECTEDPASS", "INTERRUPT"):
+        name = test["name"]
+        if " / " in name:
+            name = name.split(":", 1)[0] + ":" + name.split(" / ", 1)[1]
+        print(name)
 ' "$CI_BUILD_DIR/meson-logs/testlog.json")
-    meson test -C "$CI_BUILD_DIR" --print-errorlogs --num-processes 1 "${test_args[@]}" "${names[@]}"
+    [ "${#names[@]}" -gt 0 ] || return 1 # nothing it can name: the failure stands
+    meson test -C "$CI_BUILD_DIR" --print-errorlogs "${test_args[@]}" --num-processes 1 "${names[@]}"
 }
 _meson_results() { echo meson-logs/testlog.json; }
 

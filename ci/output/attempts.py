@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import logging
 import tarfile
 import tempfile
 from collections.abc import Sequence
@@ -17,7 +18,20 @@ from ci import buildsystems
 from ci.buildsystems import junit
 from ci.buildsystems.junit import Case
 
+log = logging.getLogger(__name__)
+
 ATTEMPTS = ".ciharness-attempts"  # in the build dir: <n>.tar per attempt (runtime_functions.sh)
+TEST_STATUS = ".ciharness-test-status"  # in the build dir: the test phase's own exit status
+
+
+def test_phase_status(build_dir: Path, fresh: float) -> int | None:
+    """The exit status this run's test phase ended with (None: it did not end, or ran none)."""
+    said = (
+        junit.text_of(build_dir / TEST_STATUS).strip()
+        if junit.is_fresh(build_dir / TEST_STATUS, fresh)
+        else ""
+    )
+    return int(said) if said.isdigit() else None
 
 
 def attempt_tars(build_dir: Path, fresh: float) -> list[Path]:
@@ -26,17 +40,18 @@ def attempt_tars(build_dir: Path, fresh: float) -> list[Path]:
     return sorted(found, key=lambda p: int(p.stem))
 
 
-def read_attempt(tar: Path, into: Path, platform: str, system: str) -> dict[str, list[Case]]:
-    """One attempt's cases per tool: its build system's readers over the tar's files; ctest's own
-    JUnit (junit/<tool>-<platform>.xml) where the build system has no reader."""
+def read_attempt(tar: Path, into: Path, platform: str, system: str, fresh: float) -> dict[str, list[Case]]:
+    """One attempt's cases per tool: its build system's readers over the tar's files (those this
+    run wrote: tar keeps their times); ctest's own JUnit (junit/<tool>-<platform>.xml) where the
+    build system has no reader."""
     into.mkdir()
     with tarfile.open(tar) as archive:
         for member in archive.getmembers():  # files and dirs under `into` only (the container wrote it)
             inside = (into / member.name).resolve().is_relative_to(into.resolve())
             if inside and (member.isfile() or member.isdir()):
                 archive.extract(member, into)
-    readers = buildsystems.by_name(system).results
-    found = {r.tool: cases for r in readers if (cases := r.read(into, 0.0)) is not None}
+    readers = buildsystems.by_name(system).results if system else ()
+    found = {r.tool: cases for r in readers if (cases := r.read(into, fresh)) is not None}
     if not readers:
         for xml in sorted((into / "junit").glob(f"*-{platform}.xml")):
             tool = xml.name.removesuffix(f"-{platform}.xml")
@@ -50,8 +65,12 @@ def merge(build_dir: Path, platform: str, system: str, fresh: float) -> bool:
     tars = attempt_tars(build_dir, fresh)
     if len(tars) < 2:
         return False
-    with tempfile.TemporaryDirectory(prefix="ciharness-attempts-") as tmp:
-        attempts = [read_attempt(tar, Path(tmp) / tar.stem, platform, system) for tar in tars]
+    try:
+        with tempfile.TemporaryDirectory(prefix="ciharness-attempts-") as tmp:
+            attempts = [read_attempt(tar, Path(tmp) / tar.stem, platform, system, fresh) for tar in tars]
+    except (tarfile.TarError, OSError) as exc:  # a run killed while it kept an attempt
+        log.warning("%s: cannot read the test attempts (%s): the last attempt's results stand", platform, exc)
+        return False
     said = junit.text_of(build_dir / ATTEMPTS / "alone").strip()
     alone = int(said) if said.isdigit() else 0
     for tool in attempts[0]:
@@ -90,9 +109,11 @@ def quarantine(build_dir: Path, platform: str, patterns: Sequence[str], fresh: f
     failed: list[str] = []
     passed: list[str] = []
     seen: set[str] = set()
+    ran = False
     for xml in sorted((build_dir / "junit").glob(f"*-{platform}.xml")):
         if not junit.is_fresh(xml, fresh):
             continue
+        ran = True
         cases = junit.from_junit(junit.text_of(xml), platform)
         marked = [
             dataclasses.replace(c, quarantined=c.status == "failed" and matches(c.name, patterns))
@@ -101,9 +122,9 @@ def quarantine(build_dir: Path, platform: str, patterns: Sequence[str], fresh: f
         for case in marked:
             if matches(case.name, patterns):
                 seen.update(p for p in patterns if case.name == p or fnmatch.fnmatchcase(case.name, p))
-                (failed if case.quarantined else passed if case.status == "passed" else []).append(case.name)
+                ready = case.status == "passed" and not case.reruns  # a flaky one stays in
+                (failed if case.quarantined else passed if ready else []).append(case.name)
         if any(c.quarantined for c in marked):
             write(build_dir, xml.name.removesuffix(f"-{platform}.xml"), platform, marked)
-    return Quarantine(
-        failed=tuple(failed), passed=tuple(passed), unmatched=tuple(p for p in patterns if p not in seen)
-    )
+    unmatched = tuple(p for p in patterns if p not in seen) if ran else ()  # no test ran: none to match
+    return Quarantine(failed=tuple(failed), passed=tuple(passed), unmatched=unmatched)

@@ -185,12 +185,14 @@ def collect(
     held = attempts.Quarantine()
     if build is not None:
         write_junit(build_dir, platform, build.system, fresh)
-        attempts.merge(build_dir, platform, build.system, fresh)
+    attempts.merge(build_dir, platform, build.system if build is not None else "", fresh)
+    if build is not None:
         held = attempts.quarantine(build_dir, platform, quarantine, fresh)
     findings.annotate_junit(build_dir, fresh)
     tests, failures = read_junit(build_dir, fresh)
-    if status != 0 and held.failed and tests is not None and tests.failed == 0:
-        status = 0  # only quarantined tests failed
+    from_tests = status != 0 and attempts.test_phase_status(build_dir, fresh) == status
+    if from_tests and held.failed and tests is not None and tests.failed == 0:
+        status = 0  # the run failed in its test phase, and only quarantined tests failed
     cache = None
     stats_log = build_dir / runspec.CCACHE_STATS_LOG
     if stats_log.is_file():

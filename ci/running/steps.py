@@ -218,20 +218,33 @@ def container_step(
         status = launch_with_source(
             session, run, engine, engine_platform=engine_platform, launch=launch, output=plog
         )
-        if status == 0 and run.release is not None and session.inv.release is not None:
-            push.build_and_push(
-                engine=engine,
-                image=run.release,
-                build_dir=run.build_dir,
-                repositories=list(session.inv.release.repositories),
-                host_platform=engine_platform,
-                output=plog,
-                images=session.images,
-            )
-    outcome = outcomes.collect(
-        name,
+        outcome = collected(
+            run, status, seconds=time.monotonic() - started, started_wall=started_wall, plog=plog, way=way
+        )
+        if outcome.status == 0:  # passed (its quarantined tests aside): its binaries may ship
+            release(session, run, engine, engine_platform, plog)
+    session.progress.state(name, "passed" if outcome.status == 0 else "failed")
+    ccache_log = run.build_dir / runspec.CCACHE_LOG
+    summary.warn_remote_failures(outcome, session.run.ccache_remote, ccache_log)
+    if not (outcome.cache and outcome.cache.remote_failures):
+        ccache_log.unlink(missing_ok=True)  # some 5 KB a compilation, kept only to tell a failure
+    return outcome
+
+
+def collected(
+    run: PlatformRun,
+    status: int,
+    *,
+    seconds: float,
+    started_wall: float,
+    plog: platformlog.PlatformLog,
+    way: str,
+) -> Outcome:
+    """What the run left (ci.output.outcomes.collect), with the project's quarantine."""
+    return outcomes.collect(
+        run.job,
         status,
-        time.monotonic() - started,
+        seconds,
         run.build_dir,
         started_wall=started_wall,
         tail=tuple(plog.tail),
@@ -241,9 +254,20 @@ def container_step(
         way=way,
         quarantine=run.project.quarantine,
     )
-    session.progress.state(name, "passed" if outcome.status == 0 else "failed")
-    ccache_log = run.build_dir / runspec.CCACHE_LOG
-    summary.warn_remote_failures(outcome, session.run.ccache_remote, ccache_log)
-    if not (outcome.cache and outcome.cache.remote_failures):
-        ccache_log.unlink(missing_ok=True)  # some 5 KB a compilation, kept only to tell a failure
-    return outcome
+
+
+def release(
+    session: Session, run: PlatformRun, engine: Engine, engine_platform: str, plog: platformlog.PlatformLog
+) -> None:
+    """--release: the platform's release image from its build dir, pushed to every repository."""
+    if run.release is None or session.inv.release is None:
+        return
+    push.build_and_push(
+        engine=engine,
+        image=run.release,
+        build_dir=run.build_dir,
+        repositories=list(session.inv.release.repositories),
+        host_platform=engine_platform,
+        output=plog,
+        images=session.images,
+    )

@@ -167,9 +167,10 @@ def bool_problem(setting: table.Setting, value: object) -> str:
 
 
 def int_problem(setting: table.Setting, value: object) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+    least = 0 if setting.default == 0 else 1  # retries = 0 turns reruns off; test-jobs = 0 means nothing
+    if isinstance(value, int) and not isinstance(value, bool) and value >= least:
         return ""
-    return f"must be a whole number of at least 1, not {value!r}"
+    return f"must be a whole number of at least {least}, not {value!r}"
 
 
 def str_problem(setting: table.Setting, value: object) -> str:

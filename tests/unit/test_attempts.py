@@ -29,10 +29,22 @@ def test_a_test_that_passes_on_a_rerun_is_flaky_with_its_failed_attempts() -> No
     assert merged["c"].flaky and [r.message for r in merged["c"].reruns] == ["exit 2"]
 
 
-def test_a_test_that_fails_every_attempt_fails_with_its_earlier_failures_as_reruns() -> None:
+def test_a_test_that_fails_every_attempt_fails_with_its_first_failure_and_the_reruns_after() -> None:
     merged = junit.merged([[case("b", "failed", "one")], [case("b", "failed", "two")]])
-    assert merged[0].status == "failed" and merged[0].message == "two"
-    assert [r.message for r in merged[0].reruns] == ["one"] and not merged[0].flaky
+    assert merged[0].status == "failed" and merged[0].message == "one"  # as Surefire: the first run
+    assert [r.message for r in merged[0].reruns] == ["two"] and not merged[0].flaky
+
+
+def test_after_a_parallel_run_a_test_that_passed_alone_is_said_to_fail_with_others() -> None:
+    first = [case("race", "failed", "got the other's word"), case("bad", "failed", "exit 1")]
+    alone = [case("race", "passed"), case("bad", "failed", "exit 1")]
+    merged = {c.name: c for c in junit.merged([first, alone], alone=2)}
+    assert merged["race"].flaky
+    assert merged["race"].reruns[0].message == junit.IN_PARALLEL + "got the other's word"
+    assert merged["bad"].status == "failed" and not merged["bad"].message.startswith(junit.IN_PARALLEL)
+    xml = junit.to_junit("ctest", "armv7", list(merged.values()))
+    assert outcomes.junit_flaky_tests(xml, raced=True) == ["race"]
+    assert outcomes.junit_flaky_tests(xml, raced=False) == []
 
 
 def test_surefires_rerun_elements_and_back() -> None:
@@ -49,8 +61,8 @@ def test_surefires_rerun_elements_and_back() -> None:
     assert [(f.get("message"), f.findtext("system-out")) for f in flaky.findall("flakyFailure")] == [
         ("first", "out 1")
     ]
-    assert broken.find("failure") is not None and broken.find("failure").get("message") == "two"  # type: ignore[union-attr]
-    assert [f.get("message") for f in broken.findall("rerunFailure")] == ["one"]
+    assert broken.find("failure") is not None and broken.find("failure").get("message") == "one"  # type: ignore[union-attr]
+    assert [f.get("message") for f in broken.findall("rerunFailure")] == ["two"]
     assert suite.get("failures") == "1" and suite.get("tests") == "2"
     back = junit.from_junit(xml, "armv7")
     assert [(c.name, c.status, len(c.reruns)) for c in back] == [
@@ -120,6 +132,8 @@ def test_the_quarantine_marks_failures_reports_passes_and_names_what_matched_not
     (tmp_path / "junit" / "ctest-amd64.xml").write_text(junit.to_junit("ctest", "amd64", cases))
     held = attempts.quarantine(tmp_path, "amd64", ("net.*", "gone"), time.time() - 10)
     assert held == attempts.Quarantine(failed=("net.dns",), passed=("net.ok",), unmatched=("gone",))
+    none_ran = attempts.quarantine(tmp_path, "amd64", ("gone",), time.time() + 10)
+    assert none_ran == attempts.Quarantine()  # no test ran: nothing to say of its entries
     tally = outcomes.junit_counts((tmp_path / "junit" / "ctest-amd64.xml").read_text())
     assert (tally.failed, tally.skipped) == (1, 1)  # core still fails
 
@@ -132,10 +146,19 @@ def test_a_run_whose_only_failures_are_quarantined_passes(tmp_path: Path) -> Non
     (tmp_path / "junit" / "ctest-amd64.xml").write_text(junit.to_junit("ctest", "amd64", cases))
     build = Choice(system="cmake", reason="test")
     started = time.time() - 5
+    (tmp_path / attempts.TEST_STATUS).write_text("8\n")  # the test phase ended with ctest's 8
+    quarantine = ("net.dns",)
     held = outcomes.collect(
-        "amd64", 8, 1.0, tmp_path, started_wall=started, build=build, quarantine=("net.dns",)
+        "amd64", 8, 1.0, tmp_path, started_wall=started, build=build, quarantine=quarantine
     )
     assert held.status == 0 and held.quarantine.failed == ("net.dns",)
+    # the run failed elsewhere (its test phase said 0): the quarantine clears nothing
+    (tmp_path / "junit" / "ctest-amd64.xml").write_text(junit.to_junit("ctest", "amd64", cases))
+    (tmp_path / attempts.TEST_STATUS).write_text("0\n")
+    later = outcomes.collect(
+        "amd64", 137, 1.0, tmp_path, started_wall=started, build=build, quarantine=quarantine
+    )
+    assert later.status == 137
     (tmp_path / "junit" / "ctest-amd64.xml").write_text(junit.to_junit("ctest", "amd64", cases))
     plain = outcomes.collect("amd64", 8, 1.0, tmp_path, started_wall=started, build=build)
     assert plain.status == 8 and plain.failed_tests == ("net.dns",)
@@ -160,3 +183,17 @@ def test_retries_and_the_quarantine_come_from_the_project_file_per_platform_unde
     pinned = parse_args(["-p", "s390x", "--retries", "0"], project=found)
     plain = for_platform(pinned, "s390x", tmp_path, default_step=True, suite="trixie")
     assert plain.retries == 0 and "CI_RETRIES" not in plain.env()
+
+
+def test_a_flaky_quarantined_test_is_not_ready_to_leave(tmp_path: Path) -> None:
+    (tmp_path / "junit").mkdir()
+    cases = junit.merged([[case("net.dns", "failed", "timeout")], [case("net.dns", "passed")]])
+    (tmp_path / "junit" / "ctest-amd64.xml").write_text(junit.to_junit("ctest", "amd64", cases))
+    assert attempts.quarantine(tmp_path, "amd64", ("net.*",), time.time() - 10) == attempts.Quarantine()
+
+
+def test_a_truncated_attempt_leaves_the_last_results(tmp_path: Path) -> None:
+    started = time.time()
+    write_ctest_attempt(tmp_path, 1, [case("a", "failed")])
+    (tmp_path / attempts.ATTEMPTS / "2.tar").write_bytes(b"not a tar")
+    assert not attempts.merge(tmp_path, "amd64", "cmake", started - 1)
