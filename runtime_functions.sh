@@ -192,8 +192,8 @@ build_generic() {
 }
 
 # A test phase with reruns. $1 runs the tests, $2 runs again those that failed (one at a time,
-# whatever the project's test arguments say),
-# $3 prints the files (relative to $CI_BUILD_DIR) that hold an attempt's results. After a failed
+# whatever the project's test arguments say), $3 prints the files (relative to $CI_BUILD_DIR)
+# that hold an attempt's results. After a failed
 # attempt, up to CI_RETRIES more (default none), of the failed tests only; where the tests ran
 # several at a time by build.py's choice (CI_RERUN_ALONE=1: under QEMU), one more first: the
 # failed ones alone, its number in .ciharness-attempts/alone. Once there is a second attempt,

@@ -155,15 +155,14 @@ def merged(attempts: Sequence[Sequence[Case]], alone: int = 0) -> list[Case]:
         ]
     merged_cases: list[Case] = []
     for case in attempts[0]:
-        failed = [case]
-        for attempt in attempts[1:]:
+        failed = [case]  # its attempts, up to the one that passed
+        for attempt in attempts[1:] if case.status == "failed" else ():
             again = next((c for c in attempt if c.name == case.name and c.group == case.group), None)
-            if case.status != "failed" or again is None:
-                break
-            if again.status != "failed":
-                failed.append(again)
+            if again is None:
                 break
             failed.append(again)
+            if again.status != "failed":
+                break
         if failed[-1].status == "failed":  # every attempt failed: the first is the failure
             merged_cases.append(dataclasses.replace(failed[0], reruns=tuple(failed[1:])))
         else:  # passed at last: the failed attempts before it

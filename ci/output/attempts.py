@@ -26,11 +26,8 @@ TEST_STATUS = ".ciharness-test-status"  # in the build dir: the test phase's own
 
 def test_phase_status(build_dir: Path, fresh: float) -> int | None:
     """The exit status this run's test phase ended with (None: it did not end, or ran none)."""
-    said = (
-        junit.text_of(build_dir / TEST_STATUS).strip()
-        if junit.is_fresh(build_dir / TEST_STATUS, fresh)
-        else ""
-    )
+    path = build_dir / TEST_STATUS
+    said = junit.text_of(path).strip() if junit.is_fresh(path, fresh) else ""
     return int(said) if said.isdigit() else None
 
 

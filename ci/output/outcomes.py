@@ -99,22 +99,31 @@ def junit_counts(xml_text: str) -> TestTally:
     tests = sum(int(s.get("tests", "0")) for s in suites)
     failed = sum(int(s.get("failures", "0")) + int(s.get("errors", "0")) for s in suites)
     skipped = sum(int(s.get("skipped", "0")) + int(s.get("disabled", "0")) for s in suites)
-    flaky = len(junit_flaky_tests(xml_text))
+    flaky = len(flaky_names(root))
     return TestTally(passed=tests - failed - skipped, failed=failed, skipped=skipped, flaky=flaky)
 
 
 def junit_flaky_tests(xml_text: str, *, raced: bool | None = None) -> list[str]:
     """Names of the test cases that passed on a rerun (a <flakyFailure> for each failed attempt);
     raced: only those that failed running with others and passed alone (True), or only the others."""
-    root = ET.fromstring(xml_text)  # noqa: S314 (our own output)
+    return flaky_names(ET.fromstring(xml_text), raced)  # noqa: S314 (our own output)
+
+
+def flaky_names(root: ET.Element, raced: bool | None = None) -> list[str]:
     found = []
     for case in root.iter("testcase"):
         first = case.find("flakyFailure")
-        if first is None:
-            continue
-        if raced is None or first.get("message", "").startswith(junit.IN_PARALLEL) == raced:
+        if first is not None and (
+            raced is None or first.get("message", "").startswith(junit.IN_PARALLEL) == raced
+        ):
             found.append(case.get("name", "?"))
     return found
+
+
+def junit_times(xml_text: str) -> list[tuple[str, float]]:
+    """Each test case's name and seconds."""
+    root = ET.fromstring(xml_text)  # noqa: S314 (our own output)
+    return [(case.get("name", "?"), float(case.get("time") or 0)) for case in root.iter("testcase")]
 
 
 def junit_failed_tests(xml_text: str) -> list[str]:
@@ -189,7 +198,8 @@ def collect(
     if build is not None:
         held = attempts.quarantine(build_dir, platform, quarantine, fresh)
     findings.annotate_junit(build_dir, fresh)
-    tests, failures = read_junit(build_dir, fresh)
+    texts = fresh_junit(build_dir, fresh)
+    tests, failures = read_junit(texts)
     from_tests = status != 0 and attempts.test_phase_status(build_dir, fresh) == status
     if from_tests and held.failed and tests is not None and tests.failed == 0:
         status = 0  # the run failed in its test phase, and only quarantined tests failed
@@ -214,31 +224,17 @@ def collect(
         log=log_path,
         build_system=build.system if build is not None else "",
         way=way,
-        flaky_tests=flaky_tests(build_dir, fresh, raced=False),
-        raced_tests=flaky_tests(build_dir, fresh, raced=True),
+        flaky_tests=tuple(name for text in texts for name in junit_flaky_tests(text, raced=False)),
+        raced_tests=tuple(name for text in texts for name in junit_flaky_tests(text, raced=True)),
         quarantine=held,
-        slowest=slowest_tests(build_dir, fresh),
+        slowest=slowest_tests(texts),
     )
 
 
-def slowest_tests(build_dir: Path, fresh: float, count: int = SLOWEST_SHOWN) -> tuple[tuple[str, float], ...]:
+def slowest_tests(texts: list[str], count: int = SLOWEST_SHOWN) -> tuple[tuple[str, float], ...]:
     """The run's slowest tests by their JUnit times (that took any time), slowest first."""
-    timed: list[tuple[str, float]] = []
-    for xml_file in sorted((build_dir / "junit").glob("*.xml")):
-        if junit.is_fresh(xml_file, fresh):
-            with contextlib.suppress(ValueError, SyntaxError, OSError):
-                root = ET.fromstring(xml_file.read_text(encoding="utf-8"))  # noqa: S314 (our own output)
-                timed += [(c.get("name", "?"), float(c.get("time") or 0)) for c in root.iter("testcase")]
-    return tuple(sorted((t for t in timed if t[1] > 0), key=lambda t: -t[1])[:count])
-
-
-def flaky_tests(build_dir: Path, fresh: float, *, raced: bool) -> tuple[str, ...]:
-    found: list[str] = []
-    for xml_file in sorted((build_dir / "junit").glob("*.xml")):
-        if junit.is_fresh(xml_file, fresh):
-            with contextlib.suppress(ValueError, SyntaxError, OSError):
-                found += junit_flaky_tests(xml_file.read_text(encoding="utf-8"), raced=raced)
-    return tuple(found)
+    timed = [entry for text in texts for entry in junit_times(text) if entry[1] > 0]
+    return tuple(sorted(timed, key=lambda t: -t[1])[:count])
 
 
 def remote_reasons(build_dir: Path) -> tuple[ccachelog.Reason, ...]:
@@ -250,17 +246,23 @@ def remote_reasons(build_dir: Path) -> tuple[ccachelog.Reason, ...]:
     return ()
 
 
-def read_junit(build_dir: Path, fresh: float) -> tuple[TestTally | None, tuple[FailedTest, ...]]:
-    """Counts and failed tests over every junit/*.xml this run wrote (older files are an
-    earlier run's)."""
-    tallies: list[TestTally] = []
-    failed: list[FailedTest] = []
+def fresh_junit(build_dir: Path, fresh: float) -> list[str]:
+    """The text of every junit/*.xml this run wrote (older files are an earlier run's) that
+    parses, read once for all that is told of them."""
+    texts = []
     for xml_file in sorted((build_dir / "junit").glob("*.xml")):
-        if xml_file.is_file() and xml_file.stat().st_mtime >= fresh:
+        if junit.is_fresh(xml_file, fresh):
             with contextlib.suppress(ValueError, SyntaxError, OSError):
-                xml_text = xml_file.read_text(encoding="utf-8")
-                tallies.append(junit_counts(xml_text))
-                failed += junit_failures(xml_text)
+                text = xml_file.read_text(encoding="utf-8")
+                ET.fromstring(text)  # noqa: S314 (our own output)
+                texts.append(text)
+    return texts
+
+
+def read_junit(texts: list[str]) -> tuple[TestTally | None, tuple[FailedTest, ...]]:
+    """Counts and failed tests over this run's JUnit texts."""
+    tallies = [junit_counts(text) for text in texts]
+    failed = [found for text in texts for found in junit_failures(text)]
     if not tallies:
         return None, ()
     total = TestTally(
