@@ -42,7 +42,8 @@ _cross_env() {
 # CI_COMPILER, CI_SANITIZE, CI_BUILD_TYPE; unset: the image's gcc, none, the build system's
 # default): the compiler commands CI_CC and CI_CXX for the target (gcc-N: <triplet>-gcc-N in a
 # cross image; clang: CI_CC_TARGET is the triplet it is given as --target, against the same cross
-# libc and libstdc++ gcc uses), CI_SANITIZE_FLAGS for compiling and linking, and CI_CC_LINE and
+# libc and libstdc++ gcc uses), CI_SANITIZE_FLAGS for compiling and linking (with CI_COVERAGE=1
+# also --coverage), CI_GCOV (the gcov of the compiler and target, for gcovr), and CI_CC_LINE and
 # CI_CXX_LINE (ccache, the compiler, its target, the flags: CC and CXX for autotools and Make).
 # Under sanitizers a finding ends its test with a failure (the *SAN_OPTIONS below, unless -e set
 # them: halt_on_error; UBSan's stack trace).
@@ -57,8 +58,10 @@ _toolchain() {
         llvm=/usr/lib/llvm$suffix/bin
         [ -n "$suffix" ] || llvm=$(find /usr/lib -maxdepth 2 -path '/usr/lib/llvm-*/bin' | sort -V | tail -n 1)
         [ -z "$llvm" ] || [ ! -d "$llvm" ] || PATH=$PATH:$llvm
+        CI_GCOV="${llvm:+$llvm/}llvm-cov gcov"
     else
         CI_CC=$CI_HOST_TRIPLET-gcc$suffix CI_CXX=$CI_HOST_TRIPLET-g++$suffix
+        CI_GCOV=$CI_HOST_TRIPLET-gcov$suffix
     fi
     CI_SANITIZE_FLAGS=''
     if [ -n "${CI_SANITIZE:-}" ]; then
@@ -69,11 +72,12 @@ _toolchain() {
         export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
         export MSAN_OPTIONS=${MSAN_OPTIONS:-halt_on_error=1}
     fi
+    [ "${CI_COVERAGE:-0}" != 1 ] || CI_SANITIZE_FLAGS="${CI_SANITIZE_FLAGS:+$CI_SANITIZE_FLAGS }--coverage"
     # shellcheck disable=SC2034  # read by the step files (ci/buildsystems/*.sh)
     CI_CC_LINE="ccache $CI_CC${CI_CC_TARGET:+ --target=$CI_CC_TARGET}${CI_SANITIZE_FLAGS:+ $CI_SANITIZE_FLAGS}"
     # shellcheck disable=SC2034
     CI_CXX_LINE="ccache $CI_CXX${CI_CC_TARGET:+ --target=$CI_CC_TARGET}${CI_SANITIZE_FLAGS:+ $CI_SANITIZE_FLAGS}"
-    _log "compiler: $("$CI_CC" --version | head -n 1)${CI_CC_TARGET:+ for $CI_CC_TARGET}${CI_SANITIZE:+, sanitizers $CI_SANITIZE}${CI_BUILD_TYPE:+, build type $CI_BUILD_TYPE}"
+    _log "compiler: $("$CI_CC" --version | head -n 1)${CI_CC_TARGET:+ for $CI_CC_TARGET}${CI_SANITIZE:+, sanitizers $CI_SANITIZE}${CI_BUILD_TYPE:+, build type $CI_BUILD_TYPE}$([ "${CI_COVERAGE:-0}" != 1 ] || echo ', coverage')"
 }
 
 # The optimisation and debug flags of a build type (autotools' and Make's CFLAGS); empty: the
@@ -191,6 +195,49 @@ build_generic() {
     "_build_$system"
 }
 
+# Where a build's .gcno and .gcda files are: the build dir, and the source tree (a plain Makefile
+# builds there).
+_coverage_dirs() {
+    printf '%s\n' "$CI_BUILD_DIR"
+    [ ! -w "$CI_SOURCE_DIR" ] || printf '%s\n' "$CI_SOURCE_DIR"
+}
+
+# With CI_COVERAGE=1, before the tests: no counts of an earlier run.
+_coverage_reset() {
+    [ "${CI_COVERAGE:-0}" = 1 ] || return 0
+    local dirs=()
+    mapfile -t dirs < <(_coverage_dirs)
+    find "${dirs[@]}" -path "$CI_BUILD_DIR/.ciharness-attempts" -prune -o -name '*.gcda' -type f -exec rm -f {} +
+    # configure's test programs, whose sources it removed (gcov would stop at each)
+    find "$CI_BUILD_DIR" -maxdepth 1 -name '*conftest*.gcno' -type f -exec rm -f {} +
+}
+
+# After the tests (_test_attempts: they ran), gcovr with the gcov of the compiler
+# and target ($CI_GCOV) over the counts the tests left, the project's root as its root (paths in
+# the reports relative to it; its gcovr.cfg, if any, applies): $CI_BUILD_DIR/coverage/ gets
+# cobertura.xml, index.html (and a page a file), coverage.json (gcovr's own, for merging
+# platforms) and summary.json. $1: the step's status, returned unless it was 0 and gcovr failed.
+_coverage() {
+    local out="$CI_BUILD_DIR/coverage" dirs=() gcov=()
+    mapfile -t dirs < <(_coverage_dirs)
+    rm -rf "$out"
+    mkdir -p "$out"
+    _phase coverage
+    _log "coverage: gcovr with $CI_GCOV"
+    # a .gcno whose source is gone (a generated file, a configure check's) is told, not fatal
+    gcov=(--gcov-executable "$CI_GCOV" --gcov-ignore-errors=source_not_found)
+    # from the root: the Cobertura XML's <source> is then `.`, the project's root wherever it is
+    if (cd "$CI_SOURCE_DIR" && gcovr --root "$CI_SOURCE_DIR" "${gcov[@]}" -j "$CI_JOBS" \
+        --cobertura "$out/cobertura.xml" --cobertura-pretty --html-details "$out/index.html" \
+        --html-title "Coverage: $CI_PLATFORM" --json "$out/coverage.json" --json-summary "$out/summary.json" \
+        --json-summary-pretty --print-summary "${dirs[@]}"); then
+        return "$1"
+    fi
+    _log "coverage: gcovr failed"
+    [ "$1" -ne 0 ] || return 1
+    return "$1"
+}
+
 # A test phase with reruns. $1 runs the tests, $2 runs again those that failed (one at a time,
 # whatever the project's test arguments say), $3 prints the files (relative to $CI_BUILD_DIR)
 # that hold an attempt's results. After a failed
@@ -198,12 +245,14 @@ build_generic() {
 # several at a time by build.py's choice (CI_RERUN_ALONE=1: under QEMU), one more first: the
 # failed ones alone, its number in .ciharness-attempts/alone. Once there is a second attempt,
 # each one's files are kept as $CI_BUILD_DIR/.ciharness-attempts/<n>.tar for build.py, which
-# merges them (a test that passed on a rerun is flaky). The status: the last attempt's.
+# merges them (a test that passed on a rerun is flaky). With CI_COVERAGE=1, gcovr after the last
+# (_coverage). The status: the last attempt's.
 _test_attempts() {
     local run=$1 again=$2 results=$3 dir="$CI_BUILD_DIR/.ciharness-attempts" attempt=1 status=0
     local last=$((${CI_RETRIES:-0} + 1))
     [ "${CI_RERUN_ALONE:-0}" != 1 ] || last=$((last + 1))
     rm -rf "$dir" "$CI_BUILD_DIR/.ciharness-test-status"
+    _coverage_reset
     "$run" || status=$?
     while [ "$status" -ne 0 ] && [ "$attempt" -lt "$last" ]; do
         _keep_attempt "$dir" "$attempt" "$results"
@@ -219,6 +268,7 @@ _test_attempts() {
     done
     [ ! -d "$dir" ] || _keep_attempt "$dir" "$attempt" "$results"
     echo "$status" >"$CI_BUILD_DIR/.ciharness-test-status" # for build.py: the failure is the tests'
+    [ "${CI_COVERAGE:-0}" != 1 ] || _coverage "$status" || status=$?
     return "$status"
 }
 

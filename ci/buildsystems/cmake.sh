@@ -10,7 +10,7 @@ _build_system cmake 1 CMakeLists.txt
 _build_cmake() {
     local cmake_args=() toolchain=()
     _words cmake_args CONFIGURE_ARGS CMAKE_ARGS
-    if [ -n "${CI_COMPILER:-}${CI_SANITIZE:-}" ]; then
+    if [ -n "${CI_COMPILER:-}${CI_SANITIZE:-}" ] || [ "${CI_COVERAGE:-0}" = 1 ]; then
         toolchain=(-DCMAKE_TOOLCHAIN_FILE="$(_cmake_toolchain)")
     fi
     _log "configure $CI_SOURCE_DIR for $CI_PLATFORM"
@@ -23,7 +23,7 @@ _build_cmake() {
     unittest_ctest
 }
 
-# A CMake toolchain file for the run's compiler and sanitizers, over the image's own
+# A CMake toolchain file for the run's compiler, sanitizers and coverage, over the image's own
 # ($CMAKE_TOOLCHAIN_FILE: the cross image's target, compilers, find modes), written to the build
 # dir; its path.
 _cmake_toolchain() {

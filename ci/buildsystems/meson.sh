@@ -62,7 +62,8 @@ _meson_results() { echo meson-logs/testlog.json; }
 
 # Meson's arguments for the run's toolchain, added to the array named $1: a machine file naming
 # the compilers (a cross file after the image's, which it overrides, in a cross image; else a
-# native file), --buildtype, -Db_sanitize (and -Db_lundef=false, which clang's sanitizers need).
+# native file), --buildtype, -Db_sanitize (and -Db_lundef=false, which clang's sanitizers need),
+# -Db_coverage.
 _meson_toolchain() {
     local -n _args=$1
     local file="$CI_BUILD_DIR/.ciharness-machine.ini" target=''
@@ -84,4 +85,5 @@ _meson_toolchain() {
             clang*) _args+=(-Db_lundef=false) ;;
         esac
     fi
+    [ "${CI_COVERAGE:-0}" != 1 ] || _args+=(-Db_coverage=true)
 }

@@ -138,6 +138,22 @@ class ContainerOps(Connected):
         except (ApiError, TransportError) as exc:
             raise ContainerError(f"a housekeeping container failed: {short(str(exc))}") from exc
 
+    def run_as_user(
+        self,
+        image: str,
+        command: list[str],
+        *,
+        binds: list[str],
+        platform: str,
+        labels: dict[str, str],
+        user: str,
+    ) -> int:
+        """A short container as user (uid:gid), labelled as run_as_root's; its exit status."""
+        try:
+            return self._runshort(image, command, binds=binds, platform=platform, labels=labels, user=user)
+        except (ApiError, TransportError) as exc:
+            raise ContainerError(f"a short container failed: {short(str(exc))}") from exc
+
     def _runshort(
         self,
         image: str,
@@ -146,11 +162,12 @@ class ContainerOps(Connected):
         binds: list[str],
         platform: str = "",
         labels: dict[str, str] | None = None,
+        user: str = "0:0",
     ) -> int:
         config = {
             "Image": image,
             "Cmd": command,
-            "User": "0:0",
+            "User": user,
             "Labels": labels or {},
             "HostConfig": {"Binds": binds, "NetworkMode": "default"},
         }

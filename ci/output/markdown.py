@@ -76,6 +76,8 @@ def platform_part(e: Entry) -> str:
     out += [f"> {text(note)}" for note in e.notes]
     if e.hints or e.notes:
         out.append("")
+    if e.coverage:
+        out += [f"Coverage: {text(e.coverage)} ({text(e.coverage_href)})", ""]
     if e.slowest:
         slow = ", ".join(f"{text(name)} {seconds:.2f} s" for name, seconds in e.slowest)
         out += [f"Slowest tests: {slow}", ""]
@@ -101,6 +103,8 @@ def render(report: Report) -> str:
         "",
         f"{text(report.headline)}; took {report.seconds:.1f} s, exit status {report.status}.",
         "",
-        "",
     ]
+    if report.merged_coverage:
+        head += [f"Coverage of every job together: {text(report.merged_coverage)}", ""]
+    head.append("")
     return "\n".join(head) + "\n".join(platform_part(e) for e in report.entries) + "\n"

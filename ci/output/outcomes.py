@@ -12,6 +12,8 @@ from ci import buildsystems
 from ci.buildsystems import Choice, junit
 from ci.errors import ExitCode
 from ci.output import attempts, ccachelog, findings
+from ci.output.coverage import Coverage
+from ci.output.coverage import read as read_coverage
 from ci.output.platformlog import PlatformLog
 from ci.planning import runspec
 
@@ -91,6 +93,8 @@ class Outcome:
     raced_tests: tuple[str, ...] = ()  # failed running with others (under QEMU), passed alone
     slowest: tuple[tuple[str, float], ...] = ()  # its slowest tests and their seconds, slowest first
     quarantine: attempts.Quarantine = dataclasses.field(default_factory=attempts.Quarantine)
+    coverage: Coverage | None = None  # --coverage: gcovr's figures and reports
+    image: str = ""  # the image it ran in
 
 
 def junit_counts(xml_text: str) -> TestTally:
@@ -185,6 +189,7 @@ def collect(
     expect_tests: bool = True,
     way: str = "",
     quarantine: tuple[str, ...] = (),
+    image: str = "",
 ) -> Outcome:
     """The run's test results (its build system's, as JUnit XML in junit/, written by this run,
     its attempts merged where failed tests ran again), its ccache stats log and its output's end.
@@ -228,6 +233,8 @@ def collect(
         raced_tests=tuple(name for text in texts for name in junit_flaky_tests(text, raced=True)),
         quarantine=held,
         slowest=slowest_tests(texts),
+        coverage=read_coverage(build_dir, fresh),
+        image=image,
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ci.errors import HarnessError
-from ci.output import markdown, reporthtml, summary
+from ci.output import coverage, markdown, reporthtml, summary
 from ci.output.outcomes import NO_TESTS, FailedTest, Outcome, TestTally
 from ci.output.platformlog import PlatformLog
 from ci.output.timeline import PHASE_NAMES, Bar, Recorder
@@ -50,6 +50,9 @@ class Entry:
     hints: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # flaky and quarantined tests (ci.output.summary.test_notes)
     slowest: tuple[tuple[str, float], ...] = ()  # its slowest tests, seconds
+    coverage: str = ""  # --coverage: lines 93.6% (367/392), branches ...
+    coverage_short: str = ""  # 93.6% lines, 79.5% branches
+    coverage_href: str = ""  # its HTML page, from the report's own place
     tail: tuple[str, ...] = ()
     log: str = ""  # the build.log's path as shown
     log_href: str = ""  # and as a link from the report's own place
@@ -67,6 +70,8 @@ class Report:
     lanes: tuple[str, ...]  # the platforms in the order given
     cores: int
     parallel: int
+    merged_coverage: str = ""  # a several-job --coverage run's merged figures (ci.running.coveragemerge)
+    merged_coverage_href: str = ""
 
     @property
     def headline(self) -> str:
@@ -120,10 +125,14 @@ def unfinished(
     )
 
 
+def linked(path: Path, report_dir: Path | None) -> str:
+    """path as a link from the report's own place."""
+    return os.path.relpath(path, report_dir) if report_dir is not None else str(path)
+
+
 def entry(outcome: Outcome, image: str, report_dir: Path | None) -> Entry:
-    href = ""
-    if outcome.log is not None:
-        href = os.path.relpath(outcome.log, report_dir) if report_dir is not None else str(outcome.log)
+    href = linked(outcome.log, report_dir) if outcome.log is not None else ""
+    measured = outcome.coverage
     failed = outcome.status != 0 and outcome.ran
     return Entry(
         platform=outcome.platform,
@@ -139,6 +148,9 @@ def entry(outcome: Outcome, image: str, report_dir: Path | None) -> Entry:
         hints=tuple(summary.known_causes(outcome)) if failed else (),
         notes=tuple(summary.test_notes(outcome)),
         slowest=outcome.slowest,
+        coverage=measured.describe() if measured else "",
+        coverage_short=measured.short() if measured else "",
+        coverage_href=linked(measured.html, report_dir) if measured else "",
         tail=tuple(CONTROLS.sub("", line) for line in outcome.tail[-TAIL_SHOWN:]),
         log=str(outcome.log) if outcome.log is not None else "",
         log_href=href,
@@ -180,6 +192,9 @@ def gather(
     images = {r.job: str(r.image) for r in inv.platforms}
     entries = [entry(o, images.get(o.platform, ""), report_dir) for o in done]
     why, status = ended_by(error, done)
+    merged = coverage.read_dir(
+        coverage.merged_dir(inv.settings.build_dir, inv.host.cwd), recorder.started_wall
+    )
     return Report(
         title="ciharness: " + ", ".join(recorder.platforms),
         started_wall=recorder.started_wall,
@@ -191,6 +206,8 @@ def gather(
         lanes=tuple(recorder.platforms),
         cores=inv.host.cpus,
         parallel=inv.parallel if inv.several else 1,
+        merged_coverage=merged.describe() if merged else "",
+        merged_coverage_href=linked(merged.html, report_dir) if merged else "",
     )
 
 

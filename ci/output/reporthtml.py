@@ -71,6 +71,7 @@ def render(report: Report) -> str:
         f'<p class="meta">started {h(started)}, took {report.seconds:.1f} s, exit status '
         f"{report.status}; {report.cores} core(s), {report.parallel} platform(s) at once</p></header>",
         summary_table(report.entries),
+        merged_coverage(report),
         timeline_section(report),
         '<section id="platforms">',
         *[platform_section(e) for e in report.entries],
@@ -83,10 +84,13 @@ def render(report: Report) -> str:
 
 
 def summary_table(entries: Sequence[Entry]) -> str:
+    covered = any(e.coverage for e in entries)  # a coverage column only in a run that measured it
     rows = [
         '<section id="summary"><h2>Platforms</h2><table class="summary"><thead><tr>'
         "<th>platform</th><th>status</th><th>time</th><th>way</th><th>build system</th>"
-        "<th>tests passed / failed / skipped</th><th>ccache hit rate</th></tr></thead><tbody>"
+        "<th>tests passed / failed / skipped</th><th>ccache hit rate</th>"
+        + ("<th>coverage</th>" if covered else "")
+        + "</tr></thead><tbody>"
     ]
     for e in entries:
         css = "ok" if e.passed else "failed"
@@ -94,10 +98,28 @@ def summary_table(entries: Sequence[Entry]) -> str:
             f'<tr data-platform="{h(e.platform)}"><td><a href="#platform-{h(e.platform)}">{h(e.platform)}</a>'
             f'</td><td class="status {css}">{h(e.status)}</td><td>{e.seconds:.1f} s</td>'
             f"<td>{h(e.way or '-')}</td><td>{h(e.build_system or '-')}</td>"
-            f"<td>{h(tests_text(e))}</td><td>{h(e.cache)}</td></tr>"
+            f"<td>{h(tests_text(e))}</td><td>{h(e.cache)}</td>"
+            + (f"<td>{coverage_link(e.coverage_short, e.coverage_href)}</td>" if covered else "")
+            + "</tr>"
         )
     rows.append("</tbody></table></section>")
     return "\n".join(rows)
+
+
+def coverage_link(figures: str, href: str) -> str:
+    """Coverage figures linking to gcovr's page; '-' for none."""
+    if not figures:
+        return "-"
+    return f'<a class="coverage" href="{h(urllib.parse.quote(href))}">{h(figures)}</a>'
+
+
+def merged_coverage(report: Report) -> str:
+    if not report.merged_coverage:
+        return ""
+    return (
+        '<p class="meta" id="merged-coverage">Coverage of every job together (merged): '
+        f"{coverage_link(report.merged_coverage, report.merged_coverage_href)}</p>"
+    )
 
 
 def timeline_section(report: Report) -> str:
@@ -125,6 +147,8 @@ def platform_section(e: Entry) -> str:
         ("ccache hit rate", h(e.cache)),
         ("image", f"<code>{h(e.image or '-')}</code>"),
     ]
+    if e.coverage:
+        facts.append(("coverage", coverage_link(e.coverage, e.coverage_href)))
     if e.log:
         href = urllib.parse.quote(e.log_href)
         facts.append(("log", f'<a class="log" href="{h(href)}">{h(e.log)}</a>'))

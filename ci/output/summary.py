@@ -42,7 +42,7 @@ def remote_text(cache: CacheCounts | None) -> str:
 
 
 def table(outcomes: list[Outcome]) -> str:
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             "platform",
             "status",
@@ -54,12 +54,15 @@ def table(outcomes: list[Outcome]) -> str:
             "remote hits",
         )
     ]
+    covered = any(o.coverage for o in outcomes)  # a coverage column only in a run that measured it
+    rows[0] += ("coverage",) if covered else ()
     for o in outcomes:
         status = "ok" if o.status == 0 else (o.error or f"failed ({o.status})")
         tests = f"{o.tests.passed}/{o.tests.failed}" if o.tests else "-"
         tests += f" ({o.tests.flaky} flaky)" if o.tests and o.tests.flaky else ""
         cells = (o.way or "-", o.build_system or "-", tests, cache_text(o.cache), remote_text(o.cache))
-        rows.append((o.platform, status, f"{o.seconds:.1f} s", *cells))
+        measured = (o.coverage.short() if o.coverage else "-",) if covered else ()
+        rows.append((o.platform, status, f"{o.seconds:.1f} s", *cells, *measured))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -108,6 +111,8 @@ def report(outcome: Outcome) -> None:
         parts.append(f"tests {outcome.tests.passed} passed{flaky}, {outcome.tests.failed} failed{skipped}")
     if outcome.failed_tests:
         parts.append(f"failed tests: {', '.join(outcome.failed_tests)}")
+    if outcome.coverage:
+        parts.append(f"coverage {outcome.coverage.describe()}: {outcome.coverage.html}")
     if outcome.cache and outcome.cache.rate is not None:
         c = outcome.cache
         local_remote = f"; {c.local_hits} local, {c.remote_hits} remote" if c.remote_used else ""

@@ -159,4 +159,7 @@ def toolchain_for(
     build_type = toolchains.parse_build_type(
         str(setting_for(opts, platform, "build-type", variant) or ""), system
     )
-    return toolchains.Toolchain(family=family, version=version, sanitize=sanitize, build_type=build_type)
+    coverage = bool(setting_for(opts, platform, "coverage", variant))
+    return toolchains.Toolchain(
+        family=family, version=version, sanitize=sanitize, build_type=build_type, coverage=coverage
+    )

@@ -62,6 +62,7 @@ class Toolchain:
     version: int | None = None  # None: the image's own compiler of that family
     sanitize: tuple[str, ...] = ()
     build_type: str = ""  # the build system's word; '': its default
+    coverage: bool = False  # built with --coverage; gcovr's report after the tests
 
     @property
     def compiler(self) -> str:
@@ -78,12 +79,13 @@ class Toolchain:
         parts = [self.compiler] if self.compiler != "gcc" else []
         parts += ["+".join(self.sanitize)] if self.sanitize else []
         parts += [self.build_type.lower()] if self.build_type else []
-        return ".".join(parts)
+        return ".".join(parts + (["coverage"] if self.coverage else []))
 
     def describe(self) -> str:
         """For the run's line and the report: clang-19, sanitizers address+undefined, build type Debug."""
         parts = [self.compiler] + (["sanitizers " + "+".join(self.sanitize)] if self.sanitize else [])
-        return ", ".join(parts + ([f"build type {self.build_type}"] if self.build_type else []))
+        parts += [f"build type {self.build_type}"] if self.build_type else []
+        return ", ".join(parts + (["coverage"] if self.coverage else []))
 
     def env(self) -> dict[str, str]:
         env = {"CI_COMPILER": self.compiler} if self.compiler != "gcc" else {}
@@ -91,15 +93,20 @@ class Toolchain:
             env["CI_SANITIZE"] = ",".join(self.sanitize)
         if self.build_type:
             env["CI_BUILD_TYPE"] = self.build_type
+        if self.coverage:
+            env["CI_COVERAGE"] = "1"
         return env
 
     def image_lines(self) -> tuple[str, ...]:
         """What the project's image adds for it (docker/install/project_image.sh reads these
-        lines): the compiler where it is not the image's own, the sanitizers (clang's runtimes)."""
+        lines): the compiler where it is not the image's own, the sanitizers (clang's runtimes),
+        coverage's tools (gcovr; llvm-cov with clang)."""
         wanted = self.version is not None or self.family == "clang"
         lines = [f"compiler {self.family} {self.version or ''}".rstrip()] if wanted else []
         if self.sanitize and self.family == "clang":
             lines.append("sanitize " + ",".join(self.sanitize))
+        if self.coverage:  # gcovr, and llvm-cov (clang's gcov) with clang
+            lines.append(f"coverage {self.family} {self.version or ''}".rstrip())
         return tuple(lines)
 
 

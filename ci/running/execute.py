@@ -140,7 +140,12 @@ def run(inv: Invocation, env: Mapping[str, str]) -> int:
         logs = session.logs
         log_unreleased(inv)
         with signals.signals_raise():
-            status = summary.overall_status(across_platforms(session, container_step))
+            done = across_platforms(session, container_step)
+            status = summary.overall_status(done)
+            if inv.several and any(o.coverage for o in done):
+                from ci.running import coveragemerge  # noqa: PLC0415  # only a --coverage run needs it
+
+                coveragemerge.merge(session, done)
             if inv.release and inv.release.manifest and status == 0:
                 join_release(inv.release, env, inv.settings.insecure_registries)
     finally:

@@ -253,6 +253,7 @@ def collected(
         expect_tests=run.project.tests,
         way=way,
         quarantine=run.project.quarantine,
+        image=str(run.image),
     )
 
 

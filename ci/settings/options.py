@@ -56,6 +56,7 @@ class Options:
     compiler: str  # gcc, clang, gcc-N, clang-N (checked while planning: ci.planning.toolchains)
     sanitize: list[str]
     build_type: str  # '': the build system's default
+    coverage: bool  # --coverage: instrumented build, gcovr after the tests
     project_file: Path | None
     source_mode: SourceMode  # --writable-source folded in
     writable_source: bool

@@ -24,7 +24,9 @@ VARIANT_TABLE = "variant"
 TOP_ONLY = frozenset({"platforms", "variants"})  # keys a [platform.<name>] table cannot hold
 # What a [variant.<name>] table may say: how the project is built and tested, not where.
 EXAMPLE_TABLES = {PLATFORM_TABLE: "armv7", VARIANT_TABLE: "asan"}
-VARIANT_KEYS = frozenset({"compiler", "sanitize", "build-type", "configure-args", "test-args", "environment"})
+VARIANT_KEYS = frozenset(
+    {"compiler", "sanitize", "build-type", "coverage", "configure-args", "test-args", "environment"}
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

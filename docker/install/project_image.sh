@@ -4,7 +4,8 @@
 # DIR holds `packages` (Debian packages for the target, one a line), `build-packages` (for the
 # build machine), `toolchain` (`compiler FAMILY VERSION`: gcc-N and g++-N, or the cross
 # image's gcc-N-<triplet> and g++-N-<triplet>, or clang-N; `sanitize LIST` with clang: its
-# runtimes for the target, libclang-rt-N-dev, and llvm-N's llvm-symbolizer) and pre-build/NNN.sh (shell commands, run in order).
+# runtimes for the target, libclang-rt-N-dev, and llvm-N's llvm-symbolizer; `coverage FAMILY
+# VERSION`: gcovr, and with clang llvm-N and the target's libclang-rt-N-dev) and pre-build/NNN.sh (shell commands, run in order).
 # In a cross image (/opt/ci/cross.env) the target's packages install through Debian multiarch as
 # PACKAGE:<debian-arch>; in a native or fully emulated image as they are named. Every name is
 # checked against the archive before anything is installed. The commands see the target's
@@ -59,6 +60,12 @@ while read -r what family version; do
         sanitize)  # the target's runtimes, and llvm-symbolizer (their reports' files and lines)
             wanted+=("libclang-rt${clang_version:+-$clang_version}-dev${CI_CROSS_DEBIAN:+:$CI_CROSS_DEBIAN}"
                 "llvm${clang_version:+-$clang_version}")
+            ;;
+        coverage)  # gcovr runs on the build machine; llvm-N's llvm-cov is clang's gcov, and the
+            # target's libclang_rt.profile (libclang-rt-N-dev) what clang links --coverage with
+            wanted+=(gcovr)
+            [ "$family" != clang ] || wanted+=("llvm${version:+-$version}"
+                "libclang-rt${version:+-$version}-dev${CI_CROSS_DEBIAN:+:$CI_CROSS_DEBIAN}")
             ;;
     esac
 done < <(cat "$dir/toolchain" 2>/dev/null || true)

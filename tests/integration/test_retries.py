@@ -1,21 +1,25 @@
-"""Failed tests run again and the quarantine, against the real engine and QEMU: a CMake project
-with a flaky test (it fails its first run in a container and passes its second), a quarantined
-test that always fails and a quarantine entry that matches nothing passes `--retries 2` on amd64,
-armv7 and s390x (tests under qemu-user), the flaky test in JUnit as Maven Surefire's
-<flakyFailure>, the quarantined one a skip that says so, each said in a line of build.py's; without
-reruns and one test at a time it fails naming the flaky test; and Meson, autotools and a plain
-Makefile rerun their failed tests their own way."""
+"""Failed tests run again, the quarantine and coverage, against the real engine and QEMU: a CMake
+project with a flaky test (it fails its first run in a container and passes its second), a
+quarantined test that always fails, a quarantine entry that matches nothing and a library its tests
+cover half of passes `--coverage` with `retries = 2` on amd64, armv7 and s390x (tests under
+qemu-user), the flaky test in JUnit as Maven Surefire's <flakyFailure>, the quarantined one a skip
+that says so, each said in a line of build.py's, each platform's Cobertura XML and HTML in its
+build dir and the three merged; without reruns and one test at a time it fails naming the flaky
+test; and Meson (with clang), autotools and a plain Makefile rerun their failed tests their own
+way and measure their coverage."""
 
 from __future__ import annotations
 
+import re
+import shlex
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import run_build_py
+from tests.integration.helpers import run_build_py, summary_rows
 from tests.integration.projects import write
-from tests.readme import README
+from tests.readme import README, block
 
 pytestmark = pytest.mark.usefixtures("amd64_image", "no_leftovers")
 
@@ -33,7 +37,19 @@ int main(void) {
     return 1;
 }
 """
-OK_C = "int main(void) { return 0; }\n"
+# A library the tests cover half of: half_used runs, half_unused never does.
+HALF_C = """\
+int half_used(int x) {
+    return x + 1;
+}
+
+int half_unused(int x) {
+    if (x > 10)
+        return x * 2;
+    return x - 1;
+}
+"""
+OK_C = "int half_used(int x);\nint main(void) { return half_used(-1); }\n"
 FAIL_C = '#include <stdio.h>\nint main(void) { puts("known bad: tracked in the quarantine"); return 1; }\n'
 
 CMAKE = {
@@ -41,8 +57,10 @@ CMAKE = {
 cmake_minimum_required(VERSION 3.16)
 project(shaky C)
 enable_testing()
+add_library(half STATIC half.c)
 add_executable(flaky flaky.c)
 add_executable(ok ok.c)
+target_link_libraries(ok half)
 add_executable(known_bad known_bad.c)
 add_test(NAME flaky COMMAND flaky)
 add_test(NAME ok COMMAND ok)
@@ -50,6 +68,7 @@ add_test(NAME known_bad COMMAND known_bad)
 """,
     "flaky.c": FLAKY_C,
     "ok.c": OK_C,
+    "half.c": HALF_C,
     "known_bad.c": FAIL_C,
     # docs/build-systems.md's project file (retries 2, a quarantine with an entry that matches nothing)
     "ciharness.toml": README.split("<!-- retries-file -->", 1)[1].split("```toml", 1)[1].split("```", 1)[0],
@@ -61,10 +80,11 @@ MESON = {
     "meson.build": """\
 project('shaky', 'c')
 test('flaky', executable('flaky', 'flaky.c'), suite: 'unit')
-test('ok', executable('ok', 'ok.c'), suite: 'smoke')
+test('ok', executable('ok', 'ok.c', 'half.c'), suite: 'smoke')
 """,
     "flaky.c": FLAKY_C,
     "ok.c": OK_C,
+    "half.c": HALF_C,
 }
 
 # The flaky test in a subdir: the first `make check` goes on past it (-k) to the top's own test,
@@ -72,15 +92,19 @@ test('ok', executable('ok', 'ok.c'), suite: 'smoke')
 AUTOTOOLS = {
     "configure.ac": "AC_INIT([shaky], [1.0])\nAM_INIT_AUTOMAKE([foreign])\nAC_PROG_CC\n"
     "AC_CONFIG_FILES([Makefile tests/Makefile])\nAC_OUTPUT\n",
-    "Makefile.am": "SUBDIRS = tests .\ncheck_PROGRAMS = ok\nTESTS = ok\n",
+    "Makefile.am": "SUBDIRS = tests .\ncheck_PROGRAMS = ok\nok_SOURCES = ok.c half.c\nTESTS = ok\n",
     "tests/Makefile.am": "check_PROGRAMS = flaky\nTESTS = flaky\n",
     "tests/flaky.c": FLAKY_C,
     "ok.c": OK_C,
+    "half.c": HALF_C,
 }
 
 MAKE = {
-    "Makefile": "all: flaky\ncheck: flaky\n\t./flaky\nflaky: flaky.c\n\t$(CC) -o $@ flaky.c\n",
+    "Makefile": "all: flaky ok\ncheck: flaky ok\n\t./ok\n\t./flaky\nflaky: flaky.c\n\t$(CC) -o $@ flaky.c\n"
+    "ok: ok.c half.c\n\t$(CC) -o $@ ok.c half.c\n",
     "flaky.c": FLAKY_C,
+    "ok.c": OK_C,
+    "half.c": HALF_C,
 }
 
 
@@ -93,15 +117,34 @@ def cmake_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write(tmp_path_factory.mktemp("shaky") / "src", CMAKE)
 
 
-def test_a_flaky_test_passes_on_a_rerun_and_a_quarantined_failure_fails_nothing(
+def half_rate(cobertura: Path) -> float:
+    """The line rate of half.c in a Cobertura XML (its paths relative to the project's root)."""
+    root = ET.parse(cobertura).getroot()
+    assert [source.text for source in root.iter("source")] == ["."]
+    (half,) = [c for c in root.iter("class") if c.get("filename", "").endswith("half.c")]
+    return float(half.get("line-rate", "-1"))
+
+
+def test_a_flaky_test_passes_on_a_rerun_and_a_quarantined_failure_fails_nothing_with_coverage(
     cmake_project: Path, tmp_path: Path
 ) -> None:
+    """docs/toolchains.md's coverage commands, in order, on the project (retries 2 from its file):
+    amd64 alone, then three platforms, two with their tests under QEMU, and their merge."""
+    commands = block("coverage")
+    assert len(commands) == 2 and all(c.startswith("./build.py ") for c in commands)
+    single = run_build_py(*shlex.split(commands[0])[1:], "--source", str(cmake_project), cwd=tmp_path)
+    assert single.returncode == 0, single.stderr[-4000:]
+    html = tmp_path / "build.amd64.coverage" / "coverage" / "index.html"
+    assert re.search(rf"amd64: ok; .*; coverage lines [\d.]+% \(\d+/\d+\).*: {html}", single.stderr)
     platforms = ("amd64", "armv7", "s390x")
-    where = ("--source", str(cmake_project), "--build-dir", str(tmp_path / "b"))
-    result = run_build_py("-p", ",".join(platforms), *where, timeout=1800)
+    result = run_build_py(
+        *shlex.split(commands[1])[1:], "--source", str(cmake_project), cwd=tmp_path, timeout=1800
+    )
     assert result.returncode == 0, result.stderr[-4000:]
+    rows = summary_rows(result.stderr)
     for platform in platforms:
-        found = cases(tmp_path / f"b.{platform}" / "junit" / f"ctest-{platform}.xml")  # DIR.<platform>
+        build = tmp_path / f"build.{platform}.coverage"
+        found = cases(build / "junit" / f"ctest-{platform}.xml")
         flaky = found["flaky"]
         assert flaky.find("failure") is None, platform
         reruns = flaky.findall("flakyFailure")
@@ -117,6 +160,14 @@ def test_a_flaky_test_passes_on_a_rerun_and_a_quarantined_failure_fails_nothing(
         assert f"{platform}: {told}: flaky" in said, said[-3000:]
         assert f"{platform}: quarantined, failed (not failing the run): known_bad" in said
         assert f"{platform}: quarantine entry 'gone_test' matches no test" in said
+        assert 0 < half_rate(build / "coverage" / "cobertura.xml") < 1, platform
+        assert (build / "coverage" / "index.html").is_file() and rows[platform][-1].endswith("branches")
+    merged = tmp_path / "build.coverage"
+    assert 0 < half_rate(merged / "cobertura.xml") < 1 and (merged / "index.html").is_file()
+    assert "coverage of 3 jobs together: lines " in result.stderr
+    assert "Coverage: amd64, armv7, s390x" in (merged / "index.html").read_text()
+    report = (tmp_path / "build-report.html").read_text()
+    assert 'id="merged-coverage"' in report and 'href="build.coverage/index.html"' in report
 
 
 def test_without_reruns_one_at_a_time_the_flaky_test_fails_the_run(
@@ -132,18 +183,23 @@ def test_without_reruns_one_at_a_time_the_flaky_test_fails_the_run(
     assert "flakyFailure" not in (tmp_path / "b" / "junit" / "ctest-amd64.xml").read_text()
 
 
+# Each build system's probe, with coverage: Meson's with clang (llvm-cov gcov), the others with gcc.
 @pytest.mark.parametrize(
-    ("files", "tool"),
-    [(MESON, "meson"), (AUTOTOOLS, "automake"), (MAKE, "make")],
+    ("files", "tool", "compiler"),
+    [(MESON, "meson", "clang"), (AUTOTOOLS, "automake", "gcc"), (MAKE, "make", "gcc")],
     ids=["meson", "autotools", "make"],
 )
-def test_each_build_system_reruns_its_failed_tests_its_own_way(
-    files: dict[str, str], tool: str, tmp_path: Path
+def test_each_build_system_reruns_its_failed_tests_its_own_way_and_measures_coverage(
+    files: dict[str, str], tool: str, compiler: str, tmp_path: Path
 ) -> None:
     source = write(tmp_path / "src", files)
     build = tmp_path / "b"
-    result = run_build_py("-p", "amd64", "--source", str(source), "--build-dir", str(build), "--retries", "1")
+    where = ("--source", str(source), "--build-dir", str(build))
+    result = run_build_py("-p", "amd64", *where, "--retries", "1", "--coverage", "--compiler", compiler)
     assert result.returncode == 0, result.stderr[-4000:]
+    assert 0 < half_rate(build / "coverage" / "cobertura.xml") < 1, result.stderr[-3000:]
+    gcov = r"/usr/lib/llvm-19/bin/llvm-cov gcov" if compiler == "clang" else "x86_64-linux-gnu-gcov"
+    assert f"coverage: gcovr with {gcov}\n" in (build / "build.log").read_text()
     assert "amd64: flaky (failed, then passed when run again)" in result.stderr, result.stderr[-3000:]
     xml = build / "junit" / f"{tool}-amd64.xml"
     found = cases(xml)
