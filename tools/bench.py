@@ -31,6 +31,7 @@ if (
 
 from benchmarks.caches import shared_cache, source_size
 from benchmarks.common import Figure
+from benchmarks.coverage import coverage_cost
 from benchmarks.emulation import bootstrap_modes, cross_vs_native, native_vs_emulated_cross, qemu_cpu
 from benchmarks.lifecycle import overhead, project_image_rerun, signals
 from benchmarks.rebuilds import autotools_rerun, meson_rerun, warm_rebuild
@@ -48,6 +49,7 @@ BENCHMARKS: dict[str, Callable[[int, Path], list[Figure]]] = {
     "P12": report_cost,
     "P13": variants_at_once,
     "P14": emulated_test_phase,
+    "C1": coverage_cost,
     "P1": overhead,
     "R": signals,
     "B3": cross_vs_native,
