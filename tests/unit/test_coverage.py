@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ci.errors import ProjectValueError
 from ci.output import coverage, markdown, outcomes, reporthtml, summary
 from ci.output.outcomes import Outcome
 from ci.planning import toolchains
@@ -146,3 +147,27 @@ def test_the_merge_reads_every_measured_job_and_runs_where_gcovr_needs_no_qemu(
     assert f"{tmp_path / 'amd64' / 'coverage'}:{coveragemerge.JOBS}/1:ro" in merge.binds(tmp_path / "src")
     assert f"{tmp_path / 'src'}:{coveragemerge.SOURCE}:ro" in merge.binds(tmp_path / "src")
     assert coveragemerge.plan(done[1:], runs, tmp_path / "m") is None  # one job: nothing to merge
+
+
+def test_coverage_comes_from_the_project_file_per_platform_and_variant_under_the_command_line(
+    tmp_path: Path,
+) -> None:
+    from ci.planning.projectsettings import for_platform
+    from ci.settings import projectfile
+    from ci.settings.options import parse_args
+
+    text = "[platform.s390x]\ncoverage = true\n[variant.cov]\ncoverage = true\n"
+    (tmp_path / "CMakeLists.txt").write_text("project(x C)\n")
+    found = projectfile.parse(text, tmp_path / "ciharness.toml")
+
+    def measured(argv: list[str], platform: str, variant: str = "") -> bool:
+        opts = parse_args(argv, project=found)
+        planned = for_platform(opts, platform, tmp_path, default_step=True, suite="trixie", variant=variant)
+        return planned.toolchain.coverage and "coverage gcc" in planned.needs.toolchain
+
+    assert not measured(["-p", "amd64"], "amd64") and measured(["-p", "s390x"], "s390x")
+    assert measured(["-p", "amd64", "--variant", "cov"], "amd64", "cov")
+    assert measured(["-p", "amd64", "--coverage"], "amd64")
+    bad = 'coverage = "yes"\n'
+    with pytest.raises(ProjectValueError, match=r"ciharness.toml:1: coverage must be true or false"):
+        projectfile.parse(bad, tmp_path / "ciharness.toml")
