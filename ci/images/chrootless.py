@@ -127,6 +127,17 @@ def apt_config(root: Path, architectures: list[str]) -> str:
     )
 
 
+def add_architectures(root: Path, native: str, foreign: Iterable[str]) -> None:
+    """What `dpkg --add-architecture` does in root for each of foreign: dpkg's list of them
+    (var/lib/dpkg/arch, native first, as dpkg writes it), unchanged where they are in it. Not this
+    machine's dpkg with --root: it would write this machine's architecture as root's native one."""
+    have = root_architectures(root, native)
+    wanted = list(dict.fromkeys([*have, *foreign]))
+    listed = root / "var/lib/dpkg/arch"
+    if wanted != have:
+        listed.write_text("".join(arch + "\n" for arch in wanted), encoding="utf-8")
+
+
 def root_architectures(root: Path, native: str) -> list[str]:
     """native (the root's dpkg architecture) first, then those added with dpkg --add-architecture."""
     listed = root / "var/lib/dpkg/arch"
@@ -201,32 +212,41 @@ def clean_apt(root: Path) -> None:
         cache.unlink()
 
 
-def package_states(root: Path) -> dict[str, str]:
-    """dpkg's status file: package (with :arch where it is not the root's own) -> its state
-    (`installed`, `half-configured`, `unpacked`, ...)."""
-    states: dict[str, str] = {}
+def package_states(root: Path) -> list[tuple[str, str, str]]:
+    """dpkg's status file: (package, its architecture or '' where unsaid, its state: `installed`,
+    `half-configured`, `unpacked`, ...) per entry, a package of two architectures twice."""
+    states: list[tuple[str, str, str]] = []
     status = root / "var/lib/dpkg/status"
     for stanza in status.read_text(encoding="utf-8", errors="replace").split("\n\n"):
         fields = dict(
             line.split(": ", 1) for line in stanza.splitlines() if ": " in line and not line.startswith(" ")
         )
         if "Package" in fields and "Status" in fields:
-            states[fields["Package"]] = fields["Status"].split()[-1]
+            states.append((fields["Package"], fields.get("Architecture", ""), fields["Status"].split()[-1]))
     return states
 
 
 def unpacked_all(root: Path, packages: Iterable[str]) -> bool:
-    """Whether every package asked for is in dpkg's status past unpacking."""
-    states = package_states(root)
-    wanted = [p.split("=", 1)[0].split(":", 1)[0] for p in packages]
-    return all(states.get(name, "not-installed") not in ("not-installed", "config-files") for name in wanted)
+    """Whether every package asked for (of its :arch, where it names one and the status says
+    one) is in dpkg's status past unpacking."""
+    done = {
+        (name, arch)
+        for name, arch, state in package_states(root)
+        if state not in ("not-installed", "config-files")
+    }
+    names = {name for name, _ in done}
+    wanted = [p.split("=", 1)[0].partition(":") for p in packages]
+    return all(
+        (name, arch) in done or (name, "") in done if arch else name in names for name, _, arch in wanted
+    )
 
 
 def unconfigured(root: Path) -> list[str]:
-    """The packages dpkg has not finished configuring (their maintainer scripts failed here)."""
+    """The packages dpkg has not finished configuring (their maintainer scripts failed here), with
+    their :arch where the status says one other than all."""
     return sorted(
-        name
-        for name, state in package_states(root).items()
+        f"{name}:{arch}" if arch not in ("", "all") else name
+        for name, arch, state in package_states(root)
         if state not in ("installed", "config-files", "not-installed")
     )
 

@@ -6,7 +6,10 @@ in the image, under QEMU, with the target's own programs. The Dockerfile goes on
 tagged by what made it (REPOSITORY:<hash>) so that other images and later runs find it.
 
 arm64's build tools' layer (gcc, g++, cmake, ...): 151-161 s under QEMU, 110-118 s this way (the
-install here some 20 s; most of the rest is ca-certificates' script finishing under QEMU).
+install here some 20 s; most of the rest is ca-certificates' script finishing under QEMU). A
+cross_toolchain.sh step's packages (an x86 cross toolchain in an arm64 image) are made here too,
+with the target's Debian architecture added to the root first; its RUN then runs in the image
+(it writes the toolchain's files), where its install finds them and skips apt.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from ci.planning.imagerequest import ImageRequest
 log = logging.getLogger(__name__)
 
 REPOSITORY = "ciharness/native-packages"
-# Part of each layer's tag: a change to how layers are made here makes them anew.
-LAYER_VERSION = "2"
+# Part of each layer's tag: a change to how layers are made here makes them anew. 3: the foreign
+# architectures a layer adds are part of its tag (cross_toolchain.sh's layers).
+LAYER_VERSION = "3"
 
 
 def with_native_layers(
@@ -54,7 +58,10 @@ def with_native_layers(
         log.debug("package steps run under QEMU: %s", why)
         return text
     read = context_reader(context)
-    while (step := packagesteps.first_package_step(text, read)) is not None:
+    row = arches.by_platform(docker_platform)
+    debian = row.debian if row and row.debian != arches.NONE else None
+    skip = 0  # the RUN steps kept after a layer made here: the next step is after them
+    while (step := packagesteps.first_package_step(text, read, debian=debian, skip=skip)) is not None:
         base = build_before(step.before)  # its steps shared with other images, as any first steps
         if not base:  # an engine that did not say the image's id: the RUN makes the layer
             break
@@ -70,6 +77,7 @@ def with_native_layers(
         if image is None:
             break
         text = step.continued_from(image)
+        skip = step.kept_runs
     return text
 
 
@@ -96,7 +104,8 @@ def native_layer(
     """The tag of the image base (what `step.before` makes) plus step's packages make, made here
     where it is not there yet; None where this machine's apt could not install them (the RUN
     then does, under QEMU)."""
-    key = "\n".join([LAYER_VERSION, docker_platform, base, *step.packages])
+    added = [f"--add-architecture={arch}" for arch in step.architectures]
+    key = "\n".join([LAYER_VERSION, docker_platform, base, *added, *step.packages])
     tag = f"{REPOSITORY}:{hashlib.sha256(key.encode()).hexdigest()[:16]}"
     if engine.image_exists(tag):
         return tag
@@ -130,16 +139,17 @@ def make_layer(
     """tag: base, plus step's packages installed here as one layer, finished in the image."""
     packages = step.packages
     row = arches.by_platform(docker_platform)
+    native = row.debian if row else docker_platform.split("/")[1]
     workdir = scratch_dir()
     try:
         root = workdir / "root"
         root.mkdir()
         unpack(engine.export(base, platform=docker_platform, labels=owner_labels()), root)
         before = chrootless.snapshot(root)
-        log.info("installing %s for %s here, without emulation", " ".join(packages), docker_platform)
-        said = chrootless.install(
-            root, workdir, packages, row.debian if row else docker_platform.split("/")[1]
-        )
+        chrootless.add_architectures(root, native, step.architectures)
+        added = f" (with the {', '.join(step.architectures)} architecture)" if step.architectures else ""
+        log.info("installing %s for %s here, without emulation%s", " ".join(packages), docker_platform, added)
+        said = chrootless.install(root, workdir, packages, native)
         output(said.encode(), True)
         changed, removed = chrootless.changes(before, chrootless.snapshot(root))
         build_dir = workdir / "context"

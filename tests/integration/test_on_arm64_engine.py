@@ -9,7 +9,9 @@ builds for arm64 runs under the host's qemu-user, and the x86 test binaries run 
 itself, where an arm64 node would hand them to its qemu-x86_64 and qemu-i386 handlers. In the lane
 after test_native_arm64.py, whose native arm64 image made the first layers these images share
 (Debian's build tools and build systems, installed under QEMU); only the cross toolchain layer of
-each is new.
+each is new. Its packages (the cross compilers, pkgconf:<target>) are installed here, without
+QEMU, as a layer of their own (ci.images.nativepackages); the RUN of cross_toolchain.sh then finds
+them installed and skips apt.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ pytestmark = [ARM64_USERLAND, pytest.mark.lane, pytest.mark.usefixtures("no_left
 
 X86 = ("amd64", "i386")
 ELF = {"amd64": (64, "little", 62), "i386": (32, "little", 3)}  # EM_X86_64, EM_386
+CROSS = {"amd64": ("x86-64-linux-gnu", "amd64"), "i386": ("i686-linux-gnu", "i386")}  # triplet, Debian
 RUNNING = re.compile(r"(\w+): running .* in (ciharness/\w+:[0-9a-f]{16}-cross) \(([^)]+)\)")
 
 
@@ -68,6 +71,31 @@ def test_amd64_and_i386_build_and_pass_their_tests_from_an_arm64_engine(
         built = Path(f"{build}.{name}")
         assert ctest_counts(built, name) == ("12", "0")
         assert elf_identity(built / "xsum") == ELF[name]
+
+
+def test_the_cross_toolchains_packages_are_a_layer_made_here_and_its_run_skips_apt(
+    on_arm64: tuple[Path, Result], docker_client: docker.DockerClient
+) -> None:
+    _, result = on_arm64
+    for name, (triplet, debian) in CROSS.items():
+        image, _ = images_and_ways(result)[name]
+        steps = [str(h.get("CreatedBy", "")) for h in docker_client.images.get(image).history()]
+        # newest first: the RUN of cross_toolchain.sh, the image's ldconfig (and dpkg --configure -a)
+        # over the layer made here (ADD), then the COPY of the script (not the RUN of apt under QEMU)
+        run = next(i for i, step in enumerate(steps) if f"cross_toolchain.sh {name}" in step)
+        below = next(i for i in range(run + 1, len(steps)) if "ADD file:" in steps[i] or "COPY " in steps[i])
+        assert "ADD file:" in steps[below], steps
+        assert any("ldconfig" in step for step in steps[run + 1 : below]), steps
+        if f"building image {image} " not in result.stderr:
+            continue  # made before this run: its build said nothing here
+        packages = f"gcc-{triplet} g++-{triplet} pkgconf:{debian}"
+        made = (
+            f"installing {packages} for linux/arm64 here, without emulation (with the {debian} architecture)"
+        )
+        assert made in result.stderr, result.stderr[-5000:]
+        assert f"debian_packages.sh: {packages} already installed; no apt-get" in result.stderr, (
+            result.stderr[-5000:]
+        )
 
 
 def test_the_cross_images_emulator_command_says_how_x86_binaries_run(

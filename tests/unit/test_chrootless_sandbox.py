@@ -81,3 +81,30 @@ def test_apts_configuration_names_the_root_as_the_sandbox_sees_it() -> None:
     config = chrootless.apt_config(chrootless.INSIDE / "root", ["arm64"])
     assert f'Dir "{chrootless.INSIDE}/root";' in config
     assert 'Apt::Architecture "arm64";' in config
+
+
+def test_the_roots_foreign_architectures_are_added_after_its_own(tmp_path: Path) -> None:
+    listed = tmp_path / "var/lib/dpkg/arch"
+    listed.parent.mkdir(parents=True)
+    chrootless.add_architectures(tmp_path, "arm64", [])
+    assert not listed.exists()  # nothing to add: dpkg's list left as it was
+    chrootless.add_architectures(tmp_path, "arm64", ["amd64"])
+    assert listed.read_text() == "arm64\namd64\n"
+    chrootless.add_architectures(tmp_path, "arm64", ["i386", "amd64"])
+    assert listed.read_text() == "arm64\namd64\ni386\n"
+    config = chrootless.apt_config(tmp_path, chrootless.root_architectures(tmp_path, "arm64"))
+    assert 'Apt::Architectures { "arm64"; "amd64"; "i386"; };' in config
+
+
+def test_a_package_of_two_architectures_is_told_apart_in_dpkgs_status(tmp_path: Path) -> None:
+    status = tmp_path / "var/lib/dpkg/status"
+    status.parent.mkdir(parents=True)
+    status.write_text(
+        "Package: libc6\nStatus: install ok installed\nArchitecture: arm64\n\n"
+        "Package: libc6\nStatus: install ok half-configured\nArchitecture: amd64\n\n"
+        "Package: tzdata\nStatus: install ok unpacked\nArchitecture: all\n\n"
+        "Package: pkgconf\nStatus: install ok installed\nArchitecture: arm64\n"
+    )
+    assert chrootless.unconfigured(tmp_path) == ["libc6:amd64", "tzdata"]
+    assert chrootless.unpacked_all(tmp_path, ["libc6:amd64", "pkgconf", "pkgconf:arm64"])
+    assert not chrootless.unpacked_all(tmp_path, ["pkgconf:amd64"])
