@@ -31,18 +31,17 @@ pytest_tier() {
 # order, those marked `early` first), then those marked `serial` (timing-sensitive, or loading
 # every core on purpose) one at a time, the one marked `last` (it restarts dockerd) last of all.
 # Beside both phases, from the start, the tests marked `lane` run in a process of their own, in
-# order: the suite's longest chain (the arm64 userland's image, then the native arm64 image over
-# it, both under QEMU), which would otherwise hold the parallel phase open long after the rest is
-# done. Its output follows the serial phase's. When the engine tier is asked for, the lane starts
+# order: a long chain (the arm64 userland's image, then the native arm64 image over it and the
+# x86 images of an arm64 engine, under QEMU), which would otherwise hold the parallel phase open
+# long after the rest is done. Its output follows the serial phase's. When the engine tier is asked for, the lane starts
 # right after provisioning (below), beside the lint and unit tiers (which leave a core idle).
-# TEST_WORKERS sets the first phase's workers (default 3).
-lane_pid='' lane_log='' favour_pid=''
+# TEST_WORKERS sets the first phase's workers (default 4: with the lane, five streams on two cores,
+# as the tests wait on engines, registries, signals and QEMU as much as they compute).
+lane_pid='' lane_log=''
 start_lane() {
     lane_log=$(mktemp)
     pytest_tier tests/integration -q --timeout=3600 -m lane -p no:cacheprovider >"$lane_log" 2>&1 &
     lane_pid=$!
-    favour_arm64 &
-    favour_pid=$!
 }
 
 # The run's image-transport registry (tests/integration/cache_registry.py), handed to every pytest
@@ -68,10 +67,9 @@ trap stop_cache_registry EXIT
 engine_tier() {
     local status=0 lane_status=0
     pytest_tier tests/integration -q --timeout=1800 -m "not serial and not lane" \
-        -n "${TEST_WORKERS:-3}" --dist loadgroup --no-loadscope-reorder || status=$?
+        -n "${TEST_WORKERS:-4}" --dist loadgroup --no-loadscope-reorder || status=$?
     pytest_tier tests/integration -q --timeout=1800 -m "serial and not last and not lane" || status=$?
     wait "$lane_pid" || lane_status=$?
-    kill "$favour_pid" 2>/dev/null || true
     echo "=== the lane (tests marked lane, run beside both phases)" >&2
     cat "$lane_log" >&2
     rm -f "$lane_log"
@@ -79,28 +77,6 @@ engine_tier() {
     # When nothing else runs: it restarts dockerd.
     pytest_tier tests/integration -q --timeout=1800 -m last || status=$?
     return "$status"
-}
-
-# The lane is the longest chain and it is arm64 code under QEMU (its images' dpkg, its builds):
-# those processes get four times a container's CPU share (cgroup v1 cpu.shares; nice -5 outside
-# a container), so the chain keeps a core while the other tests fill the rest. Root only: as
-# anyone else it changes nothing.
-favour_arm64() {
-    [ "$(id -u)" -eq 0 ] || return 0
-    local exe proc pid group
-    while sleep 3; do
-        # one find, not a readlink per process (that was 50,000 processes in a run)
-        while read -r exe; do
-            proc=${exe%/exe}
-            pid=${proc#/proc/}
-            group=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ && $3 ~ /^\/docker\// {print $3}' "$proc/cgroup" 2>/dev/null)
-            if [ -n "$group" ] && [ -w "/sys/fs/cgroup/cpu$group/cpu.shares" ]; then
-                echo 4096 >"/sys/fs/cgroup/cpu$group/cpu.shares" 2>/dev/null || true
-            else
-                renice -n -5 -p "$pid" >/dev/null 2>&1 || true
-            fi
-        done < <(find /proc/[0-9]*/exe -maxdepth 0 -lname '*qemu-aarch64*' 2>/dev/null)
-    done
 }
 
 # The real Groovy linter on the Jenkinsfile; and on a broken copy, which it must reject (so a
