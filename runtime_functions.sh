@@ -195,11 +195,12 @@ build_generic() {
     "_build_$system"
 }
 
-# Where a build's .gcno and .gcda files are: the build dir, and the source tree (a plain Makefile
-# builds there).
+# Where a build's .gcno and .gcda files are: the build dir, and the source tree where the step
+# builds in it (a plain Makefile's: CI_BUILDS_IN_SOURCE=1). Not the source tree otherwise: build
+# dirs of other runs may sit in it.
 _coverage_dirs() {
     printf '%s\n' "$CI_BUILD_DIR"
-    [ ! -w "$CI_SOURCE_DIR" ] || printf '%s\n' "$CI_SOURCE_DIR"
+    [ "${CI_BUILDS_IN_SOURCE:-0}" != 1 ] || printf '%s\n' "$CI_SOURCE_DIR"
 }
 
 # With CI_COVERAGE=1, before the tests: no counts of an earlier run.
@@ -212,30 +213,42 @@ _coverage_reset() {
     find "$CI_BUILD_DIR" -maxdepth 1 -name '*conftest*.gcno' -type f -exec rm -f {} +
 }
 
-# After the tests (_test_attempts: they ran), gcovr with the gcov of the compiler
-# and target ($CI_GCOV) over the counts the tests left, the project's root as its root (paths in
-# the reports relative to it; its gcovr.cfg, if any, applies): $CI_BUILD_DIR/coverage/ gets
-# cobertura.xml, index.html (and a page a file), coverage.json (gcovr's own, for merging
-# platforms) and summary.json. $1: the step's status, returned unless it was 0 and gcovr failed.
+GCOVR_OLDEST=7 # its --gcov-ignore-errors and --json-add-tracefile (Debian trixie has 7.2)
+
+# After the tests (_test_attempts: they ran), gcovr with the gcov of the compiler and target
+# ($CI_GCOV) over the counts the tests left, the project's root as its root (paths in the reports
+# relative to it; its gcovr.cfg, if any, applies): $CI_BUILD_DIR/coverage/ gets cobertura.xml,
+# index.html (and a page a file), coverage.json (gcovr's own, for merging platforms) and
+# summary.json. Where it cannot (no instrumented object, a gcovr too old or failing) it says why
+# and leaves no summary.json: build.py fails the run for it (a report was asked for). The tests'
+# status is left as it is.
 _coverage() {
-    local out="$CI_BUILD_DIR/coverage" dirs=() gcov=()
+    local out="$CI_BUILD_DIR/coverage" dirs=() version
     mapfile -t dirs < <(_coverage_dirs)
     rm -rf "$out"
-    mkdir -p "$out"
     _phase coverage
-    _log "coverage: gcovr with $CI_GCOV"
-    # a .gcno whose source is gone (a generated file, a configure check's) is told, not fatal
-    gcov=(--gcov-executable "$CI_GCOV" --gcov-ignore-errors=source_not_found)
-    # from the root: the Cobertura XML's <source> is then `.`, the project's root wherever it is
-    if (cd "$CI_SOURCE_DIR" && gcovr --root "$CI_SOURCE_DIR" "${gcov[@]}" -j "$CI_JOBS" \
-        --cobertura "$out/cobertura.xml" --cobertura-pretty --html-details "$out/index.html" \
-        --html-title "Coverage: $CI_PLATFORM" --json "$out/coverage.json" --json-summary "$out/summary.json" \
-        --json-summary-pretty --print-summary "${dirs[@]}"); then
-        return "$1"
+    if [ -z "$(find "${dirs[@]}" -name '*.gcno' -type f -print -quit)" ]; then
+        _log "coverage: no .gcno file: nothing was built with --coverage (a build dir configured without it? remove it, or use another --build-dir)"
+        return 0
     fi
-    _log "coverage: gcovr failed"
-    [ "$1" -ne 0 ] || return 1
-    return "$1"
+    version=$(gcovr --version 2>/dev/null | grep -oE '[0-9]+' | head -n 1) || true
+    if [ -z "$version" ] || [ "$version" -lt "$GCOVR_OLDEST" ]; then
+        _log "coverage: gcovr ${version:-(none)} in this image; $GCOVR_OLDEST or later is needed (Debian trixie's)"
+        return 0
+    fi
+    mkdir -p "$out"
+    _log "coverage: gcovr with $CI_GCOV"
+    # from the root: the Cobertura XML's <source> is then `.`, the project's root wherever it is;
+    # a .gcno whose source is gone (a generated file, a configure check's) is told, not fatal
+    if (cd "$CI_SOURCE_DIR" && gcovr --root "$CI_SOURCE_DIR" --gcov-executable "$CI_GCOV" \
+        --gcov-ignore-errors=source_not_found -j "$CI_JOBS" --print-summary \
+        --cobertura "$out/cobertura.xml" --cobertura-pretty --html-details "$out/index.html" \
+        --html-title "Coverage: $CI_PLATFORM" --json "$out/coverage.json" \
+        --json-summary "$out/summary.json.part" --json-summary-pretty "${dirs[@]}"); then
+        mv "$out/summary.json.part" "$out/summary.json" # last: the sign that all of it was written
+    else
+        _log "coverage: gcovr failed (its output above)"
+    fi
 }
 
 # A test phase with reruns. $1 runs the tests, $2 runs again those that failed (one at a time,
@@ -268,7 +281,7 @@ _test_attempts() {
     done
     [ ! -d "$dir" ] || _keep_attempt "$dir" "$attempt" "$results"
     echo "$status" >"$CI_BUILD_DIR/.ciharness-test-status" # for build.py: the failure is the tests'
-    [ "${CI_COVERAGE:-0}" != 1 ] || _coverage "$status" || status=$?
+    [ "${CI_COVERAGE:-0}" != 1 ] || _coverage
     return "$status"
 }
 

@@ -63,6 +63,7 @@ class ExitCode(enum.IntEnum):
     BAD_BUILD_TYPE = 96, "a build type the project's build system does not know"
     SANITIZER_UNSUPPORTED = 97, "a sanitizer that does not work where the platform's tests run (under QEMU)"
     UNKNOWN_VARIANT = 98, "a variant the project file does not define"
+    COVERAGE_MISSING = 103, "a --coverage run whose tests ran but that made no coverage report"
     RUN_TIMEOUT = 124, "the run exceeded --timeout"
     INTERNAL = 99, "internal error"
 

@@ -52,6 +52,8 @@ _build_make() {
         return 0
     fi
     _words args TEST_ARGS
+    # shellcheck disable=SC2034  # read by runtime_functions.sh's _coverage_dirs
+    CI_BUILDS_IN_SOURCE=1 # its objects, and coverage's .gcno and .gcda, are in the source tree
     _phase testing
     _log "make $target on $(_where)"
     _test_attempts _make_check _make_check_alone _make_results || status=$?

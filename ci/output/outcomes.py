@@ -18,6 +18,7 @@ from ci.output.platformlog import PlatformLog
 from ci.planning import runspec
 
 NO_TESTS = "no tests"  # Outcome.error of a default step that passed but ran no test
+NO_COVERAGE = "no coverage report"  # Outcome.error of a --coverage run that made none
 FAILURE_OUTPUT_LINES = 20  # of a failed test's own output, kept for the report
 SLOWEST_SHOWN = 5  # of a job's slowest tests, in the report
 
@@ -190,39 +191,38 @@ def collect(
     way: str = "",
     quarantine: tuple[str, ...] = (),
     image: str = "",
+    expect_coverage: bool = False,
 ) -> Outcome:
     """The run's test results (its build system's, as JUnit XML in junit/, written by this run,
     its attempts merged where failed tests ran again), its ccache stats log and its output's end.
     A default step that passed but ran no test (none defined, or every one skipped) has not
-    passed, unless the project says it has none; one whose failed tests are all quarantined has."""
+    passed, unless the project says it has none; one whose failed tests are all quarantined has;
+    one asked for coverage whose tests ran and made no report has not (expect_coverage)."""
     fresh = started_wall - 1
-    held = attempts.Quarantine()
     if build is not None:
         write_junit(build_dir, platform, build.system, fresh)
     attempts.merge(build_dir, platform, build.system if build is not None else "", fresh)
-    if build is not None:
-        held = attempts.quarantine(build_dir, platform, quarantine, fresh)
+    held = attempts.quarantine(build_dir, platform, quarantine, fresh) if build else attempts.Quarantine()
     findings.annotate_junit(build_dir, fresh)
     texts = fresh_junit(build_dir, fresh)
     tests, failures = read_junit(texts)
     from_tests = status != 0 and attempts.test_phase_status(build_dir, fresh) == status
     if from_tests and held.failed and tests is not None and tests.failed == 0:
         status = 0  # the run failed in its test phase, and only quarantined tests failed
-    cache = None
-    stats_log = build_dir / runspec.CCACHE_STATS_LOG
-    if stats_log.is_file():
-        cache = ccache_counts(stats_log.read_text(encoding="utf-8", errors="replace"))
-        if cache.remote_failures:
-            cache = dataclasses.replace(cache, remote_reasons=remote_reasons(build_dir))
     ran_none = tests is None or tests.passed + tests.failed == 0
     no_tests = build is not None and status == 0 and expect_tests and ran_none
+    measured = read_coverage(build_dir, fresh)
+    tested = attempts.test_phase_status(build_dir, fresh) is not None
+    no_coverage = expect_coverage and tested and measured is None and status == 0 and not no_tests
+    error, status = (NO_TESTS, int(ExitCode.NO_TESTS)) if no_tests else ("", status)
+    error, status = (NO_COVERAGE, int(ExitCode.COVERAGE_MISSING)) if no_coverage else (error, status)
     return Outcome(
         platform=platform,
-        status=int(ExitCode.NO_TESTS) if no_tests else status,
+        status=status,
         seconds=seconds,
         tests=tests,
-        cache=cache,
-        error=NO_TESTS if no_tests else "",
+        cache=read_cache_counts(build_dir),
+        error=error,
         failed_tests=tuple(f.name for f in failures),
         failures=failures,
         tail=tail,
@@ -233,9 +233,20 @@ def collect(
         raced_tests=tuple(name for text in texts for name in junit_flaky_tests(text, raced=True)),
         quarantine=held,
         slowest=slowest_tests(texts),
-        coverage=read_coverage(build_dir, fresh),
+        coverage=measured,
         image=image,
     )
+
+
+def read_cache_counts(build_dir: Path) -> CacheCounts | None:
+    """This run's ccache counts, from its stats log (with the remote's failures explained)."""
+    stats_log = build_dir / runspec.CCACHE_STATS_LOG
+    if not stats_log.is_file():
+        return None
+    cache = ccache_counts(stats_log.read_text(encoding="utf-8", errors="replace"))
+    if cache.remote_failures:
+        cache = dataclasses.replace(cache, remote_reasons=remote_reasons(build_dir))
+    return cache
 
 
 def slowest_tests(texts: list[str], count: int = SLOWEST_SHOWN) -> tuple[tuple[str, float], ...]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ci import buildsystems
 from ci.output import ccachelog, hints
-from ci.output.outcomes import NO_TESTS, CacheCounts, Outcome
+from ci.output.outcomes import NO_COVERAGE, NO_TESTS, CacheCounts, Outcome
 from ci.planning import ccache_remote
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,11 @@ NO_TESTS_HINT = (
 )
 # A failing remote storage whose reason ccache's log does not tell (no log: CCACHE_LOGFILE set
 # elsewhere by the user, or an older ccache's words).
+NO_COVERAGE_HINT = (
+    "its log's '==> coverage:' line says why: nothing built with --coverage (a build dir configured "
+    "without it: remove it, or use another --build-dir), a gcovr older than 7 in the image, or gcovr's "
+    "own error"
+)
 REMOTE_UNKNOWN = "down, refusing or too slow"
 REMOTE_UNKNOWN_HINT = "check that the server runs and that this engine's containers reach it"
 TAIL_SHOWN = 15  # log lines shown per failed platform after a multi-platform run
@@ -96,6 +101,8 @@ def known_causes(outcome: Outcome) -> Sequence[str]:
     """Hint lines for a failed run, from its status and last lines (ci.output.hints keeps the table)."""
     if outcome.error == NO_TESTS:
         return [NO_TESTS_HINT]
+    if outcome.error == NO_COVERAGE:
+        return [NO_COVERAGE_HINT]
     return hints.hints_for(outcome.status, outcome.tail)
 
 
@@ -168,6 +175,8 @@ def status_text(outcome: Outcome) -> str:
         return (
             f"built, but ran no test (none defined, or every one skipped): not a pass (exit {outcome.status})"
         )
+    if outcome.error == NO_COVERAGE:
+        return f"tested, but made no coverage report: not a pass (exit {outcome.status})"
     return f"exited with status {outcome.status}"
 
 

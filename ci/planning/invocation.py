@@ -239,6 +239,7 @@ def plan_platforms(
         for p, v in jobs
     )
     check_gpus_on_podman(runs, kind, mode)
+    check_release_uninstrumented(runs)
     return Invocation(
         mode=mode,
         host=host,
@@ -278,6 +279,17 @@ def run_settings(
         engine_kind=kind,
         interactive=mode == "interactive",
     )
+
+
+def check_release_uninstrumented(runs: tuple[PlatformRun, ...]) -> None:
+    """A release ships the build's binaries: never ones built for coverage (they write .gcda files
+    wherever they run)."""
+    for r in runs:
+        if r.release is not None and r.project.toolchain.coverage:
+            raise UsageError(
+                f"--release would ship {r.job}'s binaries built with --coverage",
+                hint="release from a run without coverage (no --coverage, no coverage = true)",
+            )
 
 
 def check_gpus_on_podman(runs: tuple[PlatformRun, ...], kind: str, mode: Mode) -> None:

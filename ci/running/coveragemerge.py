@@ -107,7 +107,7 @@ def merge(session: Session, done: Sequence[Outcome]) -> coverage.Coverage | None
             binds=planned.binds(session.run.source_dir),
             platform="",
             labels=labels,
-            user=f"{host.uid}:{host.gid}",
+            user="0:0" if session.run.rootless else f"{host.uid}:{host.gid}",  # rootless: root is the user
         )
     except ContainerError as exc:
         status, why = 1, exc.message

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import logging
 import shlex
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 
@@ -14,7 +15,7 @@ from ci.base import locks
 from ci.engine.client import Engine, Output
 from ci.errors import SourceOverlayError
 from ci.images import hostqemu, projectbuild
-from ci.output import outcomes, platformlog, progress, summary
+from ci.output import coverage, outcomes, platformlog, progress, summary
 from ci.output.outcomes import Outcome
 from ci.planning import (
     builddirs,
@@ -209,6 +210,7 @@ def container_step(
         way = ways.way(run.platform, engine_platform)
         for last_runs in (runspec.CCACHE_STATS_LOG, runspec.CCACHE_LOG):  # this run's own only
             (run.build_dir / last_runs).unlink(missing_ok=True)
+        shutil.rmtree(run.build_dir / coverage.DIR, ignore_errors=True)  # an earlier run's, not this one's
         build = run.project.build
         chosen = f" (build system {build.system}, from {build.reason})" if build else ""
         toolchain = run.project.toolchain
@@ -254,6 +256,7 @@ def collected(
         way=way,
         quarantine=run.project.quarantine,
         image=str(run.image),
+        expect_coverage=run.project.toolchain.coverage,
     )
 
 

@@ -170,7 +170,7 @@ def test_a_flaky_test_passes_on_a_rerun_and_a_quarantined_failure_fails_nothing_
     assert 'id="merged-coverage"' in report and 'href="build.coverage/index.html"' in report
 
 
-def test_without_reruns_one_at_a_time_the_flaky_test_fails_the_run(
+def test_without_reruns_one_at_a_time_the_flaky_test_fails_the_run_and_a_plain_build_dir_has_no_coverage(
     cmake_project: Path, tmp_path: Path
 ) -> None:
     result = run_build_py(
@@ -181,6 +181,14 @@ def test_without_reruns_one_at_a_time_the_flaky_test_fails_the_run(
     assert "failed tests: flaky" in result.stderr, result.stderr[-3000:]
     assert "known_bad" not in result.stderr.split("failed tests:")[-1].splitlines()[0]  # quarantined
     assert "flakyFailure" not in (tmp_path / "b" / "junit" / "ctest-amd64.xml").read_text()
+    # The same build dir asked for coverage: CMake keeps the flags it was first configured with,
+    # nothing is instrumented, and a run whose tests passed fails for the report it could not make.
+    again = run_build_py(
+        "-p", "amd64", "--source", str(cmake_project), "--build-dir", str(tmp_path / "b"), "--coverage",
+    )  # fmt: skip
+    assert again.returncode == 103, again.stderr[-3000:]
+    assert "tested, but made no coverage report" in again.stderr
+    assert "no .gcno file: nothing was built with --coverage" in (tmp_path / "b" / "build.log").read_text()
 
 
 # Each build system's probe, with coverage: Meson's with clang (llvm-cov gcov), the others with gcc.

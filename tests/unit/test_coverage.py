@@ -171,3 +171,47 @@ def test_coverage_comes_from_the_project_file_per_platform_and_variant_under_the
     bad = 'coverage = "yes"\n'
     with pytest.raises(ProjectValueError, match=r"ciharness.toml:1: coverage must be true or false"):
         projectfile.parse(bad, tmp_path / "ciharness.toml")
+
+
+def test_a_run_asked_for_coverage_whose_tests_ran_and_made_none_fails_even_when_quarantined(
+    tmp_path: Path,
+) -> None:
+    from ci.buildsystems import Choice, junit
+    from ci.errors import ExitCode
+    from ci.output import attempts
+
+    (tmp_path / "junit").mkdir()
+    cases = [
+        junit.Case(name="known_bad", status="failed", message="bad"),
+        junit.Case(name="ok", status="passed"),
+    ]
+    build = Choice(system="cmake", reason="test")
+    started = time.time() - 5
+
+    def collect(status: int, expect: bool = True) -> Outcome:
+        (tmp_path / "junit" / "ctest-amd64.xml").write_text(junit.to_junit("ctest", "amd64", cases))
+        (tmp_path / attempts.TEST_STATUS).write_text(f"{status}\n")
+        return outcomes.collect(
+            "amd64", status, 1.0, tmp_path, started_wall=started, build=build,
+            quarantine=("known_bad",), expect_coverage=expect,
+        )  # fmt: skip
+
+    missing = collect(8)  # only the quarantined test failed: a pass, but for the missing report
+    assert (missing.status, missing.error) == (ExitCode.COVERAGE_MISSING, outcomes.NO_COVERAGE)
+    assert summary.known_causes(missing) == [summary.NO_COVERAGE_HINT]
+    assert "made no coverage report" in summary.status_text(missing)
+    assert collect(8, expect=False).status == 0  # not asked: nothing missing
+    write_summary(tmp_path / "coverage")
+    made = collect(8)
+    assert made.status == 0 and made.coverage is not None
+    (tmp_path / attempts.TEST_STATUS).unlink()
+    never = outcomes.collect("amd64", 2, 1.0, tmp_path / "none", started_wall=started, expect_coverage=True)
+    assert never.status == 2  # its tests never ran (the build failed): that failure is the run's
+
+
+def test_a_release_of_binaries_built_for_coverage_is_refused(project: Path) -> None:
+    from ci.errors import UsageError
+
+    with pytest.raises(UsageError, match="--release would ship amd64's binaries built with --coverage"):
+        plan(project, "-p", "amd64", "--coverage", "--release", "1.0", "--push", "127.0.0.1:5000/x")
+    assert plan(project, "-p", "amd64", "--release", "1.0", "--push", "127.0.0.1:5000/x").release

@@ -22,6 +22,8 @@ def one_run(work: Path, *args: str) -> tuple[float, float]:
     try:
         wall = build_py(*args, "--build-dir", str(build / "b"), "--report", str(build / "r.html"), cwd=build)
         found = COVERAGE_BAR.search((build / "r.html").read_text(encoding="utf-8"))
+        if "--coverage" in args and found is None:
+            raise SystemExit("bench: C1: the report has no coverage phase")
         return wall, float(found.group(1)) if found else 0.0
     finally:
         shutil.rmtree(build, ignore_errors=True)
