@@ -25,7 +25,7 @@ from tests.integration.helpers import (
     wait_until_none,
 )
 
-CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS", "50"))
+CHAOS_TRIALS = int(os.environ.get("CHAOS_TRIALS", "30"))
 
 
 @pytest.mark.serial  # removals timed to 1.5 s; SIGKILLed owners leave containers for the watchdog
