@@ -102,3 +102,10 @@ def plan(project: Path, *argv: str, env: dict[str, str] | None = None, **facts: 
 def shared(inv: Invocation) -> runspec.RunSettings:
     assert inv.run is not None
     return inv.run
+
+
+def dpkg_status(root: Path, *entries: str) -> None:
+    """A root's dpkg status file holding these entries (each `Package: ...` lines)."""
+    status = root / "var/lib/dpkg/status"
+    status.parent.mkdir(parents=True, exist_ok=True)
+    status.write_text("\n".join(entries))

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from ci.images import chrootless
+from tests.unit.helpers import dpkg_status
 
 
 def fake_dpkg(tmp_path: Path, fail_on: str) -> tuple[dict[str, str], Path]:
@@ -97,13 +98,12 @@ def test_the_roots_foreign_architectures_are_added_after_its_own(tmp_path: Path)
 
 
 def test_a_package_of_two_architectures_is_told_apart_in_dpkgs_status(tmp_path: Path) -> None:
-    status = tmp_path / "var/lib/dpkg/status"
-    status.parent.mkdir(parents=True)
-    status.write_text(
-        "Package: libc6\nStatus: install ok installed\nArchitecture: arm64\n\n"
-        "Package: libc6\nStatus: install ok half-configured\nArchitecture: amd64\n\n"
-        "Package: tzdata\nStatus: install ok unpacked\nArchitecture: all\n\n"
-        "Package: pkgconf\nStatus: install ok installed\nArchitecture: arm64\n"
+    dpkg_status(
+        tmp_path,
+        "Package: libc6\nStatus: install ok installed\nArchitecture: arm64\n",
+        "Package: libc6\nStatus: install ok half-configured\nArchitecture: amd64\n",
+        "Package: tzdata\nStatus: install ok unpacked\nArchitecture: all\n",
+        "Package: pkgconf\nStatus: install ok installed\nArchitecture: arm64\n",
     )
     assert chrootless.unconfigured(tmp_path) == ["libc6:amd64", "tzdata"]
     assert chrootless.unpacked_all(tmp_path, ["libc6:amd64", "pkgconf", "pkgconf:arm64"])

@@ -10,6 +10,7 @@ import pytest
 from ci.images import chrootless
 from ci.planning import packagesteps
 from ci.planning.packagesteps import first_package_step, layer_dockerfile, script_packages
+from tests.unit.helpers import dpkg_status
 
 DOCKER = Path(__file__).resolve().parents[2] / "docker"
 
@@ -147,13 +148,12 @@ def test_changes_are_new_and_changed_paths_and_removed_ones(tmp_path: Path) -> N
 
 
 def test_dpkgs_status_tells_what_is_left_to_configure(tmp_path: Path) -> None:
-    status = tmp_path / "var/lib/dpkg/status"
-    status.parent.mkdir(parents=True)
-    status.write_text(
-        "Package: gcc\nStatus: install ok installed\nDescription: x\n more\n\n"
-        "Package: ccache\nStatus: install ok half-configured\n\n"
-        "Package: old\nStatus: deinstall ok config-files\n\n"
-        "Package: ca-certificates\nStatus: install ok unpacked\n"
+    dpkg_status(
+        tmp_path,
+        "Package: gcc\nStatus: install ok installed\nDescription: x\n more\n",
+        "Package: ccache\nStatus: install ok half-configured\n",
+        "Package: old\nStatus: deinstall ok config-files\n",
+        "Package: ca-certificates\nStatus: install ok unpacked\n",
     )
     assert chrootless.unconfigured(tmp_path) == ["ca-certificates", "ccache"]
     assert chrootless.unpacked_all(tmp_path, ["gcc", "ccache:arm64", "ca-certificates=1"])
