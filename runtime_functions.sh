@@ -203,9 +203,8 @@ _coverage_dirs() {
     [ "${CI_BUILDS_IN_SOURCE:-0}" != 1 ] || printf '%s\n' "$CI_SOURCE_DIR"
 }
 
-# With CI_COVERAGE=1, before the tests: no counts of an earlier run.
+# Before the tests of a coverage run: no counts of an earlier run.
 _coverage_reset() {
-    [ "${CI_COVERAGE:-0}" = 1 ] || return 0
     local dirs=()
     mapfile -t dirs < <(_coverage_dirs)
     find "${dirs[@]}" -path "$CI_BUILD_DIR/.ciharness-attempts" -prune -o -name '*.gcda' -type f -exec rm -f {} +
@@ -265,7 +264,7 @@ _test_attempts() {
     local last=$((${CI_RETRIES:-0} + 1))
     [ "${CI_RERUN_ALONE:-0}" != 1 ] || last=$((last + 1))
     rm -rf "$dir" "$CI_BUILD_DIR/.ciharness-test-status"
-    _coverage_reset
+    [ "${CI_COVERAGE:-0}" != 1 ] || _coverage_reset
     "$run" || status=$?
     while [ "$status" -ne 0 ] && [ "$attempt" -lt "$last" ]; do
         _keep_attempt "$dir" "$attempt" "$results"

@@ -133,10 +133,7 @@ class ContainerOps(Connected):
     ) -> int:
         """A short housekeeping container as root (labelled, so the watchdog and the orphan
         reaper know it); its exit status."""
-        try:
-            return self._runshort(image, command, binds=binds, platform=platform, labels=labels)
-        except (ApiError, TransportError) as exc:
-            raise ContainerError(f"a housekeeping container failed: {short(str(exc))}") from exc
+        return self.run_as_user(image, command, binds=binds, platform=platform, labels=labels, user="0:0")
 
     def run_as_user(
         self,
@@ -148,11 +145,11 @@ class ContainerOps(Connected):
         labels: dict[str, str],
         user: str,
     ) -> int:
-        """A short container as user (uid:gid), labelled as run_as_root's; its exit status."""
+        """A short housekeeping container as user (uid:gid), labelled; its exit status."""
         try:
             return self._runshort(image, command, binds=binds, platform=platform, labels=labels, user=user)
         except (ApiError, TransportError) as exc:
-            raise ContainerError(f"a short container failed: {short(str(exc))}") from exc
+            raise ContainerError(f"a housekeeping container failed: {short(str(exc))}") from exc
 
     def _runshort(
         self,

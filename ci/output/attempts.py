@@ -118,7 +118,7 @@ def quarantine(build_dir: Path, platform: str, patterns: Sequence[str], fresh: f
         ]
         for case in marked:
             if matches(case.name, patterns):
-                seen.update(p for p in patterns if case.name == p or fnmatch.fnmatchcase(case.name, p))
+                seen.update(p for p in patterns if matches(case.name, (p,)))
                 ready = case.status == "passed" and not case.reruns  # a flaky one stays in
                 (failed if case.quarantined else passed if ready else []).append(case.name)
         if any(c.quarantined for c in marked):

@@ -206,14 +206,14 @@ def collect(
     findings.annotate_junit(build_dir, fresh)
     texts = fresh_junit(build_dir, fresh)
     tests, failures = read_junit(texts)
-    from_tests = status != 0 and attempts.test_phase_status(build_dir, fresh) == status
+    phase = attempts.test_phase_status(build_dir, fresh)  # None: the tests never ran
+    from_tests = status != 0 and phase == status
     if from_tests and held.failed and tests is not None and tests.failed == 0:
         status = 0  # the run failed in its test phase, and only quarantined tests failed
     ran_none = tests is None or tests.passed + tests.failed == 0
     no_tests = build is not None and status == 0 and expect_tests and ran_none
     measured = read_coverage(build_dir, fresh)
-    tested = attempts.test_phase_status(build_dir, fresh) is not None
-    no_coverage = expect_coverage and tested and measured is None and status == 0 and not no_tests
+    no_coverage = expect_coverage and phase is not None and measured is None and status == 0 and not no_tests
     error, status = (NO_TESTS, int(ExitCode.NO_TESTS)) if no_tests else ("", status)
     error, status = (NO_COVERAGE, int(ExitCode.COVERAGE_MISSING)) if no_coverage else (error, status)
     return Outcome(

@@ -20,13 +20,13 @@ NO_TESTS_HINT = (
     f"({', '.join(s.test_command for s in buildsystems.ALL)}); a project that has none says so "
     "with --no-tests"
 )
-# A failing remote storage whose reason ccache's log does not tell (no log: CCACHE_LOGFILE set
-# elsewhere by the user, or an older ccache's words).
 NO_COVERAGE_HINT = (
     "its log's '==> coverage:' line says why: nothing built with --coverage (a build dir configured "
     "without it: remove it, or use another --build-dir), a gcovr older than 7 in the image, or gcovr's "
     "own error"
 )
+# A failing remote storage whose reason ccache's log does not tell (no log: CCACHE_LOGFILE set
+# elsewhere by the user, or an older ccache's words).
 REMOTE_UNKNOWN = "down, refusing or too slow"
 REMOTE_UNKNOWN_HINT = "check that the server runs and that this engine's containers reach it"
 TAIL_SHOWN = 15  # log lines shown per failed platform after a multi-platform run

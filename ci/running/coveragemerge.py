@@ -17,13 +17,13 @@ from ci.output import coverage
 from ci.output.outcomes import Outcome
 from ci.planning import ways
 from ci.planning.platformrun import PlatformRun
-from ci.planning.runspec import owner_labels
+from ci.planning.runspec import SOURCE_IN_CONTAINER, owner_labels
 from ci.running.cleanup import RUN_LABEL
 from ci.running.steps import Session
 
 log = logging.getLogger(__name__)
 
-SOURCE = "/work/src"
+SOURCE = SOURCE_IN_CONTAINER  # where the jobs' gcovr saw the root: their tracefiles' paths are under it
 OUT = "/work/out"
 JOBS = "/work/jobs"
 
@@ -90,12 +90,13 @@ def plan(done: Sequence[Outcome], runs: Sequence[PlatformRun], out: Path) -> Mer
     )
 
 
-def merge(session: Session, done: Sequence[Outcome]) -> coverage.Coverage | None:
-    """Merge the jobs' coverage (plan), and say where it is; a merge that fails is one warning."""
+def merge(session: Session, done: Sequence[Outcome]) -> None:
+    """Merge the jobs' coverage (plan), and say where it is; a merge that fails is one warning
+    (the report reads what it made: ci.output.report)."""
     inv = session.inv
     planned = plan(done, inv.platforms, coverage.merged_dir(inv.settings.build_dir, inv.host.cwd))
     if planned is None:
-        return None
+        return
     shutil.rmtree(planned.out, ignore_errors=True)
     planned.out.mkdir(parents=True)
     host = session.run.host
@@ -116,6 +117,5 @@ def merge(session: Session, done: Sequence[Outcome]) -> coverage.Coverage | None
     merged = coverage.read_dir(planned.out) if status == 0 else None
     if merged is None:
         log.warning("coverage: the jobs' reports could not be merged (%s)", why)
-        return None
+        return
     log.info("coverage of %d jobs together: %s: %s", len(planned.tracefiles), merged.describe(), merged.html)
-    return merged
