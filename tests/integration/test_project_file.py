@@ -7,10 +7,12 @@ line with its own code and no container left."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 from pathlib import Path
 
+import psutil
 import pytest
 
 import docker
@@ -131,12 +133,16 @@ def cmake_run(
     tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient
 ) -> tuple[Path, Result]:
     """The zlib project's first run, its project images made by it (an earlier session's are
-    removed first: on a machine that keeps its images, the first run would otherwise find them)."""
+    removed first: on a machine that keeps its images, the first run would otherwise find them;
+    not those other tests of this session made, which they may be using)."""
     work = tmp_path_factory.mktemp("zlib-cmake")
     src = write(work / "src", CMAKE_PROJECT)
-    for image in docker_client.images.list(filters={"label": "io.ciharness.project-hash"}):
-        for tag in image.tags:
-            docker_client.images.remove(tag, noprune=False)
+    session_start = psutil.Process().create_time()  # this pytest worker's
+    # the engine's listing as it is (no fetch per image: another test may remove one meanwhile)
+    for image in docker_client.api.images(filters={"label": "io.ciharness.project-hash"}):
+        for tag in image.get("RepoTags") or [] if image["Created"] < session_start else []:
+            with contextlib.suppress(docker.errors.ImageNotFound):  # gone with an image removed before
+                docker_client.images.remove(tag, noprune=False)
     return work, build(src, work)
 
 
